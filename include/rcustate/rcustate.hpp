@@ -1,0 +1,14 @@
+// File: rcustate/rcustate.hpp
+//
+// The whole rcustate C++ API. Start with store.hpp.
+#ifndef RCUSTATE_RCUSTATE_HPP_
+#define RCUSTATE_RCUSTATE_HPP_
+
+#include "rcustate/merge.hpp"
+#include "rcustate/read_section.hpp"
+#include "rcustate/snapshot.hpp"
+#include "rcustate/status.hpp"
+#include "rcustate/store.hpp"
+#include "rcustate/write_batch.hpp"
+
+#endif  // RCUSTATE_RCUSTATE_HPP_

@@ -1,0 +1,53 @@
+// File: rcustate/read_section.hpp
+//
+// Read sections and thread registration.
+//
+// A ReadSection is an RCU read-side critical section (liburcu, urcu-memb
+// flavor). While one is open on a thread, every snapshot, table view and value
+// view obtained on that thread stays valid and unchanged, whatever writers
+// commit meanwhile. Sections nest; only the outermost one costs anything
+// (a few ns: two thread-local updates and a compiler barrier, no atomic RMW,
+// no lock, no allocation).
+//
+// Rules:
+//  - Keep sections short: a writer that needs a grace period waits for every
+//    section that was open when it asked.
+//  - Inside a section, never commit, flush, drop a partition, release a pin,
+//    close a store or detach the thread: those calls return kState (they may
+//    wait for a grace period, which would deadlock).
+//  - A section belongs to its thread; do not move it.
+//
+//   {
+//     rcustate::ReadSection rs;
+//     auto v = store->Get(partition, groups, "user-42");   // string_view into the snapshot
+//   }  // the view dies here
+//
+// Threads are registered with RCU automatically on first use and unregistered
+// when they exit; AttachThread()/DetachThread() do it explicitly.
+#ifndef RCUSTATE_READ_SECTION_HPP_
+#define RCUSTATE_READ_SECTION_HPP_
+
+#include "absl/status/status.h"
+
+namespace rcustate {
+
+class ReadSection {
+ public:
+  ReadSection();
+  ~ReadSection();
+  ReadSection(const ReadSection&) = delete;
+  ReadSection& operator=(const ReadSection&) = delete;
+
+  // True if the calling thread is inside at least one read section.
+  static bool Active();
+};
+
+// Registers the calling thread with RCU now instead of on first use. Idempotent.
+absl::Status AttachThread();
+// Unregisters the calling thread (it re-registers on its next use).
+// kState inside a read section.
+absl::Status DetachThread();
+
+}  // namespace rcustate
+
+#endif  // RCUSTATE_READ_SECTION_HPP_

@@ -1,0 +1,45 @@
+// File: rcustate/status.hpp
+//
+// The one error style of the rcustate C++ API: every fallible call returns
+// `absl::Status` or `absl::StatusOr<T>`. The absl code gives the broad class
+// (kNotFound, kInvalidArgument, kFailedPrecondition, ...); `ErrorCodeOf()`
+// recovers the precise rcustate error, which the C ABI maps 1:1 onto RCS_E*.
+//
+//   absl::StatusOr<uint64_t> v = store->Commit(7);
+//   if (!v.ok() && rcustate::ErrorCodeOf(v.status()) == rcustate::ErrorCode::kNoPartition) ...
+#ifndef RCUSTATE_STATUS_HPP_
+#define RCUSTATE_STATUS_HPP_
+
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace rcustate {
+
+// Precise error kinds. The numeric values are internal; the C ABI pins its own.
+enum class ErrorCode {
+  kOk = 0,
+  kNotFound,         // key absent (absl kNotFound)
+  kInvalidArgument,  // bad argument: size, name, operand (absl kInvalidArgument)
+  kNoMemory,         // allocation failed (absl kResourceExhausted)
+  kNoPartition,      // unknown or dropped partition (absl kNotFound)
+  kExists,           // partition already exists (absl kAlreadyExists)
+  kNoTable,          // unknown table id or name (absl kNotFound)
+  kRange,            // caller's buffer too small (absl kOutOfRange)
+  kState,            // not allowed now: inside a read section, store closed (absl kFailedPrecondition)
+  kIo,               // I/O failure (absl kUnavailable)
+  kCorrupt,          // corrupt input (absl kDataLoss)
+  kInternal,         // a bug of ours (absl kInternal)
+};
+
+// Returns the rcustate error carried by `status`; kOk for an OK status and
+// kInternal for a status that rcustate did not create.
+ErrorCode ErrorCodeOf(const absl::Status& status);
+
+// Builds a status of the given kind. Used by rcustate itself; callers that
+// implement a MergeOperator may use it too.
+absl::Status MakeError(ErrorCode code, std::string_view message);
+
+}  // namespace rcustate
+
+#endif  // RCUSTATE_STATUS_HPP_

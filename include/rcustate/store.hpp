@@ -1,0 +1,160 @@
+// File: rcustate/store.hpp
+//
+// The store: one object per process (or per independent state) holding the
+// table schema, the partition directory and the partitions' snapshots.
+//
+// Use it when many threads read keyed state that one (or a few) writer threads
+// update in batches: every commit publishes a complete new version of a
+// partition with one pointer store, readers see either all of a batch or none
+// of it, and reads take no lock. Do not use it for state that must be durable
+// (nothing here touches disk) or when every single update must be visible to
+// other threads on its own (commit per update costs a grace period each).
+//
+//   rcustate::StoreOptions o;
+//   o.tables = {{"counts", rcustate::AddInt64()}, {"names", nullptr}};
+//   auto store = rcustate::Store::Open(o).value();
+//   store->CreatePartition(0).IgnoreError();
+//   store->Merge(0, 0, "clicks", rcustate::EncodeInt64(1)).IgnoreError();
+//   store->Commit(0).value();                       // version 1, visible to all
+//   rcustate::ReadSection rs;
+//   auto v = store->Get(0, 0, "clicks").value();    // optional<string_view>
+//
+// Thread rules: every member may be called from any thread concurrently,
+// except Close() (once, when no other thread uses the store). Calls that may
+// wait for a grace period (Commit, Flush, DropPartition, Close, ...) return
+// kState inside a read section.
+//
+// Reclamation contract (see docs/design.md):
+//  - A published snapshot is never modified while a reader can see it.
+//  - Versions start at 0 and grow by exactly 1 per commit.
+//  - Everything retired is freed after a grace period; Close() waits for all
+//    of it, so nothing of ours leaks.
+#ifndef RCUSTATE_STORE_HPP_
+#define RCUSTATE_STORE_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "rcustate/merge.hpp"
+#include "rcustate/snapshot.hpp"
+
+namespace rcustate {
+
+class WriteBatch;
+
+// Longest key accepted (bytes).
+inline constexpr size_t kMaxKeySize = 64 * 1024;
+
+struct TableSpec {
+  std::string name;                               // non-empty, unique in the store
+  std::shared_ptr<const MergeOperator> merge;     // nullptr: Merge() is refused
+  size_t expected_entries = 0;                    // reserve this many slots per partition
+};
+
+struct StoreOptions {
+  std::vector<TableSpec> tables;  // at least one
+  // Bound on bytes of retired state waiting for a grace period (dropped
+  // partitions, detached pinned map sets). Past it, the call that retires more
+  // waits for pending reclamation first. 0 = 256 MiB.
+  size_t memory_budget_bytes = 0;
+};
+
+struct PartitionStats {
+  uint64_t version = 0;               // commits published so far
+  std::vector<size_t> entries;        // per table, in the published snapshot
+  size_t approx_bytes = 0;            // both map sets, keys and values included
+  uint64_t commits = 0;               // commits accepted
+  uint64_t commit_wait_ns = 0;        // time commits spent waiting for grace periods
+  uint64_t grace_waits = 0;           // commits that had to wait (synchronize_rcu)
+  uint64_t standby_copies = 0;        // standbys rebuilt by copying because pinned
+  uint32_t pins_alive = 0;            // pins currently held on this partition's sets
+};
+
+class Store {
+ public:
+  // kInvalidArgument for no tables, an empty or duplicate table name.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);
+
+  // Close()s the store if that was not done.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Drops every partition and waits until everything retired is freed. After
+  // it every other member returns kState. kState inside a read section.
+  // Pins and batches still alive stay valid until released (they keep the
+  // memory they need). Idempotent.
+  absl::Status Close();
+
+  // ---- schema
+  size_t num_tables() const;
+  // kNoTable if no table has this name.
+  absl::StatusOr<TableId> FindTable(std::string_view name) const;
+  // kNoTable for an unknown id.
+  absl::StatusOr<TableSpec> GetTableSpec(TableId table) const;
+
+  // ---- partitions
+  // kExists if it exists. Never waits.
+  absl::Status CreatePartition(uint32_t partition);
+  // Removes the partition; readers already inside it finish undisturbed, its
+  // memory is freed after a grace period (never waits for one unless the
+  // memory budget is exceeded). kNoPartition, kState (inside a read section).
+  absl::Status DropPartition(uint32_t partition);
+  bool HasPartition(uint32_t partition) const;
+  std::vector<uint32_t> ListPartitions() const;
+  // The published version. kNoPartition.
+  absl::StatusOr<uint64_t> Version(uint32_t partition) const;
+
+  // ---- reads (lock-free; the calling thread must be inside a ReadSection,
+  //      else kState). Views are valid until that section ends.
+  // The published snapshot (without this thread's uncommitted writes).
+  absl::StatusOr<SnapshotView> Snapshot(uint32_t partition) const;
+  // The value of `key` as this thread sees it: its own uncommitted
+  // thread-local writes first, then the published snapshot. nullopt: absent.
+  absl::StatusOr<std::optional<std::string_view>> Get(uint32_t partition, TableId table,
+                                                      std::string_view key) const;
+  absl::StatusOr<bool> Contains(uint32_t partition, TableId table, std::string_view key) const;
+  // Like Get but usable anywhere: opens its own section and copies the value
+  // into *out. Returns false if the key is absent.
+  absl::StatusOr<bool> GetCopy(uint32_t partition, TableId table, std::string_view key,
+                               std::string* out) const;
+
+  // A long-lived handle on the published snapshot. O(1). May be called inside
+  // or outside a read section. kNoPartition.
+  absl::StatusOr<PinnedSnapshot> Pin(uint32_t partition);
+
+  // ---- writes through the calling thread's delta for `partition`
+  // Errors as WriteBatch, plus kNoPartition.
+  absl::Status Put(uint32_t partition, TableId table, std::string_view key, std::string_view value);
+  absl::Status Erase(uint32_t partition, TableId table, std::string_view key);
+  absl::Status Merge(uint32_t partition, TableId table, std::string_view key,
+                     std::string_view operand);
+  absl::Status Clear(uint32_t partition, TableId table);
+  // Publishes this thread's delta for the partition (even an empty one: every
+  // commit creates a version) and returns the new version. Several threads may
+  // commit to one partition; commits serialize, a put is last-committer-wins.
+  // kNoPartition, kState (inside a read section, store closed).
+  absl::StatusOr<uint64_t> Commit(uint32_t partition);
+  // Drops this thread's uncommitted delta for the partition. kNoPartition.
+  absl::Status Abort(uint32_t partition);
+
+  // Statistics of one partition. kNoPartition.
+  absl::StatusOr<PartitionStats> Stats(uint32_t partition) const;
+
+ private:
+  friend class WriteBatch;
+  explicit Store(std::shared_ptr<detail::StoreState> state);
+  std::shared_ptr<detail::StoreState> state_;
+};
+
+}  // namespace rcustate
+
+#endif  // RCUSTATE_STORE_HPP_

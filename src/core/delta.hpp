@@ -1,0 +1,79 @@
+// File: src/core/delta.hpp
+//
+// A Delta is the changes of one batch, per table: key -> put value / erase /
+// pending merge operand, plus "table cleared". The same type serves three
+// roles: an explicit WriteBatch, a thread's thread-local delta for a
+// partition, and, once the commit resolved its merges into puts, the record a
+// partition keeps to replay onto its standby map set (design §4: replay is a
+// plain, deterministic put/erase).
+//
+// Repeated changes of one key compact in place: put-then-merge becomes one put,
+// merge-then-merge one merge of the combined operand.
+#ifndef RCUSTATE_SRC_CORE_DELTA_HPP_
+#define RCUSTATE_SRC_CORE_DELTA_HPP_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "rcustate/snapshot.hpp"
+#include "src/core/schema.hpp"
+
+namespace rcustate::detail {
+
+struct Op {
+  enum Kind : uint8_t { kPut, kErase, kMerge };
+  Kind kind;
+  std::string value;  // put value or merge operand; empty for erase
+};
+
+struct TableDelta {
+  bool cleared = false;
+  KeyMap<Op> ops;
+};
+
+class Delta {
+ public:
+  explicit Delta(size_t num_tables) : tables_(num_tables) {}
+
+  // Validate, then record. On error nothing changes.
+  absl::Status Put(const Schema& schema, TableId table, std::string_view key,
+                   std::string_view value);
+  absl::Status Erase(const Schema& schema, TableId table, std::string_view key);
+  absl::Status Merge(const Schema& schema, TableId table, std::string_view key,
+                     std::string_view operand);
+  absl::Status Clear(const Schema& schema, TableId table);
+
+  // What the delta says about `key`: the op, or nullptr if it says nothing
+  // (then `cleared(table)` tells whether the key is gone anyway).
+  const Op* Find(TableId table, std::string_view key) const {
+    const auto& ops = tables_[table].ops;
+    auto it = ops.find(key);
+    return it == ops.end() ? nullptr : &it->second;
+  }
+  bool cleared(TableId table) const { return tables_[table].cleared; }
+
+  // Distinct keys changed plus tables cleared.
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void Reset();
+
+  std::vector<TableDelta>& tables() { return tables_; }
+  const std::vector<TableDelta>& tables() const { return tables_; }
+
+ private:
+  // Shared validation of table id and key.
+  absl::Status CheckKey(const Schema& schema, TableId table, std::string_view key) const;
+  Op& Slot(TableId table, std::string_view key, bool* inserted);
+
+  std::vector<TableDelta> tables_;
+  size_t size_ = 0;
+};
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_DELTA_HPP_

@@ -1,0 +1,54 @@
+// File: src/core/errors.cpp
+//
+// rcustate errors are absl::Status values whose payload "rcustate.code" holds
+// the precise ErrorCode, so the C ABI can map them without parsing messages.
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "rcustate/status.hpp"
+
+namespace rcustate {
+namespace {
+
+constexpr char kPayloadUrl[] = "rcustate.code";
+
+absl::StatusCode AbslCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return absl::StatusCode::kOk;
+    case ErrorCode::kNotFound: return absl::StatusCode::kNotFound;
+    case ErrorCode::kInvalidArgument: return absl::StatusCode::kInvalidArgument;
+    case ErrorCode::kNoMemory: return absl::StatusCode::kResourceExhausted;
+    case ErrorCode::kNoPartition: return absl::StatusCode::kNotFound;
+    case ErrorCode::kExists: return absl::StatusCode::kAlreadyExists;
+    case ErrorCode::kNoTable: return absl::StatusCode::kNotFound;
+    case ErrorCode::kRange: return absl::StatusCode::kOutOfRange;
+    case ErrorCode::kState: return absl::StatusCode::kFailedPrecondition;
+    case ErrorCode::kIo: return absl::StatusCode::kUnavailable;
+    case ErrorCode::kCorrupt: return absl::StatusCode::kDataLoss;
+    case ErrorCode::kInternal: return absl::StatusCode::kInternal;
+  }
+  return absl::StatusCode::kInternal;
+}
+
+}  // namespace
+
+absl::Status MakeError(ErrorCode code, std::string_view message) {
+  if (code == ErrorCode::kOk) return absl::OkStatus();
+  absl::Status status(AbslCodeFor(code), absl::string_view(message.data(), message.size()));
+  status.SetPayload(kPayloadUrl, absl::Cord(std::string(1, static_cast<char>(code))));
+  return status;
+}
+
+ErrorCode ErrorCodeOf(const absl::Status& status) {
+  if (status.ok()) return ErrorCode::kOk;
+  absl::optional<absl::Cord> payload = status.GetPayload(kPayloadUrl);
+  if (payload && payload->size() == 1) {
+    int v = static_cast<unsigned char>((*payload)[0]);
+    if (v > 0 && v <= static_cast<int>(ErrorCode::kInternal)) return static_cast<ErrorCode>(v);
+  }
+  if (status.code() == absl::StatusCode::kResourceExhausted) return ErrorCode::kNoMemory;
+  if (status.code() == absl::StatusCode::kInvalidArgument) return ErrorCode::kInvalidArgument;
+  return ErrorCode::kInternal;
+}
+
+}  // namespace rcustate

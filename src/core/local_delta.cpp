@@ -1,0 +1,88 @@
+// File: src/core/local_delta.cpp
+#include "src/core/local_delta.hpp"
+
+#include "src/rcu/rcu.hpp"
+
+namespace rcustate::detail {
+
+thread_local constinit size_t local_nonempty = 0;
+
+namespace {
+
+struct LocalDeltas {
+  using Key = std::pair<uint64_t, uint32_t>;  // store id, partition
+  absl::flat_hash_map<Key, std::unique_ptr<LocalEntry>> entries;
+  // One-entry cache: writers usually hit the same partition again and again.
+  Key last_key{0, 0};
+  LocalEntry* last = nullptr;
+  // ScratchValue() storage and the section it belongs to.
+  std::deque<std::string> scratch;
+  uint64_t scratch_section = 0;
+
+  ~LocalDeltas() {
+    for (auto& [key, entry] : entries) {
+      if (!entry->delta->empty()) --local_nonempty;
+    }
+  }
+};
+
+thread_local LocalDeltas local;
+
+LocalEntry* Lookup(uint64_t store_id, uint32_t partition) {
+  LocalDeltas::Key key{store_id, partition};
+  if (local.last != nullptr && local.last_key == key) return local.last;
+  auto it = local.entries.find(key);
+  if (it == local.entries.end()) return nullptr;
+  local.last_key = key;
+  local.last = it->second.get();
+  return local.last;
+}
+
+}  // namespace
+
+LocalEntry* FindLocalEntry(const StoreState& store, uint32_t partition) {
+  return Lookup(store.id, partition);
+}
+
+void EraseLocal(const StoreState& store, uint32_t partition) {
+  auto it = local.entries.find(LocalDeltas::Key{store.id, partition});
+  if (it == local.entries.end()) return;
+  if (!it->second->delta->empty()) --local_nonempty;
+  if (local.last == it->second.get()) local.last = nullptr;
+  local.entries.erase(it);
+}
+
+absl::StatusOr<LocalEntry*> LocalEntryFor(const std::shared_ptr<StoreState>& store,
+                                          uint32_t partition) {
+  if (LocalEntry* e = Lookup(store->id, partition)) {
+    if (!e->partition->dropped()) return e;
+    EraseLocal(*store, partition);
+  }
+  absl::StatusOr<PartitionRef> ref = store->Acquire(partition);
+  if (!ref.ok()) return ref.status();
+  auto entry = std::make_unique<LocalEntry>();
+  entry->store = store;
+  entry->partition = *std::move(ref);
+  entry->delta = std::make_unique<Delta>(store->schema.tables.size());
+  LocalEntry* raw = entry.get();
+  LocalDeltas::Key key{store->id, partition};
+  local.entries[key] = std::move(entry);
+  local.last_key = key;
+  local.last = raw;
+  return raw;
+}
+
+void ResetLocal(LocalEntry& entry) {
+  if (!entry.delta->empty()) --local_nonempty;
+  entry.delta->Reset();
+}
+
+std::string* ScratchValue() {
+  if (local.scratch_section != rcu::tls.sections) {
+    local.scratch.clear();
+    local.scratch_section = rcu::tls.sections;
+  }
+  return &local.scratch.emplace_back();
+}
+
+}  // namespace rcustate::detail

@@ -1,0 +1,64 @@
+// File: src/core/local_delta.hpp
+//
+// The thread-local deltas: for each (store, partition) a thread writes to,
+// the changes it has not committed yet. Store::Put/Merge/... fill them,
+// Store::Commit publishes one, Store::Get reads them first
+// (read-your-writes).
+//
+// An entry holds a counted reference to its partition and a shared_ptr to its
+// store, so it stays safe after a drop or a close; a dropped partition's
+// entry is discarded (with its uncommitted changes) the next time the thread
+// touches it. Entries die with their thread.
+#ifndef RCUSTATE_SRC_CORE_LOCAL_DELTA_HPP_
+#define RCUSTATE_SRC_CORE_LOCAL_DELTA_HPP_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "src/core/delta.hpp"
+#include "src/core/store_state.hpp"
+
+namespace rcustate::detail {
+
+struct LocalEntry {
+  std::shared_ptr<StoreState> store;
+  PartitionRef partition;
+  std::unique_ptr<Delta> delta;
+};
+
+// Number of this thread's entries with uncommitted changes, over all stores.
+// Plain data so that the read path can skip the lookup with one TLS load.
+extern thread_local constinit size_t local_nonempty;
+
+// The calling thread's entry for the partition, created if needed.
+// kNoPartition (also for a dropped partition, whose entry is discarded), kState.
+absl::StatusOr<LocalEntry*> LocalEntryFor(const std::shared_ptr<StoreState>& store,
+                                          uint32_t partition);
+// The calling thread's entry, or nullptr; never creates one.
+LocalEntry* FindLocalEntry(const StoreState& store, uint32_t partition);
+
+// Applies `change` to the entry's delta, keeping local_nonempty right.
+template <typename Change>
+absl::Status ChangeLocal(LocalEntry& entry, Change&& change) {
+  const bool was_empty = entry.delta->empty();
+  absl::Status s = std::forward<Change>(change)(*entry.delta);
+  if (was_empty && !entry.delta->empty()) ++local_nonempty;
+  return s;
+}
+// Empties the entry's delta, keeping local_nonempty right.
+void ResetLocal(LocalEntry& entry);
+// Forgets the entry (after its partition was found dropped).
+void EraseLocal(const StoreState& store, uint32_t partition);
+
+// Storage for values this thread materialized for itself (its own pending
+// merges): valid until the thread's current outermost read section ends.
+std::string* ScratchValue();
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_LOCAL_DELTA_HPP_

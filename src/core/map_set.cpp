@@ -1,0 +1,85 @@
+// File: src/core/map_set.cpp
+#include "src/core/map_set.hpp"
+
+#include <string>
+#include <utility>
+
+namespace rcustate::detail {
+namespace {
+
+// Bytes a std::string holds on the heap (0 while it fits the inline buffer).
+inline size_t HeapBytes(const std::string& s) {
+  constexpr size_t kInline = std::string().capacity();
+  return s.capacity() > kInline ? s.capacity() + 1 : 0;
+}
+
+}  // namespace
+
+MapSet::MapSet(const Schema& schema) : heap_bytes_(schema.tables.size(), 0) {
+  tables.resize(schema.tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (schema.tables[i].expected_entries > 0) tables[i].reserve(schema.tables[i].expected_entries);
+  }
+}
+
+MapSet* MapSet::CopyOf(const MapSet& other) {
+  auto* set = new MapSet();
+  set->version = other.version;
+  set->tables = other.tables;
+  set->heap_bytes_ = other.heap_bytes_;
+  return set;
+}
+
+template <bool kMove, typename D>
+void MapSet::ApplyImpl(D& delta) {
+  auto& dtables = delta.tables();
+  for (size_t t = 0; t < dtables.size(); ++t) {
+    auto& td = dtables[t];
+    TableMap& map = tables[t];
+    size_t& bytes = heap_bytes_[t];
+    if (td.cleared) {
+      map.clear();
+      bytes = 0;
+    }
+    for (auto& [key, op] : td.ops) {
+      if (op.kind == Op::kErase) {
+        auto it = map.find(key);
+        if (it != map.end()) {
+          bytes -= HeapBytes(it->first) + HeapBytes(it->second);
+          map.erase(it);
+        }
+        continue;
+      }
+      // kPut (merges were resolved at commit)
+      auto [it, inserted] = map.try_emplace(key);
+      if (inserted) {
+        bytes += HeapBytes(it->first);
+      } else {
+        bytes -= HeapBytes(it->second);
+      }
+      if constexpr (kMove) {
+        it->second = std::move(op.value);
+      } else {
+        it->second = op.value;
+      }
+      bytes += HeapBytes(it->second);
+    }
+  }
+}
+
+void MapSet::Apply(const Delta& delta) { ApplyImpl<false>(delta); }
+void MapSet::ApplyMove(Delta& delta) { ApplyImpl<true>(delta); }
+
+size_t MapSet::ApproxBytes() const {
+  size_t total = sizeof(MapSet);
+  for (size_t t = 0; t < tables.size(); ++t) {
+    total += tables[t].capacity() * (sizeof(TableMap::value_type) + 1) + heap_bytes_[t];
+  }
+  return total;
+}
+
+void MapSet::Unref() {
+  if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+}  // namespace rcustate::detail

@@ -1,0 +1,65 @@
+// File: src/core/map_set.hpp
+//
+// A MapSet is one complete version of a partition: one flat_hash_map per
+// table plus its version (SnapshotData, what readers see) and the bookkeeping
+// of its life cycle. Each partition owns two (design §3): the published one
+// and the standby, which the writer brings up to date and publishes next.
+//
+// Lifetime: `refs` counts the partition's ownership (1 while the set is in
+// the partition's cycle), each pin, and each retirement ticket in flight.
+// Every path that drops the owner reference does so at least one grace period
+// after the set became unreachable to new readers (a detached standby was
+// retired a grace period earlier; a dropped partition releases its sets from a
+// call_rcu callback), so whoever drops the last reference frees the set at
+// once.
+#ifndef RCUSTATE_SRC_CORE_MAP_SET_HPP_
+#define RCUSTATE_SRC_CORE_MAP_SET_HPP_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "rcustate/snapshot.hpp"
+#include "src/core/delta.hpp"
+#include "src/core/schema.hpp"
+
+namespace rcustate::detail {
+
+class MapSet : public SnapshotData {
+ public:
+  explicit MapSet(const Schema& schema);
+  // A deep copy of `other`'s maps and version, with fresh bookkeeping.
+  static MapSet* CopyOf(const MapSet& other);
+
+  // Brings the maps up to date with a resolved delta (no kMerge ops left).
+  // ApplyMove may steal the delta's strings: use it for the last application.
+  void Apply(const Delta& delta);
+  void ApplyMove(Delta& delta);
+
+  // Heap bytes of both keys and values plus the tables' slot arrays.
+  size_t ApproxBytes() const;
+
+  void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
+  // Frees the set when this was the last reference (see the file comment).
+  void Unref();
+
+  std::atomic<uint32_t> refs{1};
+  std::atomic<uint32_t> pins{0};
+  // Retirements of this set so far (writer only, under the partition mutex).
+  uint64_t retired_gen = 0;
+  // Highest retirement whose grace period is known to have ended; set by the
+  // retirement ticket's call_rcu callback (release), read by the writer
+  // (acquire) to decide whether it must call synchronize_rcu itself.
+  std::atomic<uint64_t> reclaimed_gen{0};
+
+ private:
+  MapSet() = default;
+  template <bool kMove, typename D>
+  void ApplyImpl(D& delta);
+  std::vector<size_t> heap_bytes_;  // per table; writer only
+};
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_MAP_SET_HPP_

@@ -1,0 +1,127 @@
+// File: src/core/merge.cpp
+//
+// The built-in merge operators. Numeric values are 8-byte little-endian; the
+// machines we target are little-endian, so memcpy is the encoding (checked at
+// compile time below).
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include "rcustate/merge.hpp"
+#include "rcustate/status.hpp"
+
+namespace rcustate {
+
+static_assert(std::endian::native == std::endian::little,
+              "rcustate's numeric encoding assumes a little-endian host");
+
+absl::Status MergeOperator::Validate(std::string_view) const { return absl::OkStatus(); }
+
+std::string EncodeInt64(int64_t v) {
+  std::string s(8, '\0');
+  std::memcpy(s.data(), &v, 8);
+  return s;
+}
+std::string EncodeDouble(double v) {
+  std::string s(8, '\0');
+  std::memcpy(s.data(), &v, 8);
+  return s;
+}
+std::optional<int64_t> DecodeInt64(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  int64_t v;
+  std::memcpy(&v, bytes.data(), 8);
+  return v;
+}
+std::optional<double> DecodeDouble(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  double v;
+  std::memcpy(&v, bytes.data(), 8);
+  return v;
+}
+
+namespace {
+
+// An 8-byte numeric operator; Combine(a, b) defines it.
+template <typename T, typename Combine>
+class NumericOperator final : public MergeOperator {
+ public:
+  explicit NumericOperator(std::string_view name) : name_(name) {}
+  std::string_view Name() const override { return name_; }
+  absl::Status Validate(std::string_view v) const override {
+    if (v.size() == 8) return absl::OkStatus();
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(name_) + ": value/operand must be exactly 8 bytes, got " +
+                         std::to_string(v.size()));
+  }
+  void Merge(std::optional<std::string_view> existing, std::string_view operand,
+             std::string* out) const override {
+    T b;
+    std::memcpy(&b, operand.data(), 8);
+    T r = b;
+    if (existing) {
+      T a;
+      std::memcpy(&a, existing->data(), 8);
+      r = Combine()(a, b);
+    }
+    out->resize(8);
+    std::memcpy(out->data(), &r, 8);
+  }
+
+ private:
+  std::string_view name_;
+};
+
+struct WrappingAdd {
+  int64_t operator()(int64_t a, int64_t b) const {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  }
+};
+struct Min {
+  int64_t operator()(int64_t a, int64_t b) const { return b < a ? b : a; }
+};
+struct Max {
+  int64_t operator()(int64_t a, int64_t b) const { return b > a ? b : a; }
+};
+struct DoubleAdd {
+  double operator()(double a, double b) const { return a + b; }
+};
+
+class AppendOperator final : public MergeOperator {
+ public:
+  std::string_view Name() const override { return "append"; }
+  void Merge(std::optional<std::string_view> existing, std::string_view operand,
+             std::string* out) const override {
+    out->clear();
+    if (existing) {
+      out->reserve(existing->size() + operand.size());
+      out->append(*existing);
+    }
+    out->append(operand);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const MergeOperator> AddInt64() {
+  static const auto op = std::make_shared<NumericOperator<int64_t, WrappingAdd>>("add_i64");
+  return op;
+}
+std::shared_ptr<const MergeOperator> MinInt64() {
+  static const auto op = std::make_shared<NumericOperator<int64_t, Min>>("min_i64");
+  return op;
+}
+std::shared_ptr<const MergeOperator> MaxInt64() {
+  static const auto op = std::make_shared<NumericOperator<int64_t, Max>>("max_i64");
+  return op;
+}
+std::shared_ptr<const MergeOperator> AddDouble() {
+  static const auto op = std::make_shared<NumericOperator<double, DoubleAdd>>("add_f64");
+  return op;
+}
+std::shared_ptr<const MergeOperator> Append() {
+  static const auto op = std::make_shared<AppendOperator>();
+  return op;
+}
+
+}  // namespace rcustate

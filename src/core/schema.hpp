@@ -1,0 +1,28 @@
+// File: src/core/schema.hpp
+//
+// The tables of a store: fixed at Open, shared read-only by everything.
+#ifndef RCUSTATE_SRC_CORE_SCHEMA_HPP_
+#define RCUSTATE_SRC_CORE_SCHEMA_HPP_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "rcustate/store.hpp"
+
+namespace rcustate::detail {
+
+struct Schema {
+  std::vector<TableSpec> tables;
+  KeyMap<TableId> by_name;
+
+  // kInvalidArgument for no tables, empty or duplicate names.
+  static absl::StatusOr<Schema> Make(std::vector<TableSpec> tables);
+  // kNoTable unless `table` names a table.
+  absl::Status CheckTable(TableId table) const;
+};
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_SCHEMA_HPP_

@@ -1,0 +1,226 @@
+// File: src/core/store.cpp
+//
+// The public Store: argument checks and the read path; the work is done by
+// StoreState (directory), Partition (commit) and the thread-local deltas.
+#include "rcustate/store.hpp"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "rcustate/read_section.hpp"
+#include "rcustate/status.hpp"
+#include "src/core/local_delta.hpp"
+#include "src/core/store_state.hpp"
+
+namespace rcustate {
+
+using detail::LocalEntry;
+using detail::Partition;
+
+namespace {
+constexpr size_t kDefaultMemoryBudget = size_t{256} << 20;
+
+absl::Status NotInReadSection(const char* what) {
+  return MakeError(ErrorCode::kState, absl::StrCat(what, " requires an open ReadSection"));
+}
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  absl::StatusOr<detail::Schema> schema = detail::Schema::Make(std::move(options.tables));
+  if (!schema.ok()) return schema.status();
+  const size_t budget =
+      options.memory_budget_bytes == 0 ? kDefaultMemoryBudget : options.memory_budget_bytes;
+  auto state = std::make_shared<detail::StoreState>(*std::move(schema), budget);
+  return std::unique_ptr<Store>(new Store(std::move(state)));
+}
+
+Store::Store(std::shared_ptr<detail::StoreState> state) : state_(std::move(state)) {}
+
+Store::~Store() {
+  // Close() only fails inside a read section; a store must not be destroyed
+  // there (its views would dangle), so finish the close regardless once the
+  // section ends is not possible: report loudly.
+  absl::Status s = Close();
+  if (!s.ok()) {
+    fprintf(stderr, "rcustate: Store destroyed inside a read section: %s\n",
+            std::string(s.message()).c_str());
+    std::abort();
+  }
+}
+
+absl::Status Store::Close() { return state_->Close(); }
+
+size_t Store::num_tables() const { return state_->schema.tables.size(); }
+
+absl::StatusOr<TableId> Store::FindTable(std::string_view name) const {
+  auto it = state_->schema.by_name.find(name);
+  if (it == state_->schema.by_name.end()) {
+    return MakeError(ErrorCode::kNoTable, absl::StrCat("no table named \"", std::string(name), "\""));
+  }
+  return it->second;
+}
+
+absl::StatusOr<TableSpec> Store::GetTableSpec(TableId table) const {
+  if (absl::Status s = state_->schema.CheckTable(table); !s.ok()) return s;
+  return state_->schema.tables[table];
+}
+
+absl::Status Store::CreatePartition(uint32_t partition) { return state_->Create(partition); }
+absl::Status Store::DropPartition(uint32_t partition) { return state_->Drop(partition); }
+
+bool Store::HasPartition(uint32_t partition) const {
+  ReadSection rs;
+  return state_->Find(partition) != nullptr;
+}
+
+std::vector<uint32_t> Store::ListPartitions() const { return state_->List(); }
+
+absl::StatusOr<uint64_t> Store::Version(uint32_t partition) const {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  ReadSection rs;
+  const Partition* p = state_->Find(partition);
+  if (p == nullptr) return detail::NoPartition(partition);
+  return p->Published()->version;
+}
+
+absl::StatusOr<SnapshotView> Store::Snapshot(uint32_t partition) const {
+  if (!rcu::InReadSection()) return NotInReadSection("Store::Snapshot");
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  const Partition* p = state_->Find(partition);
+  if (p == nullptr) return detail::NoPartition(partition);
+  return SnapshotView(p->Published());
+}
+
+absl::StatusOr<std::optional<std::string_view>> Store::Get(uint32_t partition, TableId table,
+                                                           std::string_view key) const {
+  if (!rcu::InReadSection()) return NotInReadSection("Store::Get");
+  if (table >= state_->schema.tables.size()) return state_->schema.CheckTable(table);
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  const Partition* p = state_->Find(partition);
+  if (p == nullptr) return detail::NoPartition(partition);
+  const detail::TableMap& map = p->Published()->tables[table];
+
+  if (detail::local_nonempty != 0) {  // read-your-writes: this thread's delta first
+    LocalEntry* e = detail::FindLocalEntry(*state_, partition);
+    if (e != nullptr && !e->delta->empty() && e->partition.get() == p) {
+      const detail::Delta& d = *e->delta;
+      if (const detail::Op* op = d.Find(table, key)) {
+        switch (op->kind) {
+          case detail::Op::kPut: {
+            std::string* copy = detail::ScratchValue();
+            *copy = op->value;  // the delta may change before the section ends
+            return std::optional<std::string_view>(*copy);
+          }
+          case detail::Op::kErase:
+            return std::optional<std::string_view>();
+          case detail::Op::kMerge: {
+            std::optional<std::string_view> base;
+            auto it = map.find(key);
+            if (it != map.end()) base = std::string_view(it->second);
+            std::string* merged = detail::ScratchValue();
+            state_->schema.tables[table].merge->Merge(base, op->value, merged);
+            return std::optional<std::string_view>(*merged);
+          }
+        }
+      }
+      if (d.cleared(table)) return std::optional<std::string_view>();
+    }
+  }
+  auto it = map.find(key);
+  if (it == map.end()) return std::optional<std::string_view>();
+  return std::optional<std::string_view>(it->second);
+}
+
+absl::StatusOr<bool> Store::Contains(uint32_t partition, TableId table, std::string_view key) const {
+  absl::StatusOr<std::optional<std::string_view>> v = Get(partition, table, key);
+  if (!v.ok()) return v.status();
+  return v->has_value();
+}
+
+absl::StatusOr<bool> Store::GetCopy(uint32_t partition, TableId table, std::string_view key,
+                                    std::string* out) const {
+  ReadSection rs;
+  absl::StatusOr<std::optional<std::string_view>> v = Get(partition, table, key);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return false;
+  out->assign(v->value().data(), v->value().size());
+  return true;
+}
+
+absl::StatusOr<PinnedSnapshot> Store::Pin(uint32_t partition) {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  ReadSection rs;
+  Partition* p = state_->Find(partition);
+  if (p == nullptr) return detail::NoPartition(partition);
+  return PinnedSnapshot(state_, p->PinPublished());
+}
+
+namespace {
+// Runs `change` on the calling thread's delta for the partition.
+template <typename Change>
+absl::Status ChangeLocalDelta(const std::shared_ptr<detail::StoreState>& state, uint32_t partition,
+                              Change&& change) {
+  if (absl::Status s = state->CheckOpen(); !s.ok()) return s;
+  absl::StatusOr<LocalEntry*> e = detail::LocalEntryFor(state, partition);
+  if (!e.ok()) return e.status();
+  return detail::ChangeLocal(**e, std::forward<Change>(change));
+}
+}  // namespace
+
+absl::Status Store::Put(uint32_t partition, TableId table, std::string_view key,
+                       std::string_view value) {
+  return ChangeLocalDelta(state_, partition, [&](detail::Delta& d) {
+    return d.Put(state_->schema, table, key, value);
+  });
+}
+
+absl::Status Store::Erase(uint32_t partition, TableId table, std::string_view key) {
+  return ChangeLocalDelta(state_, partition,
+                          [&](detail::Delta& d) { return d.Erase(state_->schema, table, key); });
+}
+
+absl::Status Store::Merge(uint32_t partition, TableId table, std::string_view key,
+                         std::string_view operand) {
+  return ChangeLocalDelta(state_, partition, [&](detail::Delta& d) {
+    return d.Merge(state_->schema, table, key, operand);
+  });
+}
+
+absl::Status Store::Clear(uint32_t partition, TableId table) {
+  return ChangeLocalDelta(state_, partition,
+                          [&](detail::Delta& d) { return d.Clear(state_->schema, table); });
+}
+
+absl::StatusOr<uint64_t> Store::Commit(uint32_t partition) {
+  if (rcu::InReadSection()) return detail::InsideReadSection("Commit");
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  absl::StatusOr<LocalEntry*> e = detail::LocalEntryFor(state_, partition);
+  if (!e.ok()) return e.status();
+  LocalEntry& entry = **e;
+  const bool was_empty = entry.delta->empty();
+  absl::StatusOr<uint64_t> v = entry.partition->Commit(state_->schema, entry.delta);
+  if (!v.ok()) {
+    if (ErrorCodeOf(v.status()) == ErrorCode::kNoPartition) detail::EraseLocal(*state_, partition);
+    return v;
+  }
+  if (!was_empty) --detail::local_nonempty;  // the commit left an empty delta behind
+  return v;
+}
+
+absl::Status Store::Abort(uint32_t partition) {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  if (LocalEntry* e = detail::FindLocalEntry(*state_, partition)) {
+    detail::ResetLocal(*e);
+    return absl::OkStatus();
+  }
+  if (!HasPartition(partition)) return detail::NoPartition(partition);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PartitionStats> Store::Stats(uint32_t partition) const {
+  absl::StatusOr<detail::PartitionRef> p = state_->Acquire(partition);
+  if (!p.ok()) return p.status();
+  return (*p)->Stats();
+}
+
+}  // namespace rcustate

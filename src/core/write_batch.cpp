@@ -1,0 +1,44 @@
+// File: src/core/write_batch.cpp
+#include "rcustate/write_batch.hpp"
+
+#include "rcustate/status.hpp"
+#include "rcustate/store.hpp"
+#include "src/core/delta.hpp"
+#include "src/core/store_state.hpp"
+
+namespace rcustate {
+
+WriteBatch::WriteBatch(const Store& store)
+    : store_(store.state_), delta_(std::make_unique<detail::Delta>(store_->schema.tables.size())) {}
+WriteBatch::~WriteBatch() = default;
+WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
+WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
+
+absl::Status WriteBatch::Put(TableId table, std::string_view key, std::string_view value) {
+  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  return delta_->Put(store_->schema, table, key, value);
+}
+absl::Status WriteBatch::Erase(TableId table, std::string_view key) {
+  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  return delta_->Erase(store_->schema, table, key);
+}
+absl::Status WriteBatch::Merge(TableId table, std::string_view key, std::string_view operand) {
+  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  return delta_->Merge(store_->schema, table, key, operand);
+}
+absl::Status WriteBatch::Clear(TableId table) {
+  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  return delta_->Clear(store_->schema, table);
+}
+
+absl::StatusOr<uint64_t> WriteBatch::Commit(uint32_t partition) {
+  if (rcu::InReadSection()) return detail::InsideReadSection("Commit");
+  absl::StatusOr<detail::PartitionRef> p = store_->Acquire(partition);
+  if (!p.ok()) return p.status();
+  return (*p)->Commit(store_->schema, delta_);
+}
+
+void WriteBatch::Reset() { delta_->Reset(); }
+size_t WriteBatch::size() const { return delta_->size(); }
+
+}  // namespace rcustate

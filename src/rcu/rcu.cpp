@@ -1,0 +1,87 @@
+// File: src/rcu/rcu.cpp
+#include "src/rcu/rcu.hpp"
+
+
+namespace rcustate::rcu {
+
+thread_local constinit ThreadState tls;
+char grace_token;
+
+namespace {
+// Armed on the first registration of a thread we registered; unregisters it
+// when the thread exits. A thread must not exit inside a read section.
+struct Registration {
+  bool armed = false;
+  ~Registration() {
+    if (armed && tls.registered && !tls.in_callback) {
+      urcu_memb_unregister_thread();
+      tls.registered = false;
+    }
+  }
+};
+thread_local Registration registration;
+}  // namespace
+
+void RegisterSlow() {
+  if (tls.registered) return;
+  urcu_memb_register_thread();
+  tls.registered = true;
+  registration.armed = true;
+}
+
+void Unregister() {
+  if (!tls.registered || tls.in_callback) return;
+  urcu_memb_unregister_thread();
+  tls.registered = false;
+}
+
+void Synchronize() {
+  urcu_memb_synchronize_rcu();
+  RCUSTATE_TSAN_ACQUIRE(&grace_token);
+}
+
+namespace {
+// Standard layout, so a pointer to `head` is a pointer to the NodeHead.
+struct NodeHead {
+  struct rcu_head head;
+};
+}  // namespace
+
+struct CallbackTracker::Node : NodeHead {
+  Node(CallbackTracker* o, absl::AnyInvocable<void() &&> f) : owner(o), fn(std::move(f)) {}
+  CallbackTracker* owner;
+  absl::AnyInvocable<void() &&> fn;
+};
+
+void CallbackTracker::Defer(absl::AnyInvocable<void() &&> fn) {
+  auto* node = new Node(this, std::move(fn));
+  pending_.fetch_add(1, std::memory_order_relaxed);
+  EnsureRegistered();
+  RCUSTATE_TSAN_RELEASE(node);
+  urcu_memb_call_rcu(&node->head, &CallbackTracker::Trampoline);
+}
+
+void CallbackTracker::Trampoline(struct rcu_head* head) {
+  // liburcu registers its worker threads itself; record that so our code on
+  // this thread neither registers it again nor unregisters it.
+  tls.registered = true;
+  tls.in_callback = true;
+  Node* node = static_cast<Node*>(reinterpret_cast<NodeHead*>(head));
+  RCUSTATE_TSAN_ACQUIRE(node);
+  RCUSTATE_TSAN_ACQUIRE(&grace_token);
+  CallbackTracker* owner = node->owner;
+  std::move(node->fn)();
+  delete node;
+  // Release: Drain() that sees the count drop also sees the callback's work.
+  owner->pending_.fetch_sub(1, std::memory_order_release);
+  tls.in_callback = false;
+}
+
+void CallbackTracker::Drain() {
+  EnsureRegistered();
+  // urcu_memb_barrier waits only for callbacks queued before it; callbacks
+  // queued by callbacks need another round.
+  while (pending_.load(std::memory_order_acquire) != 0) urcu_memb_barrier();
+}
+
+}  // namespace rcustate::rcu

@@ -1,0 +1,119 @@
+// File: src/rcu/rcu.hpp
+//
+// rcustate's only contact with liburcu (flavor urcu-memb). The core uses these
+// wrappers and never includes a liburcu header itself.
+//
+//  - Registration: a thread registers on its first read section or retirement
+//    (thread_local RAII unregisters it at thread exit); Attach()/Detach() do it
+//    explicitly. call_rcu worker threads are registered by liburcu; callbacks
+//    run through our trampoline, which marks them as such.
+//  - Read sections: ReadLock()/ReadUnlock() nest; liburcu's read side is
+//    inlined (_LGPL_SOURCE; rcustate is LGPL-2.1-or-later like liburcu).
+//  - Publication: Assign() is rcu_assign_pointer (a release store);
+//    Dereference() is rcu_dereference (a consume load).
+//  - Grace periods: Synchronize() is synchronize_rcu; Defer() queues work
+//    with call_rcu on behalf of a CallbackTracker, whose Drain() waits until
+//    every callback it queued (including ones queued by those callbacks) ran.
+#ifndef RCUSTATE_SRC_RCU_RCU_HPP_
+#define RCUSTATE_SRC_RCU_RCU_HPP_
+
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE 1
+#endif
+
+#include <urcu/urcu-memb.h>
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "src/rcu/tsan.hpp"
+
+namespace rcustate::rcu {
+
+// Per-thread state. Plain data so that the fast paths need no TLS guard.
+struct ThreadState {
+  bool registered = false;   // with liburcu (by us or, for call_rcu workers, by liburcu)
+  bool in_callback = false;  // running a call_rcu callback
+  uint32_t depth = 0;        // read-section nesting
+  uint64_t sections = 0;     // outermost sections ended so far on this thread
+};
+extern thread_local constinit ThreadState tls;
+
+// Registers the thread now; idempotent. Returns false if liburcu refused.
+void RegisterSlow();
+inline void EnsureRegistered() {
+  if (__builtin_expect(!tls.registered, 0)) RegisterSlow();
+}
+// Explicit detach; the caller checked that no section is open.
+void Unregister();
+
+// Process-wide token on which TSan sees read sections end (see tsan.hpp).
+extern char grace_token;
+
+inline void ReadLock() {
+  EnsureRegistered();
+  ++tls.depth;
+  urcu_memb_read_lock();
+}
+inline void ReadUnlock() {
+  urcu_memb_read_unlock();
+  if (--tls.depth == 0) {
+    ++tls.sections;
+    RCUSTATE_TSAN_RELEASE(&grace_token);
+  }
+}
+inline bool InReadSection() { return tls.depth != 0; }
+
+template <typename T>
+inline T* Dereference(T* const& slot) {
+#ifdef RCUSTATE_TSAN
+  T* p = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
+  RCUSTATE_TSAN_ACQUIRE(&slot);
+  return p;
+#else
+  return rcu_dereference(slot);
+#endif
+}
+
+template <typename T>
+inline void Assign(T*& slot, T* value) {
+#ifdef RCUSTATE_TSAN
+  RCUSTATE_TSAN_RELEASE(&slot);
+  __atomic_store_n(&slot, value, __ATOMIC_RELEASE);
+#else
+  rcu_assign_pointer(slot, value);
+#endif
+}
+
+// Waits for a grace period. Precondition: !InReadSection(), not in a callback.
+void Synchronize();
+
+// Counts the callbacks one owner (a store) has queued and waits for them.
+class CallbackTracker {
+ public:
+  CallbackTracker() = default;
+  CallbackTracker(const CallbackTracker&) = delete;
+  CallbackTracker& operator=(const CallbackTracker&) = delete;
+
+  // Runs `fn` on a call_rcu worker after a grace period. May be called from
+  // any thread, inside a read section, or from another callback. `fn` must
+  // not block on a grace period.
+  void Defer(absl::AnyInvocable<void() &&> fn);
+
+  // Waits until every callback Defer()ed so far, and every callback those
+  // queued, has run. Precondition: !InReadSection(), not in a callback.
+  void Drain();
+
+  int64_t pending() const { return pending_.load(std::memory_order_acquire); }
+
+ private:
+  struct Node;
+  static void Trampoline(struct rcu_head* head);
+  std::atomic<int64_t> pending_{0};
+};
+
+}  // namespace rcustate::rcu
+
+#endif  // RCUSTATE_SRC_RCU_RCU_HPP_
