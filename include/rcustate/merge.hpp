@@ -21,6 +21,8 @@
 #ifndef RCUSTATE_MERGE_HPP_
 #define RCUSTATE_MERGE_HPP_
 
+#include "rcustate/export.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,7 +33,7 @@
 
 namespace rcustate {
 
-class MergeOperator {
+class RCUSTATE_EXPORT MergeOperator {
  public:
   virtual ~MergeOperator() = default;
 
@@ -49,18 +51,18 @@ class MergeOperator {
 };
 
 // The built-in operators; each call returns a shared immutable instance.
-std::shared_ptr<const MergeOperator> AddInt64();
-std::shared_ptr<const MergeOperator> MinInt64();
-std::shared_ptr<const MergeOperator> MaxInt64();
-std::shared_ptr<const MergeOperator> AddDouble();
-std::shared_ptr<const MergeOperator> Append();
+RCUSTATE_EXPORT std::shared_ptr<const MergeOperator> AddInt64();
+RCUSTATE_EXPORT std::shared_ptr<const MergeOperator> MinInt64();
+RCUSTATE_EXPORT std::shared_ptr<const MergeOperator> MaxInt64();
+RCUSTATE_EXPORT std::shared_ptr<const MergeOperator> AddDouble();
+RCUSTATE_EXPORT std::shared_ptr<const MergeOperator> Append();
 
 // Helpers for the 8-byte little-endian encoding of numeric values.
-std::string EncodeInt64(int64_t v);
-std::string EncodeDouble(double v);
+RCUSTATE_EXPORT std::string EncodeInt64(int64_t v);
+RCUSTATE_EXPORT std::string EncodeDouble(double v);
 // Return nullopt unless `bytes` is exactly 8 bytes long.
-std::optional<int64_t> DecodeInt64(std::string_view bytes);
-std::optional<double> DecodeDouble(std::string_view bytes);
+RCUSTATE_EXPORT std::optional<int64_t> DecodeInt64(std::string_view bytes);
+RCUSTATE_EXPORT std::optional<double> DecodeDouble(std::string_view bytes);
 
 }  // namespace rcustate
 

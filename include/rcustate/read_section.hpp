@@ -27,11 +27,13 @@
 #ifndef RCUSTATE_READ_SECTION_HPP_
 #define RCUSTATE_READ_SECTION_HPP_
 
+#include "rcustate/export.hpp"
+
 #include "absl/status/status.h"
 
 namespace rcustate {
 
-class ReadSection {
+class RCUSTATE_EXPORT ReadSection {
  public:
   ReadSection();
   ~ReadSection();
@@ -43,10 +45,10 @@ class ReadSection {
 };
 
 // Registers the calling thread with RCU now instead of on first use. Idempotent.
-absl::Status AttachThread();
+RCUSTATE_EXPORT absl::Status AttachThread();
 // Unregisters the calling thread (it re-registers on its next use).
 // kState inside a read section.
-absl::Status DetachThread();
+RCUSTATE_EXPORT absl::Status DetachThread();
 
 }  // namespace rcustate
 

@@ -15,6 +15,8 @@
 #ifndef RCUSTATE_SNAPSHOT_HPP_
 #define RCUSTATE_SNAPSHOT_HPP_
 
+#include "rcustate/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,7 +63,7 @@ class MapSet;
 class StoreState;
 }  // namespace detail
 
-class TableView {
+class RCUSTATE_EXPORT TableView {
  public:
   // The value stored under `key`, or nullopt. The view into the value is valid
   // as long as the snapshot it came from.
@@ -92,7 +94,7 @@ class TableView {
   const detail::TableMap* map_;
 };
 
-class SnapshotView {
+class RCUSTATE_EXPORT SnapshotView {
  public:
   // Number of commits this snapshot contains (0 = the empty initial state).
   uint64_t version() const { return data_->version; }
@@ -106,7 +108,7 @@ class SnapshotView {
   const detail::SnapshotData* data_;
 };
 
-class PinnedSnapshot {
+class RCUSTATE_EXPORT PinnedSnapshot {
  public:
   PinnedSnapshot() = default;  // empty: holds nothing
   PinnedSnapshot(PinnedSnapshot&& other) noexcept;

@@ -10,6 +10,8 @@
 #ifndef RCUSTATE_STATUS_HPP_
 #define RCUSTATE_STATUS_HPP_
 
+#include "rcustate/export.hpp"
+
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -34,11 +36,11 @@ enum class ErrorCode {
 
 // Returns the rcustate error carried by `status`; kOk for an OK status and
 // kInternal for a status that rcustate did not create.
-ErrorCode ErrorCodeOf(const absl::Status& status);
+RCUSTATE_EXPORT ErrorCode ErrorCodeOf(const absl::Status& status);
 
 // Builds a status of the given kind. Used by rcustate itself; callers that
 // implement a MergeOperator may use it too.
-absl::Status MakeError(ErrorCode code, std::string_view message);
+RCUSTATE_EXPORT absl::Status MakeError(ErrorCode code, std::string_view message);
 
 }  // namespace rcustate
 

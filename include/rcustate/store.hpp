@@ -32,6 +32,8 @@
 #ifndef RCUSTATE_STORE_HPP_
 #define RCUSTATE_STORE_HPP_
 
+#include "rcustate/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -78,7 +80,7 @@ struct PartitionStats {
   uint32_t pins_alive = 0;            // pins currently held on this partition's sets
 };
 
-class Store {
+class RCUSTATE_EXPORT Store {
  public:
   // kInvalidArgument for no tables, an empty or duplicate table name.
   static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);

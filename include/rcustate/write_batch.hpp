@@ -16,6 +16,8 @@
 #ifndef RCUSTATE_WRITE_BATCH_HPP_
 #define RCUSTATE_WRITE_BATCH_HPP_
 
+#include "rcustate/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,7 +34,7 @@ namespace detail {
 class Delta;
 }
 
-class WriteBatch {
+class RCUSTATE_EXPORT WriteBatch {
  public:
   explicit WriteBatch(const Store& store);
   ~WriteBatch();
