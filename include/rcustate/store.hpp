@@ -67,6 +67,14 @@ struct StoreOptions {
   // partitions, detached pinned map sets). Past it, the call that retires more
   // waits for pending reclamation first. 0 = 256 MiB.
   size_t memory_budget_bytes = 0;
+  // Publication policy (design §3). Zero (the default): every commit
+  // publishes before it returns, waiting for a grace period when the standby
+  // is not reclaimed yet. Positive: group commit -- a commit never waits; a
+  // batch whose standby is not reclaimed yet stays sealed (still atomic, still
+  // visible to the thread that wrote it) and is published by a later commit
+  // once the standby's call_rcu callback ran, or once it has waited this long,
+  // or by Flush(). Negative: kInvalidArgument.
+  absl::Duration max_publish_delay = absl::ZeroDuration();
 };
 
 struct PartitionStats {

@@ -28,6 +28,12 @@ absl::Status NotInReadSection(const char* what) {
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   absl::StatusOr<detail::Schema> schema = detail::Schema::Make(std::move(options.tables));
   if (!schema.ok()) return schema.status();
+  if (options.max_publish_delay < absl::ZeroDuration()) {
+    return MakeError(ErrorCode::kInvalidArgument, "max_publish_delay must not be negative");
+  }
+  if (options.max_publish_delay > absl::ZeroDuration()) {
+    return MakeError(ErrorCode::kInvalidArgument, "group commit is not implemented yet");
+  }
   const size_t budget =
       options.memory_budget_bytes == 0 ? kDefaultMemoryBudget : options.memory_budget_bytes;
   auto state = std::make_shared<detail::StoreState>(*std::move(schema), budget);
