@@ -78,10 +78,12 @@ struct StoreOptions {
 };
 
 struct PartitionStats {
-  uint64_t version = 0;               // commits published so far
+  uint64_t version = 0;               // published version (commits readers can see)
+  uint64_t committed_version = 0;     // commits accepted: version + sealed, unpublished ones
   std::vector<size_t> entries;        // per table, in the published snapshot
   size_t approx_bytes = 0;            // both map sets, keys and values included
   uint64_t commits = 0;               // commits accepted
+  uint64_t publications = 0;          // snapshots published (< commits under group commit)
   uint64_t commit_wait_ns = 0;        // time commits spent waiting for grace periods
   uint64_t grace_waits = 0;           // commits that had to wait (synchronize_rcu)
   uint64_t standby_copies = 0;        // standbys rebuilt by copying because pinned
@@ -153,6 +155,11 @@ class RCUSTATE_EXPORT Store {
   // commit to one partition; commits serialize, a put is last-committer-wins.
   // kNoPartition, kState (inside a read section, store closed).
   absl::StatusOr<uint64_t> Commit(uint32_t partition);
+  // Makes every committed batch of the partition visible now (under group
+  // commit some may be sealed and unpublished; under the default policy this
+  // is a no-op) and returns the published version. May wait for a grace
+  // period. kNoPartition, kState (inside a read section, store closed).
+  absl::StatusOr<uint64_t> Flush(uint32_t partition);
   // Drops this thread's uncommitted delta for the partition. kNoPartition.
   absl::Status Abort(uint32_t partition);
 

@@ -118,6 +118,34 @@ absl::Status Delta::Clear(const Schema& schema, TableId table) {
   return absl::OkStatus();
 }
 
+template <bool kMove, typename D>
+void Delta::AbsorbImpl(D& later) {
+  auto& ltables = later.tables();
+  for (size_t t = 0; t < ltables.size(); ++t) {
+    auto& lt = ltables[t];
+    TableDelta& mine = tables_[t];
+    if (lt.cleared) {
+      size_ -= mine.ops.size() + (mine.cleared ? 1 : 0);
+      mine.ops.clear();
+      mine.cleared = true;
+      ++size_;
+    }
+    for (auto& [key, op] : lt.ops) {
+      auto [it, inserted] = mine.ops.try_emplace(key, Op{op.kind, {}});
+      if (inserted) ++size_;
+      it->second.kind = op.kind;
+      if constexpr (kMove) {
+        it->second.value = std::move(op.value);
+      } else {
+        it->second.value = op.value;
+      }
+    }
+  }
+}
+
+void Delta::Absorb(const Delta& later) { AbsorbImpl<false>(later); }
+void Delta::AbsorbMove(Delta& later) { AbsorbImpl<true>(later); }
+
 void Delta::Reset() {
   for (TableDelta& t : tables_) {
     t.ops.clear();

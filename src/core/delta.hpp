@@ -57,6 +57,12 @@ class Delta {
   }
   bool cleared(TableId table) const { return tables_[table].cleared; }
 
+  // Appends a later resolved delta (no kMerge ops) to this resolved delta, so
+  // that applying the result equals applying both in order. Used to compact
+  // sealed batches under group commit. The Move variant steals strings.
+  void Absorb(const Delta& later);
+  void AbsorbMove(Delta& later);
+
   // Distinct keys changed plus tables cleared.
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -69,6 +75,8 @@ class Delta {
   // Shared validation of table id and key.
   absl::Status CheckKey(const Schema& schema, TableId table, std::string_view key) const;
   Op& Slot(TableId table, std::string_view key, bool* inserted);
+  template <bool kMove, typename D>
+  void AbsorbImpl(D& later);
 
   std::vector<TableDelta> tables_;
   size_t size_ = 0;

@@ -9,6 +9,8 @@ thread_local constinit size_t local_nonempty = 0;
 
 namespace {
 
+bool Counted(const LocalEntry& e) { return !e.delta->empty() || e.has_sealed(); }
+
 struct LocalDeltas {
   using Key = std::pair<uint64_t, uint32_t>;  // store id, partition
   absl::flat_hash_map<Key, std::unique_ptr<LocalEntry>> entries;
@@ -21,7 +23,7 @@ struct LocalDeltas {
 
   ~LocalDeltas() {
     for (auto& [key, entry] : entries) {
-      if (!entry->delta->empty()) --local_nonempty;
+      if (Counted(*entry)) --local_nonempty;
     }
   }
 };
@@ -47,7 +49,7 @@ LocalEntry* FindLocalEntry(const StoreState& store, uint32_t partition) {
 void EraseLocal(const StoreState& store, uint32_t partition) {
   auto it = local.entries.find(LocalDeltas::Key{store.id, partition});
   if (it == local.entries.end()) return;
-  if (!it->second->delta->empty()) --local_nonempty;
+  if (Counted(*it->second)) --local_nonempty;
   if (local.last == it->second.get()) local.last = nullptr;
   local.entries.erase(it);
 }
@@ -73,8 +75,55 @@ absl::StatusOr<LocalEntry*> LocalEntryFor(const std::shared_ptr<StoreState>& sto
 }
 
 void ResetLocal(LocalEntry& entry) {
-  if (!entry.delta->empty()) --local_nonempty;
+  const bool before = Counted(entry);
   entry.delta->Reset();
+  if (before && !Counted(entry)) --local_nonempty;
+}
+
+absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& store,
+                                         uint32_t partition, std::unique_ptr<Delta>* batch) {
+  if (rcu::InReadSection()) return InsideReadSection("Commit");
+  if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
+  absl::StatusOr<LocalEntry*> e = LocalEntryFor(store, partition);
+  if (!e.ok()) return e.status();
+  LocalEntry& entry = **e;
+  const bool before = Counted(entry);
+  if (store->max_publish_delay.count() > 0 && entry.sealed == nullptr) {
+    entry.sealed = std::make_unique<Delta>(store->schema.tables.size());
+  }
+  std::unique_ptr<Delta>& delta = batch != nullptr ? *batch : entry.delta;
+  absl::StatusOr<CommitResult> r =
+      entry.partition->Commit(store->schema, delta, entry.sealed.get());
+  if (!r.ok()) {
+    EraseLocal(*store, partition);
+    return r.status();
+  }
+  if (r->visible) {
+    // A publication publishes everything sealed before it, ours included.
+    if (entry.sealed != nullptr) entry.sealed->Reset();
+  } else {
+    entry.sealed_version = r->version;
+  }
+  const bool after = Counted(entry);
+  if (before && !after) --local_nonempty;
+  if (!before && after) ++local_nonempty;
+  return r->version;
+}
+
+absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store,
+                                        uint32_t partition) {
+  if (rcu::InReadSection()) return InsideReadSection("Flush");
+  if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
+  absl::StatusOr<PartitionRef> p = store->Acquire(partition);
+  if (!p.ok()) return p.status();
+  absl::StatusOr<uint64_t> v = (*p)->Flush();
+  if (!v.ok()) return v;
+  if (LocalEntry* e = Lookup(store->id, partition); e != nullptr && e->has_sealed()) {
+    const bool before = Counted(*e);
+    e->sealed->Reset();
+    if (before && !Counted(*e)) --local_nonempty;
+  }
+  return v;
 }
 
 std::string* ScratchValue() {

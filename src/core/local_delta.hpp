@@ -29,10 +29,18 @@ struct LocalEntry {
   std::shared_ptr<StoreState> store;
   PartitionRef partition;
   std::unique_ptr<Delta> delta;
+  // Group commit: this thread's committed batches that were sealed but not
+  // yet visible when their commit returned (resolved, compacted), and the
+  // version that contains the last of them. Read after `delta` and before
+  // the published snapshot while the published version is older.
+  std::unique_ptr<Delta> sealed;
+  uint64_t sealed_version = 0;
+  bool has_sealed() const { return sealed != nullptr && !sealed->empty(); }
 };
 
-// Number of this thread's entries with uncommitted changes, over all stores.
-// Plain data so that the read path can skip the lookup with one TLS load.
+// Number of this thread's entries with uncommitted changes or a sealed
+// record, over all stores. Plain data so that the read path can skip the
+// lookup with one TLS load.
 extern thread_local constinit size_t local_nonempty;
 
 // The calling thread's entry for the partition, created if needed.
@@ -45,13 +53,22 @@ LocalEntry* FindLocalEntry(const StoreState& store, uint32_t partition);
 // Applies `change` to the entry's delta, keeping local_nonempty right.
 template <typename Change>
 absl::Status ChangeLocal(LocalEntry& entry, Change&& change) {
-  const bool was_empty = entry.delta->empty();
+  const bool was_counted = !entry.delta->empty() || entry.has_sealed();
   absl::Status s = std::forward<Change>(change)(*entry.delta);
-  if (was_empty && !entry.delta->empty()) ++local_nonempty;
+  if (!was_counted && !entry.delta->empty()) ++local_nonempty;
   return s;
 }
 // Empties the entry's delta, keeping local_nonempty right.
 void ResetLocal(LocalEntry& entry);
+// Commits the calling thread's delta for the partition (batch == nullptr) or
+// an explicit batch (emptied on success), keeping the thread's sealed record
+// (group commit read-your-writes) and local_nonempty right.
+// kNoPartition (the thread's entry is then discarded), kState.
+absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& store,
+                                         uint32_t partition, std::unique_ptr<Delta>* batch);
+// Flush()es the partition and forgets the thread's sealed record for it.
+absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store,
+                                        uint32_t partition);
 // Forgets the entry (after its partition was found dropped).
 void EraseLocal(const StoreState& store, uint32_t partition);
 

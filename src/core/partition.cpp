@@ -1,7 +1,6 @@
 // File: src/core/partition.cpp
 #include "src/core/partition.hpp"
 
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,12 +8,17 @@
 
 namespace rcustate::detail {
 
-Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker)
-    : id_(id), tracker_(tracker), current_(new MapSet(schema)), standby_(new MapSet(schema)) {}
+Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
+                     std::chrono::nanoseconds max_publish_delay)
+    : id_(id),
+      tracker_(tracker),
+      max_publish_delay_(max_publish_delay),
+      current_(new MapSet(schema)),
+      standby_(new MapSet(schema)),
+      pending_(std::make_unique<Delta>(schema.tables.size())) {}
 
 Partition::~Partition() {
-  // Normally ReleaseSets() ran already (drop); this covers a partition that
-  // never became visible.
+  // Normally ReleaseSets() ran already (drop); this covers the rest.
   if (current_ != nullptr) current_->Unref();
   if (standby_ != nullptr) standby_->Unref();
 }
@@ -36,12 +40,19 @@ void Partition::ResolveMerges(const Schema& schema, Delta& delta) const {
     const MergeOperator* op = schema.tables[t].merge.get();
     if (op == nullptr || dtables[t].cleared) continue;  // no merges, or all resolved
     const TableMap& map = published->tables[t];
+    const bool pending_cleared = pending_->cleared(t);
     std::string merged;
     for (auto& [key, entry] : dtables[t].ops) {
       if (entry.kind != Op::kMerge) continue;
-      auto it = map.find(key);
+      // The committed state is the published map overlaid with what is
+      // sealed and not yet published.
       std::optional<std::string_view> base;
-      if (it != map.end()) base = std::string_view(it->second);
+      if (const Op* sealed = pending_->Find(t, key)) {
+        if (sealed->kind == Op::kPut) base = std::string_view(sealed->value);
+      } else if (!pending_cleared) {
+        auto it = map.find(key);
+        if (it != map.end()) base = std::string_view(it->second);
+      }
       op->Merge(base, entry.value, &merged);
       entry.kind = Op::kPut;
       entry.value.swap(merged);
@@ -49,12 +60,12 @@ void Partition::ResolveMerges(const Schema& schema, Delta& delta) const {
   }
 }
 
-MapSet* Partition::PrepareStandby() {
+MapSet* Partition::PrepareStandby(bool may_wait) {
   MapSet* set = standby_;
-  if (set->reclaimed_gen.load(std::memory_order_acquire) < set->retired_gen) {
+  if (!StandbyReclaimed() && may_wait) {
     // The call_rcu ticket of its last retirement has not run yet: wait for a
     // grace period here. The ticket still runs later; it records an older
-    // generation, which is harmless.
+    // generation than any later retirement, which is harmless.
     auto t0 = std::chrono::steady_clock::now();
     rcu::Synchronize();
     commit_wait_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -76,56 +87,118 @@ MapSet* Partition::PrepareStandby() {
   return set;
 }
 
+void Partition::PublishLocked(bool may_wait) {
+  MapSet* next = PrepareStandby(may_wait);
+  if (missed_ != nullptr) next->ApplyMove(*missed_);
+  next->Apply(*pending_);
+  MapSet* previous = current_;
+  next->version = previous->version + pending_commits_;
+  rcu::Assign(current_, next);
+  Retire(previous);
+  standby_ = previous;
+  // What was pending is what the new standby missed; the old record's
+  // storage becomes the next pending delta.
+  std::swap(missed_, pending_);
+  if (pending_ == nullptr) {
+    pending_ = std::make_unique<Delta>(next->tables.size());
+  } else {
+    pending_->Reset();
+  }
+  pending_commits_ = 0;
+  ++publications_;
+}
+
 void Partition::Retire(MapSet* set) {
   const uint64_t gen = ++set->retired_gen;
-  set->Ref();  // the ticket's reference
-  tracker_->Defer([set, gen] {
+  const bool group_commit = max_publish_delay_.count() > 0;
+  set->Ref();  // the ticket's references
+  Ref();
+  tracker_->Defer([this, set, gen, group_commit] {
     uint64_t seen = set->reclaimed_gen.load(std::memory_order_relaxed);
     while (seen < gen &&
            !set->reclaimed_gen.compare_exchange_weak(seen, gen, std::memory_order_release,
                                                      std::memory_order_relaxed)) {
     }
     set->Unref();
+    if (group_commit) RequestPublish();
+    Unref();
   });
 }
 
-absl::StatusOr<uint64_t> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta) {
-  std::lock_guard<std::mutex> lock(mu_);
+void Partition::RequestPublish() {
+  publish_requested_.store(true, std::memory_order_release);
+  if (mu_.try_lock()) Unlock();
+  // Else the holder sees the request in its Unlock().
+}
+
+void Partition::Unlock() {
+  for (;;) {
+    if (publish_requested_.exchange(false, std::memory_order_acq_rel) &&
+        !dropped_.load(std::memory_order_relaxed) && current_ != nullptr && pending_commits_ > 0 &&
+        StandbyReclaimed()) {
+      PublishLocked(/*may_wait=*/false);
+    }
+    mu_.unlock();
+    // A request that arrived while we held the lock found it taken: serve it.
+    if (!publish_requested_.load(std::memory_order_acquire) || !mu_.try_lock()) return;
+  }
+}
+
+absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
+                                               Delta* shadow) {
+  mu_.lock();
   if (dropped_.load(std::memory_order_relaxed)) {
+    Unlock();
     return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
   }
   ResolveMerges(schema, *delta);
-  MapSet* next = PrepareStandby();
-  if (missed_ != nullptr) next->ApplyMove(*missed_);
-  next->Apply(*delta);
-  MapSet* previous = current_;
-  next->version = previous->version + 1;
-  rcu::Assign(current_, next);
-  Retire(previous);
-  standby_ = previous;
-  ++commits_;
-  // The batch becomes the delta the new standby missed; the old record's
-  // storage goes back to the caller as its next empty delta.
-  std::swap(missed_, delta);
-  if (delta == nullptr) {
-    delta = std::make_unique<Delta>(schema.tables.size());
+  const auto now = std::chrono::steady_clock::now();
+  bool publish = max_publish_delay_.count() == 0 || StandbyReclaimed() ||
+                 (pending_commits_ > 0 && now - pending_since_ >= max_publish_delay_);
+  if (!publish && shadow != nullptr) shadow->Absorb(*delta);
+  // Seal the batch. With nothing pending (always, under the default policy)
+  // the batch itself becomes the pending record: no copy.
+  if (pending_->empty()) {
+    std::swap(pending_, delta);
   } else {
-    delta->Reset();
+    pending_->AbsorbMove(*delta);
   }
-  return next->version;
+  delta->Reset();
+  if (pending_commits_++ == 0) pending_since_ = now;
+  ++commits_;
+  const uint64_t version = current_->version + pending_commits_;
+  if (publish) PublishLocked(/*may_wait=*/true);
+  Unlock();
+  return CommitResult{version, publish};
+}
+
+absl::StatusOr<uint64_t> Partition::Flush() {
+  mu_.lock();
+  if (dropped_.load(std::memory_order_relaxed)) {
+    Unlock();
+    return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
+  }
+  if (pending_commits_ > 0) PublishLocked(/*may_wait=*/true);
+  const uint64_t version = current_->version;
+  Unlock();
+  return version;
 }
 
 void Partition::MarkDropped() {
-  std::lock_guard<std::mutex> lock(mu_);
+  mu_.lock();
   dropped_.store(true, std::memory_order_release);
+  Unlock();
 }
 
 void Partition::ReleaseSets() {
-  std::lock_guard<std::mutex> lock(mu_);
+  mu_.lock();
   if (current_ != nullptr) current_->Unref();
   if (standby_ != nullptr) standby_->Unref();
   current_ = standby_ = nullptr;
   missed_.reset();
+  pending_->Reset();
+  pending_commits_ = 0;
+  Unlock();
 }
 
 PartitionStats Partition::Stats() const {
@@ -133,9 +206,11 @@ PartitionStats Partition::Stats() const {
   PartitionStats s;
   if (current_ == nullptr) return s;
   s.version = current_->version;
+  s.committed_version = current_->version + pending_commits_;
   for (const TableMap& m : current_->tables) s.entries.push_back(m.size());
   s.approx_bytes = current_->ApproxBytes() + standby_->ApproxBytes();
   s.commits = commits_;
+  s.publications = publications_;
   s.commit_wait_ns = commit_wait_ns_;
   s.grace_waits = grace_waits_;
   s.standby_copies = standby_copies_;

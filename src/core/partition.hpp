@@ -1,15 +1,28 @@
 // File: src/core/partition.hpp
 //
 // A partition: the unit of ownership and of atomic publication. It owns two
-// map sets (design §3): `current_`, published to readers with
-// rcu::Assign, and `standby_`, the version before it, which the next commit
-// brings up to date (replaying `missed_`, the previous commit's resolved
-// delta, then the new batch) and publishes. Writers serialize on `mu_`;
-// readers never touch it.
+// map sets (design §3): `current_`, published to readers with rcu::Assign,
+// and `standby_`, the version before it. A commit resolves its batch's merges,
+// seals the batch into `pending_` (compacting it with batches sealed before
+// and not yet published), and publishes when the policy says so: the standby
+// is brought up to date (replaying `missed_`, what the previous publication
+// added, then `pending_`) and becomes `current_` with one pointer store.
+//
+// Publication policy (StoreOptions::max_publish_delay):
+//  - zero: every commit publishes, waiting for the standby's grace period
+//    (synchronize_rcu) when its call_rcu ticket has not run yet;
+//  - positive (group commit): a commit publishes only if the standby is
+//    already reclaimed or the oldest sealed batch has waited the delay; else
+//    it returns at once. The standby's ticket, when it runs, publishes what
+//    is pending, so an idle writer's batches appear within about one
+//    callback latency; Flush() publishes at once.
+//
+// Writers serialize on `mu_`; readers never touch it.
 #ifndef RCUSTATE_SRC_CORE_PARTITION_HPP_
 #define RCUSTATE_SRC_CORE_PARTITION_HPP_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,9 +37,15 @@
 
 namespace rcustate::detail {
 
+struct CommitResult {
+  uint64_t version;  // the version that contains this batch
+  bool visible;      // published before Commit returned
+};
+
 class Partition {
  public:
-  Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker);
+  Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
+            std::chrono::nanoseconds max_publish_delay);
   ~Partition();
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
@@ -39,15 +58,21 @@ class Partition {
   MapSet* PinPublished();
 
   // ---- writers (outside read sections)
-  // Resolves the merges of *delta against the published state, publishes
-  // the result as the next version and returns that version. On success
-  // *delta is replaced by an empty delta (recycled storage); on error it is
-  // unchanged. kNoPartition once dropped.
-  absl::StatusOr<uint64_t> Commit(const Schema& schema, std::unique_ptr<Delta>& delta)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // Resolves the merges of *delta against the committed state (published
+  // plus sealed), seals it and publishes per the policy. On success *delta is
+  // replaced by an empty delta (recycled storage); if the batch is not
+  // visible yet and `shadow` is not null, the resolved batch is also added to
+  // *shadow (the caller's read-your-writes record). On error nothing changes.
+  // kNoPartition once dropped.
+  absl::StatusOr<CommitResult> Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
+                                      Delta* shadow) ABSL_LOCKS_EXCLUDED(mu_);
+  // Publishes every sealed batch now (waiting for a grace period if needed)
+  // and returns the published version. kNoPartition once dropped.
+  absl::StatusOr<uint64_t> Flush() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Marks the partition dropped: every later commit fails. Readers that
-  // already found it keep reading its last snapshot.
+  // already found it keep reading its last snapshot; sealed, unpublished
+  // batches are discarded with it.
   void MarkDropped() ABSL_LOCKS_EXCLUDED(mu_);
   bool dropped() const { return dropped_.load(std::memory_order_acquire); }
   // Gives up the map sets; call a grace period after the partition became
@@ -57,28 +82,41 @@ class Partition {
   PartitionStats Stats() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t ApproxBytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Lifetime: 1 for the directory plus 1 per writer holding it. The last
-  // Unref deletes it; the directory's reference is dropped from a call_rcu
-  // callback, so no reader can still see it then.
+  // Lifetime: 1 for the directory plus 1 per writer or ticket holding it.
+  // The last Unref deletes it; the directory's reference is dropped from a
+  // call_rcu callback, so no reader can still see it then.
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref() {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
  private:
+  // True if the standby's last retirement is known to be past its grace period.
+  bool StandbyReclaimed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return standby_->reclaimed_gen.load(std::memory_order_acquire) >= standby_->retired_gen;
+  }
   // Returns the standby, ready to be written: waits for its grace period if
-  // its call_rcu ticket has not run, replaces it by a copy of the published
-  // set if pins hold it.
-  MapSet* PrepareStandby() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // its call_rcu ticket has not run (only if `may_wait`; else the caller
+  // checked StandbyReclaimed()), replaces it by a copy of the published set
+  // if pins hold it.
+  MapSet* PrepareStandby(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ResolveMerges(const Schema& schema, Delta& delta) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes everything sealed as the next version.
+  void PublishLocked(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the no longer published set to call_rcu; its callback records the
-  // end of the grace period in reclaimed_gen.
+  // end of the grace period and asks for a publication of pending batches.
   void Retire(MapSet* set) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lock-or-delegate: whoever holds mu_ when a ticket asks for publication
+  // publishes after its own work (see Unlock()).
+  void RequestPublish() ABSL_LOCKS_EXCLUDED(mu_);
+  void Unlock() ABSL_UNLOCK_FUNCTION(mu_);
 
   const uint32_t id_;
   rcu::CallbackTracker* const tracker_;
+  const std::chrono::nanoseconds max_publish_delay_;  // 0: publish every commit
   std::atomic<uint32_t> refs_{1};
   std::atomic<bool> dropped_{false};
+  std::atomic<bool> publish_requested_{false};
 
   mutable std::mutex mu_;
   // Published; written with rcu::Assign under mu_, read by readers with
@@ -87,7 +125,12 @@ class Partition {
   MapSet* standby_ ABSL_GUARDED_BY(mu_);
   // Applied to current_ but not yet to standby_; null when none.
   std::unique_ptr<Delta> missed_ ABSL_GUARDED_BY(mu_);
+  // Sealed batches not yet published, compacted into one resolved delta.
+  std::unique_ptr<Delta> pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t pending_commits_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point pending_since_ ABSL_GUARDED_BY(mu_);
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t publications_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t commit_wait_ns_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t grace_waits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t standby_copies_ ABSL_GUARDED_BY(mu_) = 0;

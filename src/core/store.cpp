@@ -31,12 +31,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   if (options.max_publish_delay < absl::ZeroDuration()) {
     return MakeError(ErrorCode::kInvalidArgument, "max_publish_delay must not be negative");
   }
-  if (options.max_publish_delay > absl::ZeroDuration()) {
-    return MakeError(ErrorCode::kInvalidArgument, "group commit is not implemented yet");
-  }
   const size_t budget =
       options.memory_budget_bytes == 0 ? kDefaultMemoryBudget : options.memory_budget_bytes;
-  auto state = std::make_shared<detail::StoreState>(*std::move(schema), budget);
+  auto state = std::make_shared<detail::StoreState>(
+      *std::move(schema), budget, absl::ToChronoNanoseconds(options.max_publish_delay));
   return std::unique_ptr<Store>(new Store(std::move(state)));
 }
 
@@ -104,32 +102,45 @@ absl::StatusOr<std::optional<std::string_view>> Store::Get(uint32_t partition, T
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
   const Partition* p = state_->Find(partition);
   if (p == nullptr) return detail::NoPartition(partition);
-  const detail::TableMap& map = p->Published()->tables[table];
+  const detail::SnapshotData* snap = p->Published();  // dereference once: one version throughout
+  const detail::TableMap& map = snap->tables[table];
 
-  if (detail::local_nonempty != 0) {  // read-your-writes: this thread's delta first
+  if (detail::local_nonempty != 0) {
+    // Read-your-writes: this thread's uncommitted delta, then (group commit)
+    // its committed batches that are not published yet, then the snapshot.
     LocalEntry* e = detail::FindLocalEntry(*state_, partition);
-    if (e != nullptr && !e->delta->empty() && e->partition.get() == p) {
-      const detail::Delta& d = *e->delta;
-      if (const detail::Op* op = d.Find(table, key)) {
-        switch (op->kind) {
-          case detail::Op::kPut: {
-            std::string* copy = detail::ScratchValue();
-            *copy = op->value;  // the delta may change before the section ends
-            return std::optional<std::string_view>(*copy);
+    if (e != nullptr && e->partition.get() == p) {
+      const detail::Delta* sealed =
+          e->has_sealed() && snap->version < e->sealed_version ? e->sealed.get() : nullptr;
+      // The committed value as this thread knows it.
+      auto base = [&]() -> std::optional<std::string_view> {
+        if (sealed != nullptr) {
+          if (const detail::Op* op = sealed->Find(table, key)) {
+            if (op->kind == detail::Op::kPut) return std::string_view(op->value);
+            return std::nullopt;
           }
-          case detail::Op::kErase:
-            return std::optional<std::string_view>();
-          case detail::Op::kMerge: {
-            std::optional<std::string_view> base;
-            auto it = map.find(key);
-            if (it != map.end()) base = std::string_view(it->second);
-            std::string* merged = detail::ScratchValue();
-            state_->schema.tables[table].merge->Merge(base, op->value, merged);
-            return std::optional<std::string_view>(*merged);
-          }
+          if (sealed->cleared(table)) return std::nullopt;
         }
+        auto it = map.find(key);
+        if (it == map.end()) return std::nullopt;
+        return std::string_view(it->second);
+      };
+      const detail::Delta& d = *e->delta;
+      const detail::Op* op = d.Find(table, key);
+      if (op != nullptr && op->kind == detail::Op::kMerge) {
+        std::string* merged = detail::ScratchValue();
+        state_->schema.tables[table].merge->Merge(base(), op->value, merged);
+        return std::optional<std::string_view>(*merged);
       }
-      if (d.cleared(table)) return std::optional<std::string_view>();
+      if (op != nullptr && op->kind == detail::Op::kErase) return std::optional<std::string_view>();
+      if (op == nullptr && d.cleared(table)) return std::optional<std::string_view>();
+      std::optional<std::string_view> v = op != nullptr ? std::string_view(op->value) : base();
+      if (op == nullptr && sealed == nullptr) return v;  // straight from the snapshot
+      if (!v) return v;
+      // The thread's own records may change before the section ends: copy.
+      std::string* copy = detail::ScratchValue();
+      copy->assign(v->data(), v->size());
+      return std::optional<std::string_view>(*copy);
     }
   }
   auto it = map.find(key);
@@ -198,19 +209,11 @@ absl::Status Store::Clear(uint32_t partition, TableId table) {
 }
 
 absl::StatusOr<uint64_t> Store::Commit(uint32_t partition) {
-  if (rcu::InReadSection()) return detail::InsideReadSection("Commit");
-  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
-  absl::StatusOr<LocalEntry*> e = detail::LocalEntryFor(state_, partition);
-  if (!e.ok()) return e.status();
-  LocalEntry& entry = **e;
-  const bool was_empty = entry.delta->empty();
-  absl::StatusOr<uint64_t> v = entry.partition->Commit(state_->schema, entry.delta);
-  if (!v.ok()) {
-    if (ErrorCodeOf(v.status()) == ErrorCode::kNoPartition) detail::EraseLocal(*state_, partition);
-    return v;
-  }
-  if (!was_empty) --detail::local_nonempty;  // the commit left an empty delta behind
-  return v;
+  return detail::CommitForThread(state_, partition, nullptr);
+}
+
+absl::StatusOr<uint64_t> Store::Flush(uint32_t partition) {
+  return detail::FlushForThread(state_, partition);
 }
 
 absl::Status Store::Abort(uint32_t partition) {

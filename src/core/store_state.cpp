@@ -21,10 +21,11 @@ absl::Status InsideReadSection(const char* what) {
                                       "grace period, which the open section would block)"));
 }
 
-StoreState::StoreState(Schema s, size_t budget)
+StoreState::StoreState(Schema s, size_t budget, std::chrono::nanoseconds delay)
     : id(next_store_id.fetch_add(1, std::memory_order_relaxed)),
       schema(std::move(s)),
       memory_budget(budget),
+      max_publish_delay(delay),
       directory_(new Directory) {}
 
 StoreState::~StoreState() {
@@ -61,7 +62,7 @@ absl::Status StoreState::Create(uint32_t partition) {
     return MakeError(ErrorCode::kExists, absl::StrCat("partition ", partition, " already exists"));
   }
   auto next = std::make_unique<Directory>(*directory_);
-  next->partitions.emplace(partition, new Partition(partition, schema, &tracker_));
+  next->partitions.emplace(partition, new Partition(partition, schema, &tracker_, max_publish_delay));
   Publish(next.release());
   return absl::OkStatus();
 }

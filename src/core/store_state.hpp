@@ -7,6 +7,7 @@
 #define RCUSTATE_SRC_CORE_STORE_STATE_HPP_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -50,12 +51,13 @@ class PartitionRef {
 
 class StoreState {
  public:
-  StoreState(Schema schema, size_t memory_budget);
+  StoreState(Schema schema, size_t memory_budget, std::chrono::nanoseconds max_publish_delay);
   ~StoreState();
 
   const uint64_t id;  // unique in the process, never reused
   const Schema schema;
   const size_t memory_budget;
+  const std::chrono::nanoseconds max_publish_delay;
 
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   // kState if closed.

@@ -4,6 +4,7 @@
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
 #include "src/core/delta.hpp"
+#include "src/core/local_delta.hpp"
 #include "src/core/store_state.hpp"
 
 namespace rcustate {
@@ -32,10 +33,7 @@ absl::Status WriteBatch::Clear(TableId table) {
 }
 
 absl::StatusOr<uint64_t> WriteBatch::Commit(uint32_t partition) {
-  if (rcu::InReadSection()) return detail::InsideReadSection("Commit");
-  absl::StatusOr<detail::PartitionRef> p = store_->Acquire(partition);
-  if (!p.ok()) return p.status();
-  return (*p)->Commit(store_->schema, delta_);
+  return detail::CommitForThread(store_, partition, &delta_);
 }
 
 void WriteBatch::Reset() { delta_->Reset(); }
