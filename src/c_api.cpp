@@ -1,2 +1,742 @@
-// File: src/c_api.cpp -- the C ABI over the C++ core (issue 3 fills it in).
+// File: src/c_api.cpp
+//
+// The C ABI (include/rcustate/rcustate.h) over the C++ core: argument checks,
+// handle wrapping and error translation, nothing else. Every entry point is
+// noexcept and wrapped in one RCS_API_BEGIN / RCS_API_END pair, which turns
+// std::bad_alloc into RCS_ENOMEM and any other exception into RCS_EINTERNAL,
+// so no exception ever reaches a C caller. Every failure records a message
+// for rcs_last_error() without allocating.
 #include "rcustate/rcustate.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "rcustate/merge.hpp"
+#include "rcustate/read_section.hpp"
+#include "rcustate/snapshot.hpp"
+#include "rcustate/status.hpp"
+#include "rcustate/store.hpp"
+#include "rcustate/write_batch.hpp"
+#include "src/rcu/rcu.hpp"
+
+struct rcs_store {
+  std::unique_ptr<rcustate::Store> store;
+};
+struct rcs_batch {
+  explicit rcs_batch(const rcustate::Store& s) : batch(s) {}
+  rcustate::WriteBatch batch;
+};
+struct rcs_snapshot {
+  explicit rcs_snapshot(rcustate::PinnedSnapshot p) : pin(std::move(p)) {}
+  rcustate::PinnedSnapshot pin;
+};
+
+namespace {
+
+using rcustate::ErrorCode;
+
+static_assert(RCS_MAX_KEY_SIZE == rcustate::kMaxKeySize, "rcustate.h disagrees with store.hpp");
+
+// ---- rcs_last_error(): a pointer to a static string (cheap: the hot
+// failures, like a missing key, set only this) or to the thread's buffer.
+constexpr size_t kErrorBufSize = 512;
+thread_local char error_buf[kErrorBufSize];
+thread_local const char* last_error = "no error";
+
+int SetErrorStatic(int code, const char* message) noexcept {
+  last_error = message;
+  return code;
+}
+
+// printf-style, truncating; never allocates, never throws.
+__attribute__((format(printf, 2, 3))) int SetErrorf(int code, const char* fmt, ...) noexcept {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(error_buf, kErrorBufSize, fmt, ap);
+  va_end(ap);
+  last_error = error_buf;
+  return code;
+}
+
+int ToCode(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kOk: return RCS_OK;
+    case ErrorCode::kNotFound: return RCS_ENOTFOUND;
+    case ErrorCode::kInvalidArgument: return RCS_EINVAL;
+    case ErrorCode::kNoMemory: return RCS_ENOMEM;
+    case ErrorCode::kNoPartition: return RCS_ENOPARTITION;
+    case ErrorCode::kExists: return RCS_EEXIST;
+    case ErrorCode::kNoTable: return RCS_ENOTABLE;
+    case ErrorCode::kRange: return RCS_ERANGE;
+    case ErrorCode::kState: return RCS_ESTATE;
+    case ErrorCode::kIo: return RCS_EIO;
+    case ErrorCode::kCorrupt: return RCS_ECORRUPT;
+    case ErrorCode::kInternal: return RCS_EINTERNAL;
+  }
+  return RCS_EINTERNAL;
+}
+
+// Records a failed status of the core for `fn` and returns its RCS_E* code.
+int Fail(const char* fn, const absl::Status& status) noexcept {
+  const int code = ToCode(rcustate::ErrorCodeOf(status));
+  const absl::string_view m = status.message();
+  return SetErrorf(code, "%s: %.*s", fn, static_cast<int>(m.size()), m.data());
+}
+
+int Invalid(const char* fn, const char* what) noexcept {
+  return SetErrorf(RCS_EINVAL, "%s: %s", fn, what);
+}
+
+// A NULL pointer is a valid byte string only when it is empty.
+bool BadBytes(const void* p, size_t n) noexcept { return p == nullptr && n != 0; }
+std::string_view Bytes(const void* p, size_t n) noexcept {
+  return n == 0 ? std::string_view() : std::string_view(static_cast<const char*>(p), n);
+}
+
+// The read sections opened by rcs_read_lock on this thread, so that an
+// unbalanced rcs_read_unlock cannot close a section somebody else opened.
+thread_local uint32_t c_sections = 0;
+
+std::shared_ptr<const rcustate::MergeOperator> MergeOperatorFor(int op, bool* known) {
+  *known = true;
+  switch (op) {
+    case RCS_MERGE_NONE: return nullptr;
+    case RCS_MERGE_ADD_I64: return rcustate::AddInt64();
+    case RCS_MERGE_MIN_I64: return rcustate::MinInt64();
+    case RCS_MERGE_MAX_I64: return rcustate::MaxInt64();
+    case RCS_MERGE_ADD_F64: return rcustate::AddDouble();
+    case RCS_MERGE_APPEND: return rcustate::Append();
+  }
+  *known = false;
+  return nullptr;
+}
+
+// rcs_options sizes this library understands: the 0.1 layout (all of the
+// current one). A later version that adds fields accepts the older sizes and
+// gives the missing fields their defaults.
+constexpr size_t kOptionsSizeV0_1 = offsetof(rcs_options, max_publish_delay_ns) + sizeof(uint64_t);
+static_assert(kOptionsSizeV0_1 <= sizeof(rcs_options));
+constexpr size_t kStatsSizeV0_1 = sizeof(struct rcs_partition_stats);
+
+// An rcs_view* is a SnapshotView's bit pattern: the view is one pointer to
+// immutable published data, so handing it out costs no allocation and there
+// is nothing to free. (A public SnapshotView to/from opaque pointer pair in
+// the C++ API would make this cast unnecessary.)
+static_assert(sizeof(rcustate::SnapshotView) == sizeof(const rcs_view*) &&
+                  std::is_trivially_copyable_v<rcustate::SnapshotView>,
+              "rcs_view relies on SnapshotView being one pointer");
+const rcs_view* ToC(rcustate::SnapshotView v) noexcept { return std::bit_cast<const rcs_view*>(v); }
+rcustate::SnapshotView FromC(const rcs_view* v) noexcept {
+  return std::bit_cast<rcustate::SnapshotView>(v);
+}
+
+}  // namespace
+
+// One try/catch per entry point. RCS_API_END returns an int code;
+// RCS_API_END_VOID is for the functions that return nothing (it records the
+// message only).
+#define RCS_API_BEGIN try {
+#define RCS_API_END                                                              \
+  }                                                                              \
+  catch (const std::bad_alloc&) {                                                \
+    return SetErrorf(RCS_ENOMEM, "%s: out of memory", __func__);                 \
+  }                                                                              \
+  catch (const std::exception& e) {                                              \
+    return SetErrorf(RCS_EINTERNAL, "%s: internal error: %s", __func__, e.what()); \
+  }                                                                              \
+  catch (...) {                                                                  \
+    return SetErrorf(RCS_EINTERNAL, "%s: internal error: unknown exception", __func__); \
+  }
+#define RCS_API_END_VOID                                                  \
+  }                                                                       \
+  catch (const std::bad_alloc&) {                                         \
+    SetErrorf(RCS_ENOMEM, "%s: out of memory", __func__);                 \
+  }                                                                       \
+  catch (const std::exception& e) {                                       \
+    SetErrorf(RCS_EINTERNAL, "%s: internal error: %s", __func__, e.what()); \
+  }                                                                       \
+  catch (...) {                                                           \
+    SetErrorf(RCS_EINTERNAL, "%s: internal error: unknown exception", __func__); \
+  }
+
+#define RCS_CHECK_ARG(cond, what) \
+  do {                            \
+    if (!(cond)) return Invalid(__func__, what); \
+  } while (0)
+
+extern "C" {
+
+// ---------------------------------------------------------------- options, store
+
+RCS_API void rcs_options_init(rcs_options* opts) noexcept {
+  if (opts == nullptr) return;
+  std::memset(opts, 0, sizeof *opts);
+  opts->struct_size = sizeof *opts;
+}
+
+RCS_API int rcs_store_open(const rcs_options* opts, rcs_store** out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(opts != nullptr, "opts is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  if (opts->struct_size < kOptionsSizeV0_1 || opts->struct_size > sizeof(rcs_options)) {
+    return SetErrorf(RCS_EINVAL,
+                     "%s: opts->struct_size is %zu, this library knows %zu (call rcs_options_init)",
+                     __func__, opts->struct_size, sizeof(rcs_options));
+  }
+  RCS_CHECK_ARG(opts->tables != nullptr || opts->num_tables == 0, "opts->tables is NULL");
+  rcustate::StoreOptions o;
+  o.tables.reserve(opts->num_tables);
+  for (size_t i = 0; i < opts->num_tables; ++i) {
+    const rcs_table_spec& spec = opts->tables[i];
+    if (spec.name == nullptr) return SetErrorf(RCS_EINVAL, "%s: table %zu has a NULL name", __func__, i);
+    bool known;
+    auto merge = MergeOperatorFor(spec.merge_op, &known);
+    if (!known) {
+      return SetErrorf(RCS_EINVAL, "%s: table \"%s\" has unknown merge_op %d", __func__,
+                       spec.name, spec.merge_op);
+    }
+    o.tables.push_back(rcustate::TableSpec{spec.name, std::move(merge), spec.expected_entries});
+  }
+  o.memory_budget_bytes = opts->memory_budget_bytes;
+  if (opts->max_publish_delay_ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Invalid(__func__, "opts->max_publish_delay_ns is out of range");
+  }
+  o.max_publish_delay = absl::Nanoseconds(static_cast<int64_t>(opts->max_publish_delay_ns));
+  auto store = rcustate::Store::Open(std::move(o));
+  if (!store.ok()) return Fail(__func__, store.status());
+  *out = new rcs_store{*std::move(store)};
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API void rcs_store_close(rcs_store* store) noexcept {
+  RCS_API_BEGIN
+  if (store == nullptr) return;
+  if (rcustate::ReadSection::Active()) {
+    // Closing waits for a grace period, which this thread's own section
+    // blocks forever; the header documents this as fatal.
+    std::fprintf(stderr, "rcustate: rcs_store_close called inside a read section; aborting\n");
+    std::abort();
+  }
+  delete store;
+  RCS_API_END_VOID
+}
+
+RCS_API int rcs_table_id(const rcs_store* store, const char* name, uint32_t* out_table) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(name != nullptr, "name is NULL");
+  RCS_CHECK_ARG(out_table != nullptr, "out_table is NULL");
+  auto id = store->store->FindTable(name);
+  if (!id.ok()) return Fail(__func__, id.status());
+  *out_table = *id;
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_table_count(const rcs_store* store, size_t* out_count) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out_count != nullptr, "out_count is NULL");
+  *out_count = store->store->num_tables();
+  return RCS_OK;
+  RCS_API_END
+}
+
+// ---------------------------------------------------------------- partitions
+
+RCS_API int rcs_partition_create(rcs_store* store, uint32_t partition) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  if (absl::Status s = store->store->CreatePartition(partition); !s.ok()) return Fail(__func__, s);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_partition_drop(rcs_store* store, uint32_t partition) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  if (absl::Status s = store->store->DropPartition(partition); !s.ok()) return Fail(__func__, s);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_partition_list(const rcs_store* store, uint32_t* ids, size_t capacity,
+                               size_t* out_count) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out_count != nullptr, "out_count is NULL");
+  RCS_CHECK_ARG(ids != nullptr || capacity == 0, "ids is NULL but capacity is not 0");
+  std::vector<uint32_t> list = store->store->ListPartitions();
+  *out_count = list.size();
+  if (list.size() > capacity) {
+    return SetErrorf(RCS_ERANGE, "%s: %zu partitions, capacity %zu", __func__, list.size(), capacity);
+  }
+  std::copy(list.begin(), list.end(), ids);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_version(rcs_store* store, uint32_t partition, uint64_t* out_version) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out_version != nullptr, "out_version is NULL");
+  auto v = store->store->Version(partition);
+  if (!v.ok()) return Fail(__func__, v.status());
+  *out_version = *v;
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_partition_stats(rcs_store* store, uint32_t partition,
+                                struct rcs_partition_stats* out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  if (out->struct_size < kStatsSizeV0_1) {
+    return SetErrorf(RCS_EINVAL, "%s: out->struct_size is %zu, at least %zu expected", __func__,
+                     out->struct_size, kStatsSizeV0_1);
+  }
+  auto st = store->store->Stats(partition);
+  if (!st.ok()) return Fail(__func__, st.status());
+  // Later versions that grow the struct fill their new fields only when
+  // out->struct_size says the caller's struct has room for them.
+  struct rcs_partition_stats r;
+  r.struct_size = out->struct_size;
+  r.version = st->version;
+  r.committed_version = st->committed_version;
+  r.commits = st->commits;
+  r.publications = st->publications;
+  r.commit_wait_ns = st->commit_wait_ns;
+  r.grace_waits = st->grace_waits;
+  r.standby_copies = st->standby_copies;
+  r.approx_bytes = st->approx_bytes;
+  r.pins_alive = st->pins_alive;
+  r.num_tables = static_cast<uint32_t>(store->store->num_tables());
+  std::memcpy(out, &r, sizeof r);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_partition_table_entries(rcs_store* store, uint32_t partition, uint32_t table,
+                                        size_t* out_entries) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out_entries != nullptr, "out_entries is NULL");
+  rcustate::ReadSection rs;
+  auto snap = store->store->Snapshot(partition);
+  if (!snap.ok()) return Fail(__func__, snap.status());
+  auto view = snap->Table(table);
+  if (!view.ok()) return Fail(__func__, view.status());
+  *out_entries = view->size();
+  return RCS_OK;
+  RCS_API_END
+}
+
+// ---------------------------------------------------------------- reads
+
+RCS_API int rcs_get(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
+                    size_t key_len, void* buf, size_t buf_len, size_t* out_value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(buf, buf_len), "buf is NULL but buf_len is not 0");
+  RCS_CHECK_ARG(out_value_len != nullptr, "out_value_len is NULL");
+  rcustate::ReadSection rs;
+  auto v = store->store->Get(partition, table, Bytes(key, key_len));
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (!v->has_value()) {
+    *out_value_len = 0;
+    return SetErrorStatic(RCS_ENOTFOUND, "rcs_get: key not found");
+  }
+  const std::string_view value = **v;
+  *out_value_len = value.size();
+  if (value.size() > buf_len) {
+    return SetErrorf(RCS_ERANGE, "%s: the value has %zu bytes, the buffer %zu", __func__,
+                     value.size(), buf_len);
+  }
+  if (!value.empty()) std::memcpy(buf, value.data(), value.size());
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_read(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
+                     size_t key_len, rcs_value_fn fn, void* ctx) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(fn != nullptr, "fn is NULL");
+  rcustate::ReadSection rs;
+  auto v = store->store->Get(partition, table, Bytes(key, key_len));
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (!v->has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_read: key not found");
+  fn((*v)->data(), (*v)->size(), ctx);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API void rcs_read_lock(void) noexcept {
+  RCS_API_BEGIN
+  rcustate::rcu::ReadLock();
+  ++c_sections;
+  RCS_API_END_VOID
+}
+
+RCS_API void rcs_read_unlock(void) noexcept {
+  RCS_API_BEGIN
+  if (c_sections == 0) {
+    SetErrorStatic(RCS_ESTATE, "rcs_read_unlock: no read section opened by rcs_read_lock is open");
+    return;
+  }
+  --c_sections;
+  rcustate::rcu::ReadUnlock();
+  RCS_API_END_VOID
+}
+
+RCS_API int rcs_in_read_section(void) noexcept { return rcustate::ReadSection::Active() ? 1 : 0; }
+
+RCS_API int rcs_get_ref(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
+                        size_t key_len, const void** out_value, size_t* out_value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(out_value != nullptr, "out_value is NULL");
+  RCS_CHECK_ARG(out_value_len != nullptr, "out_value_len is NULL");
+  if (!rcustate::ReadSection::Active()) {
+    return SetErrorStatic(RCS_ESTATE, "rcs_get_ref: only allowed inside rcs_read_lock");
+  }
+  auto v = store->store->Get(partition, table, Bytes(key, key_len));
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (!v->has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_get_ref: key not found");
+  *out_value = (*v)->data();
+  *out_value_len = (*v)->size();
+  return RCS_OK;
+  RCS_API_END
+}
+
+// ---------------------------------------------------------------- views
+
+RCS_API int rcs_view_current(rcs_store* store, uint32_t partition,
+                             const rcs_view** out_view) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out_view != nullptr, "out_view is NULL");
+  if (!rcustate::ReadSection::Active()) {
+    return SetErrorStatic(RCS_ESTATE, "rcs_view_current: only allowed inside rcs_read_lock");
+  }
+  auto snap = store->store->Snapshot(partition);
+  if (!snap.ok()) return Fail(__func__, snap.status());
+  *out_view = ToC(*snap);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API uint64_t rcs_view_version(const rcs_view* view) noexcept {
+  return view == nullptr ? 0 : FromC(view).version();
+}
+
+RCS_API int rcs_view_get(const rcs_view* view, uint32_t table, const void* key, size_t key_len,
+                         const void** out_value, size_t* out_value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(view != nullptr, "view is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(out_value != nullptr, "out_value is NULL");
+  RCS_CHECK_ARG(out_value_len != nullptr, "out_value_len is NULL");
+  auto t = FromC(view).Table(table);
+  if (!t.ok()) return Fail(__func__, t.status());
+  auto v = t->Find(Bytes(key, key_len));
+  if (!v.has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_view_get: key not found");
+  *out_value = v->data();
+  *out_value_len = v->size();
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_view_count(const rcs_view* view, uint32_t table, size_t* out_count) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(view != nullptr, "view is NULL");
+  RCS_CHECK_ARG(out_count != nullptr, "out_count is NULL");
+  auto t = FromC(view).Table(table);
+  if (!t.ok()) return Fail(__func__, t.status());
+  *out_count = t->size();
+  return RCS_OK;
+  RCS_API_END
+}
+
+// ---------------------------------------------------------------- snapshots
+
+RCS_API int rcs_snapshot_open(rcs_store* store, uint32_t partition, rcs_snapshot** out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  auto pin = store->store->Pin(partition);
+  if (!pin.ok()) return Fail(__func__, pin.status());
+  *out = new rcs_snapshot(*std::move(pin));
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API uint64_t rcs_snapshot_version(const rcs_snapshot* snap) noexcept {
+  return snap == nullptr ? 0 : snap->pin.version();
+}
+
+RCS_API int rcs_snapshot_get(const rcs_snapshot* snap, uint32_t table, const void* key,
+                             size_t key_len, const void** out_value,
+                             size_t* out_value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(snap != nullptr, "snap is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(out_value != nullptr, "out_value is NULL");
+  RCS_CHECK_ARG(out_value_len != nullptr, "out_value_len is NULL");
+  auto view = snap->pin.Table(table);
+  if (!view.ok()) return Fail(__func__, view.status());
+  auto v = view->Find(Bytes(key, key_len));
+  if (!v.has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_snapshot_get: key not found");
+  *out_value = v->data();
+  *out_value_len = v->size();
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_snapshot_foreach(const rcs_snapshot* snap, uint32_t table, rcs_entry_fn fn,
+                                 void* ctx) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(snap != nullptr, "snap is NULL");
+  RCS_CHECK_ARG(fn != nullptr, "fn is NULL");
+  auto view = snap->pin.Table(table);
+  if (!view.ok()) return Fail(__func__, view.status());
+  int rc = 0;
+  view->ForEach([&](std::string_view k, std::string_view v) {
+    rc = fn(k.data(), k.size(), v.data(), v.size(), ctx);
+    return rc == 0;
+  });
+  return rc;
+  RCS_API_END
+}
+
+RCS_API int rcs_snapshot_count(const rcs_snapshot* snap, uint32_t table,
+                               size_t* out_count) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(snap != nullptr, "snap is NULL");
+  RCS_CHECK_ARG(out_count != nullptr, "out_count is NULL");
+  auto view = snap->pin.Table(table);
+  if (!view.ok()) return Fail(__func__, view.status());
+  *out_count = view->size();
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API void rcs_snapshot_close(rcs_snapshot* snap) noexcept {
+  RCS_API_BEGIN
+  delete snap;  // ~PinnedSnapshot never blocks: fine inside a read section
+  RCS_API_END_VOID
+}
+
+// ---------------------------------------------------------------- thread-local writes
+
+RCS_API int rcs_put(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
+                    size_t key_len, const void* value, size_t value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(value, value_len), "value is NULL but value_len is not 0");
+  absl::Status s = store->store->Put(partition, table, Bytes(key, key_len), Bytes(value, value_len));
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_delete(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
+                       size_t key_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  absl::Status s = store->store->Erase(partition, table, Bytes(key, key_len));
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_merge(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
+                      size_t key_len, const void* operand, size_t operand_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(operand, operand_len), "operand is NULL but operand_len is not 0");
+  absl::Status s =
+      store->store->Merge(partition, table, Bytes(key, key_len), Bytes(operand, operand_len));
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_clear(rcs_store* store, uint32_t partition, uint32_t table) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  absl::Status s = store->store->Clear(partition, table);
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_commit(rcs_store* store, uint32_t partition, uint64_t* out_version) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  auto v = store->store->Commit(partition);
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (out_version != nullptr) *out_version = *v;
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_flush(rcs_store* store, uint32_t partition, uint64_t* out_version) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  auto v = store->store->Flush(partition);
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (out_version != nullptr) *out_version = *v;
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_abort(rcs_store* store, uint32_t partition) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  absl::Status s = store->store->Abort(partition);
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+// ---------------------------------------------------------------- batches
+
+RCS_API int rcs_batch_create(rcs_store* store, rcs_batch** out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  *out = new rcs_batch(*store->store);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_batch_put(rcs_batch* b, uint32_t table, const void* key, size_t key_len,
+                          const void* value, size_t value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(b != nullptr, "batch is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(value, value_len), "value is NULL but value_len is not 0");
+  absl::Status s = b->batch.Put(table, Bytes(key, key_len), Bytes(value, value_len));
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_batch_delete(rcs_batch* b, uint32_t table, const void* key,
+                             size_t key_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(b != nullptr, "batch is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  absl::Status s = b->batch.Erase(table, Bytes(key, key_len));
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_batch_merge(rcs_batch* b, uint32_t table, const void* key, size_t key_len,
+                            const void* operand, size_t operand_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(b != nullptr, "batch is NULL");
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(operand, operand_len), "operand is NULL but operand_len is not 0");
+  absl::Status s = b->batch.Merge(table, Bytes(key, key_len), Bytes(operand, operand_len));
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_batch_clear(rcs_batch* b, uint32_t table) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(b != nullptr, "batch is NULL");
+  absl::Status s = b->batch.Clear(table);
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_batch_commit(rcs_batch* b, uint32_t partition, uint64_t* out_version) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(b != nullptr, "batch is NULL");
+  auto v = b->batch.Commit(partition);
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (out_version != nullptr) *out_version = *v;
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API void rcs_batch_reset(rcs_batch* b) noexcept {
+  RCS_API_BEGIN
+  if (b != nullptr) b->batch.Reset();
+  RCS_API_END_VOID
+}
+
+RCS_API size_t rcs_batch_size(const rcs_batch* b) noexcept {
+  return b == nullptr ? 0 : b->batch.size();
+}
+
+RCS_API void rcs_batch_destroy(rcs_batch* b) noexcept {
+  RCS_API_BEGIN
+  delete b;
+  RCS_API_END_VOID
+}
+
+// ---------------------------------------------------------------- threads
+
+RCS_API int rcs_thread_attach(void) noexcept {
+  RCS_API_BEGIN
+  absl::Status s = rcustate::AttachThread();
+  return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API void rcs_thread_detach(void) noexcept {
+  RCS_API_BEGIN
+  if (absl::Status s = rcustate::DetachThread(); !s.ok()) Fail(__func__, s);
+  RCS_API_END_VOID
+}
+
+// ---------------------------------------------------------------- errors, version
+
+RCS_API const char* rcs_strerror(int code) noexcept {
+  switch (code) {
+    case RCS_OK: return "success";
+    case RCS_ENOTFOUND: return "key not found";
+    case RCS_EINVAL: return "invalid argument";
+    case RCS_ENOMEM: return "out of memory";
+    case RCS_ENOPARTITION: return "no such partition";
+    case RCS_EEXIST: return "partition already exists";
+    case RCS_ENOTABLE: return "no such table";
+    case RCS_ERANGE: return "buffer too small";
+    case RCS_ESTATE: return "not allowed in this state";
+    case RCS_EIO: return "I/O error";
+    case RCS_ECORRUPT: return "corrupt data";
+    case RCS_EINTERNAL: return "internal error";
+  }
+  return "unknown error";
+}
+
+RCS_API const char* rcs_last_error(void) noexcept { return last_error; }
+
+RCS_API uint32_t rcs_version_number(void) noexcept { return RCS_VERSION_NUMBER; }
+
+#define RCS_STR2(x) #x
+#define RCS_STR(x) RCS_STR2(x)
+RCS_API const char* rcs_version_string(void) noexcept {
+  return RCS_STR(RCS_VERSION_MAJOR) "." RCS_STR(RCS_VERSION_MINOR) "." RCS_STR(RCS_VERSION_PATCH);
+}
+
+}  // extern "C"

@@ -1,10 +1,468 @@
-/* File: rcustate/rcustate.h -- the rcustate C ABI (see docs/c-api.md). */
+/* File: rcustate/rcustate.h -- the rcustate C ABI.
+ *
+ * rcustate keeps partitioned keyed state in memory so that any number of
+ * threads read it without locks while writers publish a new version of a
+ * partition at every batch boundary. This header is the whole C interface; the
+ * guide, with examples, is docs/c-api.md. Link with `pkg-config rcustate`.
+ *
+ *   rcs_table_spec t[] = {{"counts", RCS_MERGE_ADD_I64, 0}};
+ *   rcs_options o;  rcs_store *s;  int64_t one = 1;  uint64_t version;
+ *   rcs_options_init(&o);  o.tables = t;  o.num_tables = 1;
+ *   rcs_store_open(&o, &s);
+ *   rcs_partition_create(s, 0);
+ *   rcs_merge(s, 0, 0, "clicks", 6, &one, sizeof one);   (little-endian host)
+ *   rcs_commit(s, 0, &version);                            version 1, visible to all
+ *   rcs_store_close(s);
+ *
+ * ---- Conventions
+ *  - Every function returning int returns RCS_OK (0) or a negative RCS_E*
+ *    code; on failure rcs_last_error() describes it. Out parameters come last
+ *    and are written only on success unless a function says otherwise.
+ *  - A NULL handle, NULL out parameter or NULL callback is RCS_EINVAL. A
+ *    key, value or operand pointer may be NULL only when its length is 0.
+ *    Keys are byte strings of at most RCS_MAX_KEY_SIZE bytes; values are byte
+ *    strings of any length (the empty string is a value, distinct from absent).
+ *  - Numeric values and operands (RCS_MERGE_*_I64, RCS_MERGE_ADD_F64 tables)
+ *    are exactly 8 bytes, little-endian (int64_t / IEEE-754 double); any other
+ *    size is RCS_EINVAL, for a merge operand and for a put alike.
+ *  - The library never keeps a pointer the caller passed in after the call
+ *    returns (names, keys and values are copied). Pointers it hands out say in
+ *    their function's comment how long they stay valid.
+ *  - No C++ exception crosses this interface: an allocation failure is
+ *    RCS_ENOMEM, anything unexpected RCS_EINTERNAL.
+ *
+ * ---- Threads
+ *  - Every function may be called from any thread, concurrently with any
+ *    other, on the same store, except: rcs_store_close (once, when no other
+ *    thread uses the store), and one rcs_batch or rcs_snapshot handle is
+ *    used by one thread at a time (different handles are independent).
+ *  - Threads register with RCU automatically on first use and unregister when
+ *    they exit; rcs_thread_attach/rcs_thread_detach do it explicitly.
+ *  - Read sections (rcs_read_lock/rcs_read_unlock) are RCU read-side critical
+ *    sections: short, nestable, per thread, never blocking writers' progress
+ *    beyond delaying their grace periods. Calls that may wait for a grace
+ *    period are refused inside one with RCS_ESTATE: rcs_commit,
+ *    rcs_batch_commit, rcs_flush, rcs_partition_drop, rcs_thread_detach. rcs_store_close
+ *    must not be called inside one (it would deadlock; it aborts instead).
+ *    Everything else may be called inside a read section.
+ *  - A thread sees its own uncommitted writes (rcs_put/rcs_delete/rcs_merge/
+ *    rcs_clear) in rcs_get/rcs_read/rcs_get_ref; other threads see them only
+ *    after rcs_commit. Snapshots never show uncommitted writes.
+ */
 #ifndef RCUSTATE_RCUSTATE_H_
 #define RCUSTATE_RCUSTATE_H_
+
+#include <stddef.h>
+#include <stdint.h>
 
 #define RCS_VERSION_MAJOR 0
 #define RCS_VERSION_MINOR 1
 #define RCS_VERSION_PATCH 0
 #define RCS_VERSION_NUMBER (RCS_VERSION_MAJOR * 10000 + RCS_VERSION_MINOR * 100 + RCS_VERSION_PATCH)
+
+/* Marks the exported functions: the library is built with hidden visibility
+ * and a version script (src/version.map). */
+#if defined(__GNUC__) || defined(__clang__)
+#define RCS_API __attribute__((visibility("default")))
+#else
+#define RCS_API
+#endif
+
+/* Every entry point is noexcept for C++ callers: no exception crosses the ABI. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define RCS_NOEXCEPT noexcept
+#else
+#define RCS_NOEXCEPT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status codes. Values are pinned; new ones are only ever added. */
+enum rcs_status {
+  RCS_OK = 0,
+  RCS_ENOTFOUND = -1,     /* the key is absent */
+  RCS_EINVAL = -2,        /* invalid argument: NULL, size, name, operand, option */
+  RCS_ENOMEM = -3,        /* allocation failed */
+  RCS_ENOPARTITION = -4,  /* unknown or dropped partition */
+  RCS_EEXIST = -5,        /* the partition already exists */
+  RCS_ENOTABLE = -6,      /* unknown table id or name */
+  RCS_ERANGE = -7,        /* the caller's buffer is too small */
+  RCS_ESTATE = -8,        /* not allowed now: inside/outside a read section, store closed */
+  RCS_EIO = -9,           /* I/O failure (reserved: nothing does I/O yet) */
+  RCS_ECORRUPT = -10,     /* corrupt input (reserved) */
+  RCS_EINTERNAL = -100    /* a bug of ours; rcs_last_error() says more */
+};
+
+/* Longest key accepted, in bytes (longer: RCS_EINVAL). */
+#define RCS_MAX_KEY_SIZE ((size_t)64 * 1024)
+
+/* ---- Handles (opaque). */
+typedef struct rcs_store rcs_store;
+typedef struct rcs_batch rcs_batch;
+typedef struct rcs_snapshot rcs_snapshot;
+typedef struct rcs_view rcs_view;
+
+/* ---- Options */
+
+/* Merge operators of a table. A table with one accepts rcs_merge; the merge
+ * resolves at commit as value = existing (or nothing) (op) operand. */
+enum rcs_merge_op {
+  RCS_MERGE_NONE = 0, /* rcs_merge on this table is RCS_EINVAL */
+  RCS_MERGE_ADD_I64,  /* signed 64-bit add, wrapping (two's complement) */
+  RCS_MERGE_MIN_I64,  /* signed 64-bit min */
+  RCS_MERGE_MAX_I64,  /* signed 64-bit max */
+  RCS_MERGE_ADD_F64,  /* IEEE-754 double add */
+  RCS_MERGE_APPEND    /* byte append: operand appended to the existing value */
+};
+
+typedef struct rcs_table_spec {
+  const char *name;        /* non-empty, NUL-terminated, unique in the store; copied */
+  int merge_op;            /* one of enum rcs_merge_op */
+  size_t expected_entries; /* slots to reserve per partition (a hint; 0 = none) */
+} rcs_table_spec;
+
+typedef struct rcs_options {
+  size_t struct_size;                /* sizeof(rcs_options); set by rcs_options_init */
+  const rcs_table_spec *tables;      /* num_tables specs; table ids are their indexes */
+  size_t num_tables;                 /* at least 1 */
+  size_t memory_budget_bytes;        /* bound on retired state awaiting reclamation; 0 = 256 MiB */
+  /* Publication policy (docs/c-api.md). 0 (the default): every commit is
+   * visible to all threads when it returns, waiting for a grace period if it
+   * must. Positive: group commit -- a commit never waits; its batch may stay
+   * sealed (still atomic, already visible to the committing thread) until a
+   * later commit publishes it, at most this many ns later, or rcs_flush. */
+  uint64_t max_publish_delay_ns;
+} rcs_options;
+
+/* Sets opts->struct_size = sizeof(rcs_options) and every other field to its
+ * default (no tables, budget 0, delay 0). Call it first, then fill in the
+ * tables: fields added in later versions then get their defaults. NULL is a
+ * no-op. Any thread; allowed inside a read section. */
+RCS_API void rcs_options_init(rcs_options *opts) RCS_NOEXCEPT;
+
+/* ---- Store */
+
+/* Creates a store with the tables of `opts` and no partitions; *out receives
+ * the handle, owned by the caller until rcs_store_close. The specs and names
+ * are copied: `opts` may be freed when this returns. Any thread; allowed
+ * inside a read section.
+ * Errors: RCS_EINVAL (NULL argument; struct_size not one this library knows;
+ * no tables; a NULL, empty or duplicate name; an unknown merge_op;
+ * max_publish_delay_ns over INT64_MAX), RCS_ENOMEM. */
+RCS_API int rcs_store_open(const rcs_options *opts, rcs_store **out) RCS_NOEXCEPT;
+
+/* Drops every partition, waits until everything retired has been freed, and
+ * frees the handle. Call it once, when no other thread uses the handle.
+ * Not inside a read section: that is a programming error which aborts the
+ * process with a diagnostic (the close would wait for its own section).
+ * Snapshots and batches still open stay valid and must still be closed or
+ * destroyed; batch operations on them return RCS_ESTATE from now on. Each
+ * thread's uncommitted writes are discarded. NULL is a no-op. */
+RCS_API void rcs_store_close(rcs_store *store) RCS_NOEXCEPT;
+
+/* The id of the table called `name` (NUL-terminated) in *out_table. Any
+ * thread; allowed inside a read section; lock-free.
+ * Errors: RCS_EINVAL (NULL argument), RCS_ENOTABLE. */
+RCS_API int rcs_table_id(const rcs_store *store, const char *name,
+                         uint32_t *out_table) RCS_NOEXCEPT;
+
+/* The number of tables in *out_count (table ids are 0 .. count-1).
+ * Any thread; allowed inside a read section. Errors: RCS_EINVAL. */
+RCS_API int rcs_table_count(const rcs_store *store, size_t *out_count) RCS_NOEXCEPT;
+
+/* ---- Partitions */
+
+/* Creates an empty partition (version 0). Never waits for a grace period.
+ * Any thread; allowed inside a read section.
+ * Errors: RCS_EINVAL, RCS_EEXIST, RCS_ENOMEM. */
+RCS_API int rcs_partition_create(rcs_store *store, uint32_t partition) RCS_NOEXCEPT;
+
+/* Removes a partition. Readers already inside it finish undisturbed; its
+ * memory is freed after a grace period; snapshots of it stay valid; every
+ * thread's uncommitted writes to it are discarded. Any thread; NOT inside a
+ * read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ESTATE (inside a read section),
+ * RCS_ENOMEM. */
+RCS_API int rcs_partition_drop(rcs_store *store, uint32_t partition) RCS_NOEXCEPT;
+
+/* Lists the partition ids in ascending order. On RCS_OK ids[0 .. *out_count)
+ * hold them; if `capacity` is too small the result is RCS_ERANGE and
+ * *out_count is the number needed (ids may be NULL when capacity is 0). Any
+ * thread; allowed inside a read section. Errors: RCS_EINVAL, RCS_ERANGE,
+ * RCS_ENOMEM. */
+RCS_API int rcs_partition_list(const rcs_store *store, uint32_t *ids, size_t capacity,
+                               size_t *out_count) RCS_NOEXCEPT;
+
+/* The published version of a partition (the number of commits it contains;
+ * 0 for a new one). Lock-free. Any thread; allowed inside a read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION. */
+RCS_API int rcs_version(rcs_store *store, uint32_t partition, uint64_t *out_version) RCS_NOEXCEPT;
+
+/* Statistics of one partition. Like `struct stat` and stat(), the struct
+ * shares its name with the function that fills it, so it has no typedef:
+ * write `struct rcs_partition_stats`. The caller sets struct_size to the size
+ * of its struct (sizeof(struct rcs_partition_stats) of its header); the
+ * library fills the fields that fit and leaves struct_size as it is. */
+struct rcs_partition_stats {
+  size_t struct_size;
+  uint64_t version;           /* the published version (what readers see) */
+  uint64_t committed_version; /* commits accepted: version + sealed, unpublished ones */
+  uint64_t commits;           /* commits accepted */
+  uint64_t publications;      /* snapshots published (fewer than commits under group commit) */
+  uint64_t commit_wait_ns;    /* time commits spent waiting for grace periods */
+  uint64_t grace_waits;       /* commits that had to wait for a grace period */
+  uint64_t standby_copies;    /* standby map sets rebuilt by copying because pinned */
+  uint64_t approx_bytes;      /* both map sets, keys and values included */
+  uint32_t pins_alive;        /* snapshots pinning the partition's current map sets */
+  uint32_t num_tables;        /* tables in the store */
+};
+
+/* Fills *out with the statistics of `partition`. Takes the partition's writer
+ * mutex briefly (waits for a commit in progress). Any thread; allowed inside
+ * a read section.
+ * Errors: RCS_EINVAL (NULL; out->struct_size smaller than this version's
+ * struct), RCS_ENOPARTITION, RCS_ENOMEM. */
+RCS_API int rcs_partition_stats(rcs_store *store, uint32_t partition,
+                                struct rcs_partition_stats *out) RCS_NOEXCEPT;
+
+/* The number of entries of one table in the published snapshot of a
+ * partition (kept out of rcs_partition_stats because it is per table).
+ * Lock-free. Any thread; allowed inside a read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE. */
+RCS_API int rcs_partition_table_entries(rcs_store *store, uint32_t partition, uint32_t table,
+                                        size_t *out_entries) RCS_NOEXCEPT;
+
+/* ---- Reads (lock-free, never blocking; a thread also sees its own
+ *      uncommitted thread-local writes to the partition) */
+
+/* Copies the value of `key` into buf. On RCS_OK *out_value_len is its length.
+ * If buf_len is smaller the result is RCS_ERANGE, buf is untouched and
+ * *out_value_len is the length needed (buf may be NULL when buf_len is 0: a
+ * way to ask for the size). On RCS_ENOTFOUND *out_value_len is 0. Opens its own
+ * read section. Any thread; allowed inside a read section.
+ * Errors: RCS_ENOTFOUND, RCS_ERANGE, RCS_EINVAL, RCS_ENOPARTITION,
+ * RCS_ENOTABLE. */
+RCS_API int rcs_get(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
+                    size_t key_len, void *buf, size_t buf_len, size_t *out_value_len) RCS_NOEXCEPT;
+
+/* Receives a value without copying it: valid only during the call. */
+typedef void (*rcs_value_fn)(const void *value, size_t value_len, void *ctx);
+
+/* Calls fn(value, value_len, ctx) once, inside a read section, if `key` is
+ * present (the value pointer is valid only during the call and may be NULL
+ * when value_len is 0); not at all if it is absent. fn must not call the
+ * functions refused inside a read section (they return RCS_ESTATE). Any
+ * thread; allowed inside a read section. `ctx` is passed through untouched.
+ * Errors: RCS_ENOTFOUND, RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE. */
+RCS_API int rcs_read(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
+                     size_t key_len, rcs_value_fn fn, void *ctx) RCS_NOEXCEPT;
+
+/* Opens a read section on the calling thread. Sections nest: only the
+ * outermost rcs_read_unlock ends it. While a section is open every pointer
+ * from rcs_get_ref and rcs_view_* stays valid and unchanged, whatever writers
+ * commit. Keep
+ * sections short: a commit that needs a grace period waits for every section
+ * open when it asked. Cost: a few ns (no lock, no atomic RMW, no allocation);
+ * the first call on a thread registers it with RCU. Any thread. */
+RCS_API void rcs_read_lock(void) RCS_NOEXCEPT;
+/* Closes the innermost section rcs_read_lock opened on this thread. Calling it
+ * without one open is a programming error: it does nothing and sets
+ * rcs_last_error(). */
+RCS_API void rcs_read_unlock(void) RCS_NOEXCEPT;
+/* 1 if the calling thread is inside a read section (opened through this API
+ * or the C++ one), else 0. */
+RCS_API int rcs_in_read_section(void) RCS_NOEXCEPT;
+
+/* Points *out_value at the value of `key` (*out_value_len bytes; the pointer
+ * may be NULL when the length is 0) without copying. Only inside
+ * rcs_read_lock: the value stays valid and unchanged until the outermost
+ * rcs_read_unlock; it is owned by the library, do not free or write it.
+ * Lock-free.
+ * Errors: RCS_ESTATE (no read section open), RCS_ENOTFOUND,
+ * RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE. */
+RCS_API int rcs_get_ref(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
+                        size_t key_len, const void **out_value, size_t *out_value_len) RCS_NOEXCEPT;
+
+/* ---- Views: the published snapshot of a partition as seen inside one read
+ *      section. rcs_get_ref looks up the latest published version at every
+ *      call, so two calls may see two versions; a view is one version,
+ *      consistent across keys and tables (a commit is seen whole or not at
+ *      all), and costs nothing to take or drop: no allocation, no atomic RMW,
+ *      nothing to free. Without the calling thread's uncommitted writes. */
+
+/* Points *out_view at the published snapshot of `partition`. Only inside
+ * rcs_read_lock; the view and every value obtained through it stay valid and
+ * unchanged until the outermost rcs_read_unlock. Owned by the library.
+ * Errors: RCS_ESTATE (no read section open), RCS_EINVAL, RCS_ENOPARTITION. */
+RCS_API int rcs_view_current(rcs_store *store, uint32_t partition,
+                             const rcs_view **out_view) RCS_NOEXCEPT;
+/* The version of the view (0 for NULL). */
+RCS_API uint64_t rcs_view_version(const rcs_view *view) RCS_NOEXCEPT;
+/* Points *out_value at the value of `key` in the view, without copying;
+ * valid as long as the view. The pointer may be NULL when *out_value_len is 0.
+ * Errors: RCS_ENOTFOUND, RCS_EINVAL, RCS_ENOTABLE. */
+RCS_API int rcs_view_get(const rcs_view *view, uint32_t table, const void *key, size_t key_len,
+                         const void **out_value, size_t *out_value_len) RCS_NOEXCEPT;
+/* The number of entries of `table` in the view. Errors: RCS_EINVAL, RCS_ENOTABLE. */
+RCS_API int rcs_view_count(const rcs_view *view, uint32_t table,
+                           size_t *out_count) RCS_NOEXCEPT;
+
+/* ---- Pinned snapshots: one committed version of a partition, consistent
+ *      across its tables, long-lived, holding no read section (writers never
+ *      wait for it; they copy instead of reusing pinned memory). Without the
+ *      calling thread's uncommitted writes. */
+
+/* Pins the published version of `partition`; *out is owned by the caller
+ * until rcs_snapshot_close. O(1). It stays valid after later commits, after
+ * the partition is dropped and after rcs_store_close. Any thread; allowed
+ * inside a read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOMEM. */
+RCS_API int rcs_snapshot_open(rcs_store *store, uint32_t partition,
+                              rcs_snapshot **out) RCS_NOEXCEPT;
+
+/* The version pinned (0 for a NULL snapshot). */
+RCS_API uint64_t rcs_snapshot_version(const rcs_snapshot *snap) RCS_NOEXCEPT;
+
+/* Points *out_value at the value of `key` in the snapshot, without copying; it
+ * stays valid until rcs_snapshot_close (owned by the snapshot). The pointer
+ * may be NULL when *out_value_len is 0.
+ * Errors: RCS_ENOTFOUND, RCS_EINVAL, RCS_ENOTABLE. */
+RCS_API int rcs_snapshot_get(const rcs_snapshot *snap, uint32_t table, const void *key,
+                             size_t key_len, const void **out_value,
+                             size_t *out_value_len) RCS_NOEXCEPT;
+
+/* Receives one entry (pointers valid until the snapshot is closed); a
+ * non-zero return stops the walk. */
+typedef int (*rcs_entry_fn)(const void *key, size_t key_len, const void *value,
+                            size_t value_len, void *ctx);
+
+/* Calls fn for every entry of `table`, in unspecified order. Returns RCS_OK
+ * after the last entry, or the non-zero value fn returned to stop (return
+ * positive values to tell them from errors), or before the walk:
+ * RCS_EINVAL, RCS_ENOTABLE. fn may call any function (the walk holds no read
+ * section) except rcs_snapshot_close on this snapshot. */
+RCS_API int rcs_snapshot_foreach(const rcs_snapshot *snap, uint32_t table, rcs_entry_fn fn,
+                                 void *ctx) RCS_NOEXCEPT;
+
+/* The number of entries of `table` in the snapshot.
+ * Errors: RCS_EINVAL, RCS_ENOTABLE. */
+RCS_API int rcs_snapshot_count(const rcs_snapshot *snap, uint32_t table,
+                               size_t *out_count) RCS_NOEXCEPT;
+
+/* Releases the pin; every pointer obtained from the snapshot dies. Never
+ * blocks, so it is allowed anywhere, including inside a read section. NULL is
+ * a no-op. */
+RCS_API void rcs_snapshot_close(rcs_snapshot *snap) RCS_NOEXCEPT;
+
+/* ---- Writes through the calling thread's delta for a partition: visible to
+ *      this thread at once, to others after rcs_commit, discarded by
+ *      rcs_abort. Repeated writes to one key compact. Any thread; allowed
+ *      inside a read section. On error the delta is unchanged. */
+
+/* Sets key -> value (last committer wins).
+ * Errors: RCS_EINVAL (NULL, key too long, value not 8 bytes in a numeric
+ * table), RCS_ENOPARTITION, RCS_ENOTABLE, RCS_ENOMEM. */
+RCS_API int rcs_put(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
+                    size_t key_len, const void *value, size_t value_len) RCS_NOEXCEPT;
+/* Removes key (absent keys are fine). Errors: as rcs_put. */
+RCS_API int rcs_delete(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
+                       size_t key_len) RCS_NOEXCEPT;
+/* Merges operand into key with the table's operator; merges of several
+ * threads commute (append: in commit order).
+ * Errors: as rcs_put, plus RCS_EINVAL for a table without operator or an
+ * operand that is not 8 bytes for a numeric operator. */
+RCS_API int rcs_merge(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
+                      size_t key_len, const void *operand, size_t operand_len) RCS_NOEXCEPT;
+/* Empties the table at commit; later writes of this delta apply on top.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE, RCS_ENOMEM. */
+RCS_API int rcs_clear(rcs_store *store, uint32_t partition, uint32_t table) RCS_NOEXCEPT;
+
+/* Publishes the calling thread's delta for the partition atomically (all
+ * tables at once) as the next version; *out_version receives it (out_version
+ * may be NULL). Every commit, even an empty one, creates a version. Commits to
+ * one partition serialize; several threads may commit to it. May wait for a
+ * grace period. Any thread; NOT inside a read section. On error the delta is
+ * kept, except for a dropped partition (then it is discarded).
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ESTATE (inside a read section),
+ * RCS_ENOMEM. */
+RCS_API int rcs_commit(rcs_store *store, uint32_t partition, uint64_t *out_version) RCS_NOEXCEPT;
+
+/* Makes every committed batch of the partition visible to all threads now
+ * and puts the published version in *out_version (may be NULL). Under group
+ * commit some may be sealed and unpublished; under the default policy this is
+ * a no-op. May wait for a grace period. Any thread; NOT inside a read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ESTATE (inside a read section),
+ * RCS_ENOMEM. */
+RCS_API int rcs_flush(rcs_store *store, uint32_t partition, uint64_t *out_version) RCS_NOEXCEPT;
+
+/* Discards the calling thread's uncommitted delta for the partition. Any
+ * thread; allowed inside a read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION. */
+RCS_API int rcs_abort(rcs_store *store, uint32_t partition) RCS_NOEXCEPT;
+
+/* ---- Explicit batches: bound to a store, invisible to everybody (their
+ *      maker included) until committed, emptied by a successful commit and
+ *      left intact by a failed one. One thread at a time per batch. The
+ *      batch functions are allowed inside a read section, except
+ *      rcs_batch_commit. On error the batch is unchanged. */
+
+/* Creates an empty batch for `store`; *out is owned by the caller until
+ * rcs_batch_destroy. It may outlive the store (then its operations return
+ * RCS_ESTATE). Errors: RCS_EINVAL, RCS_ENOMEM. */
+RCS_API int rcs_batch_create(rcs_store *store, rcs_batch **out) RCS_NOEXCEPT;
+/* Errors of the four: RCS_EINVAL (NULL, key too long, bad value or operand
+ * size, merge on a table without operator), RCS_ENOTABLE, RCS_ESTATE (store
+ * closed), RCS_ENOMEM. */
+RCS_API int rcs_batch_put(rcs_batch *b, uint32_t table, const void *key, size_t key_len,
+                          const void *value, size_t value_len) RCS_NOEXCEPT;
+RCS_API int rcs_batch_delete(rcs_batch *b, uint32_t table, const void *key,
+                             size_t key_len) RCS_NOEXCEPT;
+RCS_API int rcs_batch_merge(rcs_batch *b, uint32_t table, const void *key, size_t key_len,
+                            const void *operand, size_t operand_len) RCS_NOEXCEPT;
+RCS_API int rcs_batch_clear(rcs_batch *b, uint32_t table) RCS_NOEXCEPT;
+/* Publishes the batch to `partition` (any partition of its store) as the
+ * next version, *out_version receives it (may be NULL), and empties the
+ * batch. NOT inside a read section; may wait for a grace period.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ESTATE (inside a read section,
+ * store closed), RCS_ENOMEM. */
+RCS_API int rcs_batch_commit(rcs_batch *b, uint32_t partition, uint64_t *out_version) RCS_NOEXCEPT;
+/* Drops every change of the batch. NULL is a no-op. */
+RCS_API void rcs_batch_reset(rcs_batch *b) RCS_NOEXCEPT;
+/* Distinct keys changed plus tables cleared (0 for NULL). */
+RCS_API size_t rcs_batch_size(const rcs_batch *b) RCS_NOEXCEPT;
+/* Frees the batch and its uncommitted changes. Allowed anywhere. NULL is a
+ * no-op. */
+RCS_API void rcs_batch_destroy(rcs_batch *b) RCS_NOEXCEPT;
+
+/* ---- Threads */
+
+/* Registers the calling thread with RCU now rather than on first use.
+ * Idempotent. Allowed inside a read section. Errors: none today (RCS_OK);
+ * RCS_EINTERNAL is reserved. */
+RCS_API int rcs_thread_attach(void) RCS_NOEXCEPT;
+/* Unregisters the calling thread (it re-registers on its next use). A
+ * thread that exits is unregistered automatically. NOT inside a read
+ * section: there it does nothing and sets rcs_last_error(). */
+RCS_API void rcs_thread_detach(void) RCS_NOEXCEPT;
+
+/* ---- Errors and version */
+
+/* A static description of a status code ("unknown error" for a code this
+ * version does not know); never NULL, never to be freed. Any thread. */
+RCS_API const char *rcs_strerror(int code) RCS_NOEXCEPT;
+/* The message of the calling thread's last failure, owned by the library,
+ * valid until its next failing call on this thread; never NULL. Meaningful only
+ * right after a call failed (successful calls do not clear it). */
+RCS_API const char *rcs_last_error(void) RCS_NOEXCEPT;
+/* The version of the library loaded at run time: RCS_VERSION_NUMBER of the
+ * header it was built with, and the same as "MAJOR.MINOR.PATCH" (static). */
+RCS_API uint32_t rcs_version_number(void) RCS_NOEXCEPT;
+RCS_API const char *rcs_version_string(void) RCS_NOEXCEPT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
 
 #endif /* RCUSTATE_RCUSTATE_H_ */
