@@ -1,6 +1,7 @@
 // File: src/core/map_set.cpp
 #include "src/core/map_set.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -20,6 +21,14 @@ MapSet::MapSet(const Schema& schema) : heap_bytes_(schema.tables.size(), 0) {
   for (size_t i = 0; i < tables.size(); ++i) {
     if (schema.tables[i].expected_entries > 0) tables[i].reserve(schema.tables[i].expected_entries);
   }
+}
+
+MapSet::~MapSet() {
+#ifndef NDEBUG
+  for (TableMap& map : tables) {
+    for (auto& [key, value] : map) std::fill(value.begin(), value.end(), kPoison);
+  }
+#endif
 }
 
 MapSet* MapSet::CopyOf(const MapSet& other) {

@@ -29,6 +29,11 @@ namespace rcustate::detail {
 class MapSet : public SnapshotData {
  public:
   explicit MapSet(const Schema& schema);
+  // In builds with assertions, overwrites every value with kPoison bytes
+  // first, so a reader that sees a freed set sees poison (stress tests
+  // check for it on every read).
+  ~MapSet();
+  static constexpr char kPoison = '\xdd';
   // A deep copy of `other`'s maps and version, with fresh bookkeeping.
   static MapSet* CopyOf(const MapSet& other);
 

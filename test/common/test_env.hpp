@@ -32,6 +32,11 @@ struct Policy {
 inline std::vector<Policy> AllPolicies() {
   return {
       {"immediate", absl::ZeroDuration()},
+      // Group commit with a delay long enough that publication mostly comes
+      // from the standby's call_rcu ticket, and one so short that commits
+      // mostly fall back to synchronize_rcu.
+      {"group_5ms", absl::Milliseconds(5)},
+      {"group_50us", absl::Microseconds(50)},
   };
 }
 
