@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Installs the build into a temporary DESTDIR and uses it the way a user of
+the installed library would: builds docs/examples/*.c (and a small C++
+program) with `pkg-config --cflags --libs rcustate` only, then runs them
+against the installed librcustate.so.
+
+usage: install_test.py BUILD_DIR SOURCE_DIR CC CXX SANITIZE
+(CC/CXX: the compilers of the build; SANITIZE: its b_sanitize value, so that
+programs linked against a sanitized library are sanitized too.)
+"""
+import glob
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CXX_PROGRAM = r"""
+#include <cstdio>
+#include "rcustate/rcustate.hpp"
+int main() {
+  rcustate::StoreOptions o;
+  o.tables = {{"counts", rcustate::AddInt64(), 0}};
+  auto store = rcustate::Store::Open(o).value();
+  if (!store->CreatePartition(0).ok()) return 1;
+  if (!store->Merge(0, 0, "k", rcustate::EncodeInt64(5)).ok()) return 1;
+  if (store->Commit(0).value() != 1) return 1;
+  std::string v;
+  if (!store->GetCopy(0, 0, "k", &v).value() || rcustate::DecodeInt64(v) != 5) return 1;
+  std::puts("C++ API through pkg-config: ok");
+  return 0;
+}
+"""
+
+
+def run(cmd, env=None, **kw):
+    print("+", " ".join(shlex.quote(c) for c in cmd), flush=True)
+    return subprocess.run(cmd, env=env, check=True, **kw)
+
+
+def main():
+    build_dir, source_dir, cc, cxx, sanitize = sys.argv[1:6]
+    cc, cxx = shlex.split(cc), shlex.split(cxx)
+    san = [] if sanitize in ("", "none") else ["-fsanitize=" + sanitize]
+    tmp = tempfile.mkdtemp(prefix="rcustate-install-")
+    try:
+        destdir = os.path.join(tmp, "root")
+        run(["meson", "install", "-C", build_dir, "--no-rebuild", "--destdir", destdir],
+            stdout=subprocess.DEVNULL)
+        pcs = glob.glob(os.path.join(destdir, "**", "pkgconfig", "rcustate.pc"), recursive=True)
+        libs = glob.glob(os.path.join(destdir, "**", "librcustate.so.*"), recursive=True)
+        headers = glob.glob(os.path.join(destdir, "**", "rcustate", "rcustate.h"), recursive=True)
+        if len(pcs) != 1 or not libs or len(headers) != 1:
+            sys.exit("FAIL: install layout: pc=%s libs=%s headers=%s" % (pcs, libs, headers))
+        libdir = os.path.dirname(libs[0])
+
+        # The .pc holds absolute install paths; the sysroot relocates them into
+        # DESTDIR (system paths of other packages are filtered out as usual).
+        env = dict(os.environ)
+        env["PKG_CONFIG_PATH"] = os.path.dirname(pcs[0])
+        env["PKG_CONFIG_SYSROOT_DIR"] = destdir
+        env.pop("PKG_CONFIG_LIBDIR", None)
+        flags = {}
+        for what in ("--cflags", "--libs"):
+            out = run(["pkg-config", what, "rcustate"], env=env, capture_output=True,
+                      text=True).stdout
+            flags[what] = shlex.split(out)
+            print(" ", what, out.strip())
+        if not any(f.startswith("-I" + destdir) for f in flags["--cflags"]):
+            sys.exit("FAIL: pkg-config --cflags does not point into the install")
+        if not any(f.startswith("-L" + destdir) for f in flags["--libs"]):
+            sys.exit("FAIL: pkg-config --libs does not point into the install")
+
+        run_env = dict(os.environ)
+        run_env["LD_LIBRARY_PATH"] = libdir
+        examples = sorted(glob.glob(os.path.join(source_dir, "docs", "examples", "*.c")))
+        if not examples:
+            sys.exit("FAIL: no examples found")
+        programs = []
+        for src in examples:
+            exe = os.path.join(tmp, os.path.basename(src)[:-2])
+            # Only the installed header: -nostdinc is too blunt, so check the
+            # preprocessor's include trace names the installed copy.
+            run(cc + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread"] + san +
+                [src, "-o", exe] + flags["--cflags"] + flags["--libs"], env=env)
+            programs.append(exe)
+        deps = run(cc + ["-M", examples[0]] + flags["--cflags"], env=env, capture_output=True,
+                   text=True).stdout
+        if headers[0] not in deps:
+            sys.exit("FAIL: the examples did not compile against the installed header")
+
+        cxx_src = os.path.join(tmp, "cxx_api.cpp")
+        with open(cxx_src, "w") as f:
+            f.write(CXX_PROGRAM)
+        cxx_exe = os.path.join(tmp, "cxx_api")
+        run(cxx + ["-std=c++20"] + san + [cxx_src, "-o", cxx_exe] + flags["--cflags"] +
+            flags["--libs"], env=env)
+        programs.append(cxx_exe)
+
+        for exe in programs:
+            ldd = run(["ldd", exe], env=run_env, capture_output=True, text=True).stdout
+            line = [l for l in ldd.splitlines() if "librcustate" in l]
+            if not line or libdir not in line[0]:
+                sys.exit("FAIL: %s does not load the installed library: %s" % (exe, line))
+            run([exe], env=run_env, stdout=subprocess.DEVNULL)
+        print("ok: %d programs built through pkg-config against the install and run" %
+              len(programs))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
