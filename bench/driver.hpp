@@ -1,0 +1,278 @@
+// File: bench/driver.hpp
+//
+// Runs one scenario against one implementation: starts the writer, reader and
+// auxiliary threads, lets them prefill, times the run (optionally in two
+// phases), prints the progress line, samples memory, stops everything and
+// turns what the threads measured into a RunResult.
+//
+// A scenario class provides (all templates on the implementation Impl):
+//   Schema schema() const;
+//   double phase0_seconds() const;   // readers-only phase before the writers start (lookup)
+//   bool has_aux() const;            // runs Aux() on one more thread (pinscan)
+//   void Prefill(Impl&, Shared&, uint32_t writer);
+//   void Write(Impl&, Shared&, uint32_t writer, WriterOut&);   // returns once shared.stop is set
+//   void Read(Impl&, Shared&, uint32_t reader, ReaderOut&);    // same
+//   void Aux(Impl&, Shared&);                                  // same
+// Write() must, after its timed loop, call Impl::Finish on its partitions and
+// verify the final state (Shared::Violation on a mismatch) and add the live
+// state's size to Shared::live_bytes / entries.
+//
+// The implementation is built, used and destroyed on the one thread that
+// calls Drive(), which registers itself with the implementation's RCU (the
+// baselines' teardown needs a registered thread).
+#ifndef RCUSTATE_BENCH_DRIVER_HPP_
+#define RCUSTATE_BENCH_DRIVER_HPP_
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "bench/common.hpp"
+#include "bench/config.hpp"
+#include "bench/histogram.hpp"
+#include "bench/memory.hpp"
+#include "bench/workload.hpp"
+
+namespace rcsbench {
+
+// Counters a thread publishes (relaxed) for the progress line and phases.
+struct alignas(64) ThreadCounters {
+  std::atomic<uint64_t> records{0}, commits{0};
+  std::atomic<uint64_t> reads[2] = {0, 0};
+  std::atomic<uint64_t> sections[2] = {0, 0};
+};
+
+struct WriterOut {
+  Histogram commit;
+  uint64_t records = 0, commits = 0;
+  uint64_t t_start = 0, t_end = 0;  // the writer's own timed window
+  uint64_t windows_closed = 0;
+};
+
+struct ReaderOut {
+  Histogram read;  // phase-1 samples only
+  uint64_t reads[2] = {0, 0}, sections[2] = {0, 0};
+};
+
+struct Shared {
+  Shared(const Config& c, const Workload& w, uint32_t nw, uint32_t nr)
+      : cfg(c), wl(w), writers(nw), readers(nr) {}
+  const Config& cfg;
+  const Workload& wl;
+  std::atomic<bool> stop{false};
+  std::atomic<int> phase{0};  // 0: readers alone (lookup), 1: everybody
+  std::atomic<uint64_t> t_phase1{0};
+  std::vector<ThreadCounters> writers, readers;
+  // Correctness.
+  std::atomic<uint64_t> violations{0}, torn{0};
+  std::mutex mu;
+  std::vector<std::string> examples;  // guarded by mu
+  // Final state.
+  std::atomic<uint64_t> live_bytes{0}, entries{0};
+  // pinscan.
+  std::atomic<uint64_t> pins{0}, scan_ns{0}, rss_pinned{0};
+  // lookup on a single-threaded implementation: its one thread reads.
+  ReaderOut solo_reader;
+
+  void Violation(std::string what) {
+    violations.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mu);
+    if (examples.size() < 8) examples.push_back(std::move(what));
+  }
+  bool stopped() const { return stop.load(std::memory_order_relaxed); }
+  // Partitions owned by writer w (one writer per partition).
+  std::vector<uint32_t> Owned(uint32_t w, uint32_t num_writers) const {
+    std::vector<uint32_t> ps;
+    for (uint32_t p = w; p < cfg.partitions; p += num_writers) ps.push_back(p);
+    return ps;
+  }
+  uint64_t keys_per_partition() const {
+    return std::max<uint64_t>(1, wl.keys() / cfg.partitions);
+  }
+};
+
+// Waits until `deadline_ns` while printing the progress line once a second
+// and sampling RSS into *samples.
+void ControlWait(Shared& sh, const std::string& label, uint64_t t_begin, uint64_t deadline_ns,
+                 uint64_t rss_base, std::vector<std::pair<uint64_t, uint64_t>>* samples);
+// Ends the progress line.
+void ControlDone(const Config& cfg);
+
+template <class Impl, class Sc>
+RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
+  RunResult r;
+  r.scenario = cfg.scenario;
+  r.impl = cfg.impl;
+  r.keys = wl.keys();
+  r.batch = cfg.batch;
+  r.partitions = cfg.partitions;
+  r.dist = cfg.dist.ToString();
+
+  const uint32_t nw = Impl::kConcurrent ? cfg.writers : 1;
+  const uint32_t nr = Impl::kConcurrent ? cfg.readers : 0;
+  const uint32_t na = (Impl::kConcurrent && sc.has_aux()) ? 1 : 0;
+  r.writers = nw;
+  r.readers = nr;
+
+  TrimHeap();
+  const uint64_t rss_base = CurrentRss();
+  Impl::ThreadStart();
+  std::optional<Impl> impl;
+  impl.emplace(sc.schema(), cfg);
+  if (absl::Status s = impl->Init(); !s.ok()) {
+    r.skipped = true;
+    r.note = absl::StrFormat("skipped: %s", s.ToString());
+    impl.reset();
+    Impl::ThreadStop();
+    return r;
+  }
+
+  Shared sh(cfg, wl, nw, nr);
+  std::vector<WriterOut> wout(nw);
+  std::vector<ReaderOut> rout(nr);
+  std::barrier sync(static_cast<ptrdiff_t>(nw + nr + na + 1));
+  std::vector<std::thread> threads;
+  for (uint32_t w = 0; w < nw; ++w) {
+    threads.emplace_back([&, w] {
+      Impl::ThreadStart();
+      sc.Prefill(*impl, sh, w);
+      sync.arrive_and_wait();  // prefilled
+      sync.arrive_and_wait();  // go
+      sc.Write(*impl, sh, w, wout[w]);
+      Impl::ThreadStop();
+    });
+  }
+  for (uint32_t i = 0; i < nr; ++i) {
+    threads.emplace_back([&, i] {
+      Impl::ThreadStart();
+      sync.arrive_and_wait();
+      sync.arrive_and_wait();
+      sc.Read(*impl, sh, i, rout[i]);
+      Impl::ThreadStop();
+    });
+  }
+  if (na != 0) {
+    threads.emplace_back([&] {
+      Impl::ThreadStart();
+      sync.arrive_and_wait();
+      sync.arrive_and_wait();
+      sc.Aux(*impl, sh);
+      Impl::ThreadStop();
+    });
+  }
+
+  sync.arrive_and_wait();  // everybody prefilled: the steady state starts here
+  TrimHeap();
+  ResetPeakRss();
+  const std::string label = absl::StrFormat("%-10s %-12s", cfg.scenario, cfg.impl);
+  std::vector<std::pair<uint64_t, uint64_t>> samples;  // (ns since phase 1, rss)
+  const uint64_t t_go = NowNs();
+  const double d0 = sc.phase0_seconds();
+  const uint64_t d1_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(cfg.duration));
+  sh.t_phase1.store(t_go, std::memory_order_relaxed);
+  if (d0 <= 0) sh.phase.store(1, std::memory_order_release);
+  sync.arrive_and_wait();  // go
+  uint64_t reads0_at_switch = 0, d0_ns = 0;
+  if (d0 > 0) {
+    d0_ns = static_cast<uint64_t>(d0 * 1e9);
+    ControlWait(sh, label + " alone", t_go, t_go + d0_ns, rss_base, nullptr);
+    const uint64_t t1 = NowNs();
+    d0_ns = t1 - t_go;
+    for (auto& c : sh.readers) reads0_at_switch += c.reads[0].load(std::memory_order_relaxed);
+    sh.t_phase1.store(t1, std::memory_order_relaxed);
+    sh.phase.store(1, std::memory_order_release);
+  }
+  const uint64_t t1 = sh.t_phase1.load(std::memory_order_relaxed);
+  ControlWait(sh, label, t1, t1 + d1_ns, rss_base, &samples);
+  const uint64_t peak = PeakRss();
+  const uint64_t t_stop = NowNs();
+  sh.stop.store(true, std::memory_order_relaxed);
+  for (auto& t : threads) t.join();
+  ControlDone(cfg);
+
+  // Throughput: writers over their own timed windows, readers over phase 1.
+  uint64_t wall = 0;
+  Histogram commits;
+  for (const WriterOut& o : wout) {
+    r.records += o.records;
+    r.commits += o.commits;
+    r.windows_closed += o.windows_closed;
+    commits.Merge(o.commit);
+    if (o.t_end > o.t_start) wall = std::max(wall, o.t_end - o.t_start);
+  }
+  r.seconds = static_cast<double>(wall != 0 ? wall : t_stop - t1) / 1e9;
+  r.records_per_s = static_cast<double>(r.records) / r.seconds;
+  r.commits_per_s = static_cast<double>(r.commits) / r.seconds;
+  Histogram reads;
+  uint64_t reads0 = 0;
+  auto add_reader = [&](const ReaderOut& o) {
+    reads.Merge(o.read);
+    r.reads += o.reads[1];
+    r.sections += o.sections[1];
+    reads0 += o.reads[0];
+  };
+  for (const ReaderOut& o : rout) add_reader(o);
+  if (!Impl::kConcurrent) add_reader(sh.solo_reader);
+  const double phase1_s = static_cast<double>(t_stop - t1) / 1e9;
+  r.reads_per_s = static_cast<double>(r.reads) / phase1_s;
+  if (d0_ns > 0) {
+    (void)reads0_at_switch;
+    r.reads_alone_per_s = static_cast<double>(reads0) / (static_cast<double>(d0_ns) / 1e9);
+    if (r.reads_alone_per_s > 0) r.isolation = r.reads_per_s / r.reads_alone_per_s;
+  }
+  r.read_samples = reads.count();
+  r.read_p50_ns = reads.Quantile(0.5);
+  r.read_p99_ns = reads.Quantile(0.99);
+  r.read_p999_ns = reads.Quantile(0.999);
+  r.commit_p50_ns = commits.Quantile(0.5);
+  r.commit_p99_ns = commits.Quantile(0.99);
+  r.commit_p999_ns = commits.Quantile(0.999);
+  r.commit_max_ns = static_cast<double>(commits.max());
+  r.commit_mean_ns = commits.mean();
+
+  impl->Collect(r);
+  if (wall > 0) {
+    r.commit_wait_frac = static_cast<double>(r.commit_wait_ns) / static_cast<double>(wall * nw);
+  }
+  r.rss_peak = peak > rss_base ? peak - rss_base : 0;
+  if (!samples.empty()) {
+    const uint64_t half = (samples.back().first) / 2;
+    for (const auto& [t, rss] : samples) {
+      if (t <= half || r.rss_mid == 0) r.rss_mid = rss;
+    }
+    r.rss_end = samples.back().second;
+  }
+  const uint64_t pinned = sh.rss_pinned.load();
+  r.rss_pinned = pinned > rss_base ? pinned - rss_base : 0;
+  r.live_bytes = sh.live_bytes.load();
+  r.entries = sh.entries.load();
+  r.violations = sh.violations.load();
+  r.torn_reads = sh.torn.load();
+  r.invariant_checked = Impl::kBatchAtomic;
+  r.violation_examples = sh.examples;
+  r.pins = sh.pins.load();
+  if (r.pins > 0) r.scan_ms = static_cast<double>(sh.scan_ns.load()) / 1e6 / r.pins;
+  if (!Impl::kBatchAtomic) r.note = "no batch atomicity: torn batches counted, not failed";
+  if (!Impl::kConcurrent) r.note = "one thread, no synchronization";
+
+  impl.reset();
+  Impl::ThreadStop();
+  TrimHeap();
+  return r;
+}
+
+}  // namespace rcsbench
+
+#endif  // RCUSTATE_BENCH_DRIVER_HPP_

@@ -1,0 +1,208 @@
+// File: bench/impl_rcustate.hpp
+//
+// `rcustate` and `rcustate-gc`: the library, through its public C++ API only
+// (include/rcustate/*.hpp). Writers use the thread-local delta
+// (Store::Put/Merge/Clear/Commit); readers open a rcustate::ReadSection and
+// look keys up with Store::Snapshot(p)->Table(t)->Find(key) (or Store::Get with
+// --rcustate_get); pins are Store::Pin. `rcustate` runs the default
+// publication policy (max_publish_delay = 0, every commit publishes);
+// `rcustate-gc` runs group commit (max_publish_delay = --gc_delay).
+#ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
+#define RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
+
+#include <new>
+#include <type_traits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "bench/common.hpp"
+#include "bench/config.hpp"
+#include "rcustate/rcustate.hpp"
+
+namespace rcsbench {
+
+class RcuStateImpl {
+ public:
+  static constexpr std::string_view kName = "rcustate";
+  static constexpr bool kConcurrent = true;
+  static constexpr bool kBatchAtomic = true;
+  static constexpr bool kHasPins = true;
+  static constexpr size_t kMaxTables = 8;
+
+  // A view on one published snapshot (Snapshot mode), on what the calling
+  // thread sees (Get mode: its own uncommitted writes first), or on a pin.
+  class View {
+   public:
+    // Snapshot mode.
+    explicit View(rcustate::SnapshotView snap) : snap_(snap) {}
+    // Get mode.
+    View(const rcustate::Store* store, uint32_t p) : store_(store), p_(p) {}
+    // Pin mode.
+    explicit View(const rcustate::PinnedSnapshot* pin) : pin_(pin) {}
+
+    std::optional<std::string_view> Find(uint32_t t, std::string_view key) const {
+      if (store_ != nullptr) {
+        absl::StatusOr<std::optional<std::string_view>> v = store_->Get(p_, t, key);
+        if (!v.ok()) Die(v.status().ToString());
+        return *v;
+      }
+      return Table(t).Find(key);
+    }
+    template <typename F>
+    void ForEach(uint32_t t, F&& f) const {
+      if (store_ != nullptr) Die("ForEach on a Get-mode view");
+      Table(t).ForEach([&](std::string_view k, std::string_view v) { f(k, v); });
+    }
+    size_t Size(uint32_t t) const {
+      if (store_ != nullptr) Die("Size on a Get-mode view");
+      return Table(t).size();
+    }
+
+   private:
+    // The table views are fetched once per view, on first use (a lookup
+    // through a cached TableView is one flat_hash_map probe).
+    const rcustate::TableView& Table(uint32_t t) const {
+      auto* tv = reinterpret_cast<rcustate::TableView*>(tables_[t]);
+      if ((loaded_ & (1u << t)) == 0) {
+        absl::StatusOr<rcustate::TableView> r = pin_ != nullptr ? pin_->Table(t) : snap_->Table(t);
+        if (!r.ok()) Die(r.status().ToString());
+        new (tv) rcustate::TableView(*r);
+        loaded_ |= 1u << t;
+      }
+      return *tv;
+    }
+    static_assert(std::is_trivially_destructible_v<rcustate::TableView>);
+    std::optional<rcustate::SnapshotView> snap_;
+    const rcustate::Store* store_ = nullptr;
+    uint32_t p_ = 0;
+    const rcustate::PinnedSnapshot* pin_ = nullptr;
+    mutable uint32_t loaded_ = 0;
+    alignas(rcustate::TableView) mutable unsigned char tables_[kMaxTables][sizeof(rcustate::TableView)];
+  };
+
+  RcuStateImpl(const Schema& schema, const Config& cfg)
+      : schema_(schema), group_commit_(cfg.impl == "rcustate-gc"), cfg_(cfg) {}
+  ~RcuStateImpl() {
+    if (store_ != nullptr) {
+      absl::Status s = store_->Close();
+      if (!s.ok()) Die(s.ToString());
+    }
+  }
+
+  absl::Status Init() {
+    if (schema_.tables.size() > kMaxTables) Die("too many tables for RcuStateImpl::View");
+    rcustate::StoreOptions o;
+    for (const TableDef& t : schema_.tables) {
+      std::shared_ptr<const rcustate::MergeOperator> op;
+      switch (t.merge) {
+        case MergeKind::kNone: break;
+        case MergeKind::kAddInt64: op = rcustate::AddInt64(); break;
+        case MergeKind::kAddDouble: op = rcustate::AddDouble(); break;
+        case MergeKind::kMinInt64: op = rcustate::MinInt64(); break;
+        case MergeKind::kMaxInt64: op = rcustate::MaxInt64(); break;
+      }
+      o.tables.push_back(rcustate::TableSpec{t.name, std::move(op), 0});
+    }
+    o.max_publish_delay = group_commit_ ? cfg_.gc_delay : absl::ZeroDuration();
+    absl::StatusOr<std::unique_ptr<rcustate::Store>> store = rcustate::Store::Open(std::move(o));
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+    for (uint32_t p = 0; p < schema_.partitions; ++p) {
+      if (absl::Status s = store_->CreatePartition(p); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  static void ThreadStart() { Check(rcustate::AttachThread()); }
+  static void ThreadStop() { Check(rcustate::DetachThread()); }
+
+  void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
+    Check(store_->Put(p, t, key, value));
+  }
+  void Merge(uint32_t p, uint32_t t, std::string_view key, std::string_view operand) {
+    Check(store_->Merge(p, t, key, operand));
+  }
+  void Clear(uint32_t p, uint32_t t) { Check(store_->Clear(p, t)); }
+  void Commit(uint32_t p) {
+    absl::StatusOr<uint64_t> v = store_->Commit(p);
+    if (!v.ok()) Die(v.status().ToString());
+  }
+  // Makes everything committed visible (group commit may hold sealed batches).
+  void Finish(uint32_t p) {
+    absl::StatusOr<uint64_t> v = store_->Flush(p);
+    if (!v.ok()) Die(v.status().ToString());
+  }
+
+  template <typename F>
+  void Read(uint32_t p, F&& f) {
+    rcustate::ReadSection rs;
+    if (cfg_.rcustate_get) {
+      View v(store_.get(), p);
+      f(v);
+      return;
+    }
+    absl::StatusOr<rcustate::SnapshotView> snap = store_->Snapshot(p);
+    if (!snap.ok()) Die(snap.status().ToString());
+    View v(*snap);
+    f(v);
+  }
+  // A read that may walk whole tables (verification): always a snapshot.
+  template <typename F>
+  void Scan(uint32_t p, F&& f) {
+    rcustate::ReadSection rs;
+    absl::StatusOr<rcustate::SnapshotView> snap = store_->Snapshot(p);
+    if (!snap.ok()) Die(snap.status().ToString());
+    View v(*snap);
+    f(v);
+  }
+  // Sees everything this thread committed (read-your-writes through
+  // Store::Get), even batches group commit has not published yet.
+  template <typename F>
+  void WriterRead(uint32_t p, F&& f) {
+    rcustate::ReadSection rs;
+    View v(store_.get(), p);
+    f(v);
+  }
+  template <typename F, typename Hold>
+  bool PinScan(uint32_t p, F&& scan, Hold&& hold) {
+    absl::StatusOr<rcustate::PinnedSnapshot> pin = store_->Pin(p);
+    if (!pin.ok()) Die(pin.status().ToString());
+    {
+      View v(&*pin);
+      scan(v);
+    }
+    hold();
+    Check(pin->Release());
+    return true;
+  }
+  void Collect(RunResult& r) const {
+    for (uint32_t p = 0; p < schema_.partitions; ++p) {
+      absl::StatusOr<rcustate::PartitionStats> s = store_->Stats(p);
+      if (!s.ok()) Die(s.status().ToString());
+      r.commit_wait_ns += s->commit_wait_ns;
+      r.grace_periods += s->grace_waits;
+      r.publications += s->publications;
+      r.async_reclaims += s->publications;  // each publication retires a set through call_rcu
+      r.standby_copies += s->standby_copies;
+      r.impl_bytes += s->approx_bytes;
+    }
+    if (group_commit_) r.note = absl::StrCat("max_publish_delay=", absl::FormatDuration(cfg_.gc_delay));
+  }
+
+ private:
+  static void Check(const absl::Status& s) {
+    if (!s.ok()) Die(s.ToString());
+  }
+  Schema schema_;
+  bool group_commit_;
+  const Config& cfg_;
+  std::unique_ptr<rcustate::Store> store_;
+};
+
+}  // namespace rcsbench
+
+#endif  // RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_

@@ -1,0 +1,40 @@
+// File: bench/report.hpp
+//
+// Output of the harness: the final table (with a ratio column against a
+// chosen baseline implementation measured in the same run), JSON and CSV
+// files, and PNG plots drawn by gnuplot.
+#ifndef RCUSTATE_BENCH_REPORT_HPP_
+#define RCUSTATE_BENCH_REPORT_HPP_
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench/config.hpp"
+
+namespace rcsbench {
+
+// What the run was: printed into JSON so a result file explains itself.
+struct RunInfo {
+  std::string command_line;
+  std::string baseline;
+  std::string sweep;  // "" or "keys" / "batch"
+  Config config;      // the flags' values (scenario and impl are per run)
+};
+
+void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline);
+bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<RunResult>& results);
+bool WriteCsv(const std::string& path, const std::vector<RunResult>& results);
+// One panel per scenario: records/s and reads/s of every implementation
+// relative to the baseline (log scale). Needs gnuplot; false if it failed.
+bool PlotComparison(const std::string& png, const std::vector<RunResult>& results,
+                    const std::string& baseline);
+// One PNG per scenario, `<prefix>_<scenario>.png`: records/s and reads/s
+// against the swept parameter ("keys" or "batch"), one line per
+// implementation. Returns the files written.
+std::vector<std::string> PlotSweep(const std::string& prefix, const std::string& param,
+                                   const std::vector<RunResult>& results);
+
+}  // namespace rcsbench
+
+#endif  // RCUSTATE_BENCH_REPORT_HPP_

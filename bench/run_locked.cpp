@@ -1,0 +1,10 @@
+// File: bench/run_locked.cpp
+#include "bench/impl_locked.hpp"
+#include "bench/runners.hpp"
+#include "bench/scenarios.hpp"
+
+namespace rcsbench {
+
+RunResult RunLocked(const Config& cfg, const Workload& wl) { return RunScenario<LockedImpl>(cfg, wl); }
+
+}  // namespace rcsbench

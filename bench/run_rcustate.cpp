@@ -1,0 +1,10 @@
+// File: bench/run_rcustate.cpp
+#include "bench/impl_rcustate.hpp"
+#include "bench/runners.hpp"
+#include "bench/scenarios.hpp"
+
+namespace rcsbench {
+
+RunResult RunRcuState(const Config& cfg, const Workload& wl) { return RunScenario<RcuStateImpl>(cfg, wl); }
+
+}  // namespace rcsbench

@@ -1,0 +1,28 @@
+// File: bench/urcu.hpp
+//
+// The RCU baselines talk to liburcu (flavor urcu-memb, the one rcustate uses)
+// directly, read side inlined (_LGPL_SOURCE). A baseline registers the
+// threads it runs on itself; rcustate threads are registered by rcustate. The
+// two never share a thread (each run uses fresh threads), so no thread is
+// registered twice.
+#ifndef RCUSTATE_BENCH_URCU_HPP_
+#define RCUSTATE_BENCH_URCU_HPP_
+
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE 1
+#endif
+#include <urcu/urcu-memb.h>
+
+namespace rcsbench {
+
+class UrcuReadGuard {
+ public:
+  UrcuReadGuard() { urcu_memb_read_lock(); }
+  ~UrcuReadGuard() { urcu_memb_read_unlock(); }
+  UrcuReadGuard(const UrcuReadGuard&) = delete;
+  UrcuReadGuard& operator=(const UrcuReadGuard&) = delete;
+};
+
+}  // namespace rcsbench
+
+#endif  // RCUSTATE_BENCH_URCU_HPP_
