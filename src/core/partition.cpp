@@ -201,10 +201,13 @@ void Partition::ReleaseSets() {
   Unlock();
 }
 
-PartitionStats Partition::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+PartitionStats Partition::Stats() {
+  mu_.lock();
   PartitionStats s;
-  if (current_ == nullptr) return s;
+  if (current_ == nullptr) {
+    Unlock();
+    return s;
+  }
   s.version = current_->version;
   s.committed_version = current_->version + pending_commits_;
   for (const TableMap& m : current_->tables) s.entries.push_back(m.size());
@@ -216,13 +219,16 @@ PartitionStats Partition::Stats() const {
   s.standby_copies = standby_copies_;
   s.pins_alive = current_->pins.load(std::memory_order_relaxed) +
                  standby_->pins.load(std::memory_order_relaxed);
+  Unlock();
   return s;
 }
 
-size_t Partition::ApproxBytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (current_ == nullptr) return 0;
-  return current_->ApproxBytes() + standby_->ApproxBytes();
+size_t Partition::ApproxBytes() {
+  mu_.lock();
+  const size_t bytes =
+      current_ == nullptr ? 0 : current_->ApproxBytes() + standby_->ApproxBytes();
+  Unlock();
+  return bytes;
 }
 
 }  // namespace rcustate::detail

@@ -79,8 +79,9 @@ class Partition {
   // unreachable (from a call_rcu callback).
   void ReleaseSets() ABSL_LOCKS_EXCLUDED(mu_);
 
-  PartitionStats Stats() const ABSL_LOCKS_EXCLUDED(mu_);
-  size_t ApproxBytes() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Not const: releasing mu_ may serve a publication request (Unlock()).
+  PartitionStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
+  size_t ApproxBytes() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Lifetime: 1 for the directory plus 1 per writer or ticket holding it.
   // The last Unref deletes it; the directory's reference is dropped from a
@@ -118,7 +119,7 @@ class Partition {
   std::atomic<bool> dropped_{false};
   std::atomic<bool> publish_requested_{false};
 
-  mutable std::mutex mu_;
+  std::mutex mu_;
   // Published; written with rcu::Assign under mu_, read by readers with
   // rcu::Dereference and by the writer (under mu_) plainly.
   MapSet* current_;
