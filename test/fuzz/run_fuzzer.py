@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Runs the libFuzzer target for a bounded time over the committed seed
+corpus. New inputs go to a corpus directory in the build tree (the committed
+seeds are only read); crash inputs to fuzz-artifacts/ next to it.
+
+usage: run_fuzzer.py FUZZER SEED_DIR WORK_DIR
+env:   RCUSTATE_FUZZ_SECONDS (default 60)
+"""
+import os
+import subprocess
+import sys
+
+
+def main():
+    fuzzer, seeds, work = sys.argv[1:4]
+    seconds = int(os.environ.get("RCUSTATE_FUZZ_SECONDS", "60") or "60")
+    corpus = os.path.join(work, "fuzz-corpus")
+    artifacts = os.path.join(work, "fuzz-artifacts")
+    os.makedirs(corpus, exist_ok=True)
+    os.makedirs(artifacts, exist_ok=True)
+    cmd = [fuzzer, corpus, seeds,
+           "-max_total_time=%d" % seconds,
+           "-timeout=30",            # one input taking longer is a hang
+           "-rss_limit_mb=4096",
+           "-max_len=4096",
+           "-detect_leaks=1",
+           "-print_final_stats=1",
+           "-artifact_prefix=" + artifacts + os.sep]
+    print(" ".join(cmd), flush=True)
+    try:
+        # libFuzzer stops itself after max_total_time; the timeout here only
+        # guards against a fuzzer that cannot stop.
+        rc = subprocess.run(cmd, timeout=2 * seconds + 300).returncode
+    except subprocess.TimeoutExpired:
+        print("FAIL: the fuzzer did not stop", flush=True)
+        return 1
+    if rc != 0:
+        print("FAIL: fuzzer exit %d; crash inputs in %s (replay one with: %s FILE)" %
+              (rc, artifacts, fuzzer), flush=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
