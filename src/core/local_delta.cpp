@@ -5,7 +5,7 @@
 
 namespace rcustate::detail {
 
-thread_local constinit size_t local_nonempty = 0;
+thread_local constinit size_t local_nonempty __attribute__((tls_model("initial-exec"))) = 0;
 
 namespace {
 

@@ -41,7 +41,7 @@ struct LocalEntry {
 // Number of this thread's entries with uncommitted changes or a sealed
 // record, over all stores. Plain data so that the read path can skip the
 // lookup with one TLS load.
-extern thread_local constinit size_t local_nonempty;
+extern thread_local constinit size_t local_nonempty __attribute__((tls_model("initial-exec")));
 
 // The calling thread's entry for the partition, created if needed.
 // kNoPartition (also for a dropped partition, whose entry is discarded), kState.

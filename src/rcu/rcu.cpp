@@ -4,7 +4,7 @@
 
 namespace rcustate::rcu {
 
-thread_local constinit ThreadState tls;
+thread_local constinit ThreadState tls __attribute__((tls_model("initial-exec")));
 char grace_token;
 
 namespace {

@@ -46,7 +46,9 @@ struct ThreadState {
   uint32_t depth = 0;        // read-section nesting
   uint64_t sections = 0;     // outermost sections ended so far on this thread
 };
-extern thread_local constinit ThreadState tls;
+// initial-exec: one %fs-relative load instead of a __tls_get_addr call from
+// inside the shared library (a few dozen bytes of static TLS).
+extern thread_local constinit ThreadState tls __attribute__((tls_model("initial-exec")));
 
 // Registers the thread now; idempotent. Returns false if liburcu refused.
 void RegisterSlow();
