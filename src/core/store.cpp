@@ -219,8 +219,11 @@ absl::StatusOr<uint64_t> Store::Flush(uint32_t partition) {
 absl::Status Store::Abort(uint32_t partition) {
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
   if (LocalEntry* e = detail::FindLocalEntry(*state_, partition)) {
-    detail::ResetLocal(*e);
-    return absl::OkStatus();
+    if (!e->partition->dropped()) {
+      detail::ResetLocal(*e);
+      return absl::OkStatus();
+    }
+    detail::EraseLocal(*state_, partition);  // its changes died with the partition
   }
   if (!HasPartition(partition)) return detail::NoPartition(partition);
   return absl::OkStatus();
