@@ -43,6 +43,7 @@ struct Config {
   uint32_t ref_partitions = 1;      // partitions: the reference run's partition count
   absl::Duration gc_delay = absl::Milliseconds(10);  // rcustate-gc max_publish_delay
   bool rcustate_get = false;        // rcustate readers use Store::Get instead of Snapshot/Table/Find
+  uint64_t max_records = 0;         // per writer; 0 = until --duration ends
   bool progress = true;
   uint64_t seed = 42;
 };
@@ -95,6 +96,8 @@ struct RunResult {
   uint64_t windows_closed = 0;
   uint64_t pins = 0;
   double scan_ms = 0;               // pinscan: mean scan time
+  // --repeat: every repetition's throughput (this result is the median one).
+  std::vector<double> rep_records_per_s, rep_reads_per_s;
 };
 
 }  // namespace rcsbench

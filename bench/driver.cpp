@@ -33,6 +33,10 @@ void ControlWait(Shared& sh, const std::string& label, uint64_t t_begin, uint64_
   for (;;) {
     uint64_t now = NowNs();
     if (now >= deadline_ns) break;
+    if (sh.cfg.max_records != 0 &&
+        sh.writers_done.load(std::memory_order_acquire) == sh.writers.size()) {
+      break;
+    }
     if (samples != nullptr && now >= next_sample) {
       const uint64_t rss = CurrentRss();
       samples->emplace_back(now - t_begin, rss > rss_base ? rss - rss_base : 0);
@@ -59,6 +63,7 @@ void ControlWait(Shared& sh, const std::string& label, uint64_t t_begin, uint64_
       next_tick = now + kTick;
     }
     uint64_t wake = std::min({deadline_ns, next_tick, samples != nullptr ? next_sample : next_tick});
+    if (sh.cfg.max_records != 0) wake = std::min(wake, now + 2'000'000);
     if (wake > now) std::this_thread::sleep_for(std::chrono::nanoseconds(wake - now));
   }
 }

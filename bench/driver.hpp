@@ -72,6 +72,7 @@ struct Shared {
   const Config& cfg;
   const Workload& wl;
   std::atomic<bool> stop{false};
+  std::atomic<uint32_t> writers_done{0};  // writers that reached --records
   std::atomic<int> phase{0};  // 0: readers alone (lookup), 1: everybody
   std::atomic<uint64_t> t_phase1{0};
   std::vector<ThreadCounters> writers, readers;
@@ -92,6 +93,10 @@ struct Shared {
     if (examples.size() < 8) examples.push_back(std::move(what));
   }
   bool stopped() const { return stop.load(std::memory_order_relaxed); }
+  // True once the writer with `records` written should end its timed loop.
+  bool WriterDone(uint64_t records) const {
+    return stopped() || (cfg.max_records != 0 && records >= cfg.max_records);
+  }
   // Partitions owned by writer w (one writer per partition).
   std::vector<uint32_t> Owned(uint32_t w, uint32_t num_writers) const {
     std::vector<uint32_t> ps;

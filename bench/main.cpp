@@ -79,6 +79,12 @@ ABSL_FLAG(bool, smoke, false,
           "tiny sizes, every scenario and implementation for a fraction of a second; fails if an "
           "invariant breaks or an implementation does not run (asserts no timing)");
 ABSL_FLAG(uint64_t, seed, 42, "workload seed");
+ABSL_FLAG(double, records, 0,
+          "stop each writer after this many timed records (0: run for --duration); with "
+          "--readers=0 gives a fixed amount of work, e.g. for callgrind");
+ABSL_FLAG(uint32_t, repeat, 1,
+          "run every implementation N times, interleaved (impl A, B, ..., A, B, ...), and report "
+          "the run with the median throughput (noisy machines); violations of any run count");
 
 namespace rcsbench {
 
@@ -157,6 +163,7 @@ Config BaseConfig() {
   c.gc_delay = absl::GetFlag(FLAGS_gc_delay);
   c.rcustate_get = absl::GetFlag(FLAGS_rcustate_get);
   c.progress = absl::GetFlag(FLAGS_progress);
+  c.max_records = static_cast<uint64_t>(std::llround(absl::GetFlag(FLAGS_records)));
   c.seed = absl::GetFlag(FLAGS_seed);
   if (absl::GetFlag(FLAGS_smoke)) {
     c.keys = 2000;
@@ -226,6 +233,27 @@ RunResult RunOne(const ImplEntry& impl, Config cfg, const Workload& wl) {
   return r;
 }
 
+// The repetition with the median throughput (records/s, or reads/s when
+// nothing was written), carrying every repetition's throughput and the
+// violations of all of them.
+RunResult Median(std::vector<RunResult> runs) {
+  if (runs.size() == 1) return std::move(runs[0]);
+  auto key = [](const RunResult& r) { return r.records > 0 ? r.records_per_s : r.reads_per_s; };
+  std::vector<size_t> idx(runs.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return key(runs[a]) < key(runs[b]); });
+  RunResult m = runs[idx[idx.size() / 2]];
+  m.violations = 0;
+  m.violation_examples.clear();
+  for (const RunResult& r : runs) {
+    m.rep_records_per_s.push_back(r.records_per_s);
+    m.rep_reads_per_s.push_back(r.reads_per_s);
+    m.violations += r.violations;
+    for (const std::string& e : r.violation_examples) m.violation_examples.push_back(e);
+  }
+  return m;
+}
+
 }  // namespace
 }  // namespace rcsbench
 
@@ -250,6 +278,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> impls =
       ParseList(smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls);
   const std::string baseline = absl::GetFlag(FLAGS_baseline);
+  const uint32_t repeat = smoke ? 1 : std::max<uint32_t>(1, absl::GetFlag(FLAGS_repeat));
 
   // Sweep points: (parameter, values); without --sweep one point.
   std::string sweep_param;
@@ -280,16 +309,23 @@ int main(int argc, char** argv) {
       Config cfg = ForScenario(point, sc);
       cfg.dist = dist;
       const Workload& wl = workloads.For(cfg);
-      for (const std::string& name : impls) {
-        const ImplEntry& e = *std::find_if(Implementations().begin(), Implementations().end(),
-                                           [&](const ImplEntry& x) { return x.name == name; });
-        RunResult r = RunOne(e, cfg, wl);
-        if (r.skipped) std::fprintf(stderr, "%-10s %-12s %s\n", sc.c_str(), name.c_str(), r.note.c_str());
-        for (const std::string& v : r.violation_examples) {
-          std::fprintf(stderr, "VIOLATION %s/%s: %s\n", sc.c_str(), name.c_str(), v.c_str());
+      std::vector<std::vector<RunResult>> reps(impls.size());
+      for (uint32_t rep = 0; rep < repeat; ++rep) {
+        for (size_t i = 0; i < impls.size(); ++i) {
+          const std::string& name = impls[i];
+          const ImplEntry& e = *std::find_if(Implementations().begin(), Implementations().end(),
+                                             [&](const ImplEntry& x) { return x.name == name; });
+          RunResult r = RunOne(e, cfg, wl);
+          if (r.skipped && rep == 0) {
+            std::fprintf(stderr, "%-10s %-12s %s\n", sc.c_str(), name.c_str(), r.note.c_str());
+          }
+          for (const std::string& v : r.violation_examples) {
+            std::fprintf(stderr, "VIOLATION %s/%s: %s\n", sc.c_str(), name.c_str(), v.c_str());
+          }
+          reps[i].push_back(std::move(r));
         }
-        results.push_back(std::move(r));
       }
+      for (auto& runs : reps) results.push_back(Median(std::move(runs)));
     }
     workloads.Clear();
   }

@@ -8,6 +8,7 @@
 //   section_find      rcustate::ReadSection + Store::Snapshot(p)->Table(t)->Find(key), one section per lookup
 //   section_find_x16  the same, 16 lookups per section
 //   store_get         rcustate::ReadSection + Store::Get(p, t, key)
+//   section_only, section_snapshot_table: the fixed per-section costs, without the probe
 // The figure of issue 4: section_find <= 1.3x raw_find at 1e3..1e5 keys, <= 1.4x at 1e6.
 #include <benchmark/benchmark.h>
 
@@ -111,6 +112,22 @@ void Register(const std::shared_ptr<Fixture>& f, uint64_t n) {
       benchmark::DoNotOptimize(acc);
     }
     s.SetItemsProcessed(s.iterations() * 16);
+  });
+  // The fixed cost of a section, without the probe.
+  benchmark::RegisterBenchmark(name("section_only").c_str(), [f](benchmark::State& s) {
+    for (auto _ : s) {
+      rcustate::ReadSection rs;
+      benchmark::ClobberMemory();
+    }
+    s.SetItemsProcessed(s.iterations());
+  });
+  benchmark::RegisterBenchmark(name("section_snapshot_table").c_str(), [f](benchmark::State& s) {
+    for (auto _ : s) {
+      rcustate::ReadSection rs;
+      auto t = f->store->Snapshot(0)->Table(0);
+      benchmark::DoNotOptimize(t->size());
+    }
+    s.SetItemsProcessed(s.iterations());
   });
   benchmark::RegisterBenchmark(name("store_get").c_str(), [f](benchmark::State& s) {
     Loop(s, *f, [&](uint32_t id) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "bench/runners.hpp"
+#include "bench_version.h"
 #include "nlohmann/json.hpp"
 
 namespace rcsbench {
@@ -86,6 +87,13 @@ std::string Extra(const RunResult& r) {
   if (r.publications > 0 && r.publications < r.commits) {
     parts.push_back(absl::StrFormat("published %d of %d commits", r.publications, r.commits));
   }
+  if (r.rep_records_per_s.size() > 1) {
+    const bool rec = r.records > 0;
+    const auto& v = rec ? r.rep_records_per_s : r.rep_reads_per_s;
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    parts.push_back(absl::StrFormat("median of %d (%s/s %s..%s)", v.size(), rec ? "rec" : "reads",
+                                    Si(*lo), Si(*hi)));
+  }
   if (!r.note.empty()) parts.push_back(r.note);
   return absl::StrJoin(parts, "; ");
 }
@@ -106,7 +114,7 @@ void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std
     if (group != last_group) {
       std::fprintf(out, "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d readers=%d]\n",
                    last_group.empty() ? "" : "\n", r.scenario.c_str(), r.keys, r.batch,
-                   r.dist.c_str(), r.partitions, r.writers, std::max<uint32_t>(r.readers, 1));
+                   r.dist.c_str(), r.partitions, r.writers, r.readers);
     }
     last_group = group;
     if (r.skipped) {
@@ -182,6 +190,9 @@ nlohmann::json ToJson(const RunResult& r) {
       {"violation_examples", r.violation_examples},
       {"torn_reads", r.torn_reads},
   };
+  if (!r.rep_records_per_s.empty()) {
+    j["repeats"] = {{"records_per_s", r.rep_records_per_s}, {"reads_per_s", r.rep_reads_per_s}};
+  }
   if (r.scenario == "lookup") {
     j["reads_alone_per_s"] = r.reads_alone_per_s;
     j["isolation"] = r.isolation;
@@ -217,6 +228,7 @@ bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<R
       {"kernel", std::string(u.sysname) + " " + u.release},
       {"cpus", std::thread::hardware_concurrency()},
       {"compiler", __VERSION__},
+      {"revision", RCSBENCH_REVISION},
       {"baseline", info.baseline},
       {"sweep", info.sweep},
       {"config",

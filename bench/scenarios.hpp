@@ -146,7 +146,7 @@ class GroupBy {
     size_t pi = 0;
     ThreadCounters& tc = sh.writers[w];
     out.t_start = NowNs();
-    while (!sh.stopped()) {
+    while (!sh.WriterDone(out.records)) {
       const uint32_t p = owned[pi];
       for (uint32_t i = 0; i < B; ++i) {
         const uint64_t id = wl.stream()[pos & wl.stream_mask()];
@@ -163,6 +163,7 @@ class GroupBy {
       pi = pi + 1 == owned.size() ? 0 : pi + 1;
     }
     out.t_end = NowNs();
+    sh.writers_done.fetch_add(1, std::memory_order_release);
     // Final state: every record counted exactly once.
     for (size_t i = 0; i < owned.size(); ++i) {
       const uint32_t p = owned[i];
@@ -378,10 +379,11 @@ class Window {
       ++in_window;
       if (++in_batch == B) {
         commit();
-        if (sh.stopped()) break;
+        if (sh.WriterDone(out.records)) break;
       }
     }
     out.t_end = NowNs();
+    sh.writers_done.fetch_add(1, std::memory_order_release);
     impl.Finish(p);
     impl.Scan(p, [&](const auto& v) {
       int64_t total = 0;
@@ -484,6 +486,7 @@ class Lookup {
   void Write(Impl& impl, Shared& sh, uint32_t w, WriterOut& out) {
     if constexpr (!Impl::kConcurrent) {
       // One thread: it only reads (the physical limit of a lookup).
+      sh.writers_done.fetch_add(1, std::memory_order_release);
       Read(impl, sh, 0, sh.solo_reader);
       for (uint32_t p : sh.Owned(w, 1)) {
         impl.Scan(p, [&](const auto& v) { AccountLive(sh, v, kNumTables, cfg_.value_size, 8); });
@@ -505,7 +508,7 @@ class Lookup {
       uint64_t batches = 0;
       ThreadCounters& tc = sh.writers[w];
       out.t_start = NowNs();
-      while (!sh.stopped()) {
+      while (!sh.WriterDone(out.records)) {
         if (cfg_.write_rate > 0) {
           const uint64_t due = out.t_start + static_cast<uint64_t>(static_cast<double>(batches) * B /
                                                                    cfg_.write_rate * 1e9);
@@ -531,6 +534,7 @@ class Lookup {
         pi = pi + 1 == owned.size() ? 0 : pi + 1;
       }
       out.t_end = NowNs();
+      sh.writers_done.fetch_add(1, std::memory_order_release);
       for (size_t i = 0; i < owned.size(); ++i) {
         impl.Finish(owned[i]);
         impl.Scan(owned[i], [&](const auto& v) {
