@@ -379,11 +379,14 @@ RCS_API int rcs_merge(rcs_store *store, uint32_t partition, uint32_t table, cons
  * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE, RCS_ENOMEM. */
 RCS_API int rcs_clear(rcs_store *store, uint32_t partition, uint32_t table) RCS_NOEXCEPT;
 
-/* Publishes the calling thread's delta for the partition atomically (all
+/* Commits the calling thread's delta for the partition atomically (all
  * tables at once) as the next version; *out_version receives it (out_version
- * may be NULL). Every commit, even an empty one, creates a version. Commits to
- * one partition serialize; several threads may commit to it. May wait for a
- * grace period. Any thread; NOT inside a read section. On error the delta is
+ * may be NULL). Every commit, even an empty one, creates a version. Under the
+ * default policy the version is published when this returns (it may wait for
+ * a grace period); under group commit it may be published later (see
+ * rcs_options, rcs_flush), and this thread reads it meanwhile. Commits to one
+ * partition serialize; several threads may commit to it. Any thread; NOT
+ * inside a read section. On error the delta is
  * kept, except for a dropped partition (then it is discarded).
  * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ESTATE (inside a read section),
  * RCS_ENOMEM. */
@@ -422,9 +425,10 @@ RCS_API int rcs_batch_delete(rcs_batch *b, uint32_t table, const void *key,
 RCS_API int rcs_batch_merge(rcs_batch *b, uint32_t table, const void *key, size_t key_len,
                             const void *operand, size_t operand_len) RCS_NOEXCEPT;
 RCS_API int rcs_batch_clear(rcs_batch *b, uint32_t table) RCS_NOEXCEPT;
-/* Publishes the batch to `partition` (any partition of its store) as the
+/* Commits the batch to `partition` (any partition of its store) as the
  * next version, *out_version receives it (may be NULL), and empties the
- * batch. NOT inside a read section; may wait for a grace period.
+ * batch. Published as rcs_commit's are. NOT inside a read section; may wait
+ * for a grace period.
  * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ESTATE (inside a read section,
  * store closed), RCS_ENOMEM. */
 RCS_API int rcs_batch_commit(rcs_batch *b, uint32_t partition, uint64_t *out_version) RCS_NOEXCEPT;
