@@ -37,6 +37,10 @@ enum class MergeKind : uint8_t { kNone, kAddInt64, kAddDouble, kMinInt64, kMaxIn
 struct TableDef {
   std::string name;
   MergeKind merge = MergeKind::kNone;
+  // Entries per partition the scenario expects (lfht sizes its bucket array
+  // with it: its resize is lazy and incremental; the flat maps reach their
+  // size during prefill anyway).
+  uint64_t expected = 0;
 };
 
 struct Schema {

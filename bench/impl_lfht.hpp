@@ -101,7 +101,9 @@ class LfhtImpl {
     for (const TableDef& t : schema.tables) kinds_.push_back(t.merge);
     writers_.resize(schema.partitions);
     for (uint32_t i = 0; i < schema.partitions * num_tables_; ++i) {
-      tables_.push_back(cds_lfht_new_flavor(1024, 1024, 0,
+      unsigned long init = 1024;
+      while (init < schema.tables[i % num_tables_].expected) init *= 2;
+      tables_.push_back(cds_lfht_new_flavor(init, 1024, 0,
                                             CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
                                             &urcu_memb_flavor, nullptr));
       if (tables_.back() == nullptr) Die("cds_lfht_new failed");

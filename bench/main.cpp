@@ -103,6 +103,16 @@ const std::vector<ImplEntry>& Implementations() {
 
 namespace {
 
+// The 1-minute load average: other processes compete for the cores.
+double LoadAverage() {
+  double l = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = -1;
+    std::fclose(f);
+  }
+  return l;
+}
+
 const std::vector<std::string> kAllScenarios = {"groupby", "window", "lookup", "pinscan",
                                                 "partitions"};
 
@@ -298,6 +308,7 @@ int main(int argc, char** argv) {
 
   std::vector<RunResult> results;
   Workloads workloads;
+  const double load_start = LoadAverage();
   for (double sv : sweep_values) {
     Config point = base;
     if (sweep_param == "keys") point.keys = static_cast<uint64_t>(std::llround(sv));
@@ -330,10 +341,13 @@ int main(int argc, char** argv) {
     workloads.Clear();
   }
 
-  std::printf("\n");
+  const double load_end = LoadAverage();
+  std::printf("\n%u cpus, load average %.2f at start, %.2f at end (other processes compete for the "
+              "cores: compare ratios within one run)\n",
+              std::thread::hardware_concurrency(), load_start, load_end);
   PrintTable(stdout, results, baseline);
 
-  RunInfo info{command_line, baseline, sweep_param, base};
+  RunInfo info{command_line, baseline, sweep_param, base, load_start, load_end};
   int rc = 0;
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
     if (!WriteJson(path, info, results)) {

@@ -229,6 +229,7 @@ bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<R
       {"cpus", std::thread::hardware_concurrency()},
       {"compiler", __VERSION__},
       {"revision", RCSBENCH_REVISION},
+      {"load_average", {info.load_start, info.load_end}},
       {"baseline", info.baseline},
       {"sweep", info.sweep},
       {"config",
@@ -328,7 +329,7 @@ bool PlotComparison(const std::string& png, const std::vector<RunResult>& result
       "scale)'\n"
       "set style data histogram\nset style histogram clustered gap 1\n"
       "set style fill solid 0.8 border -1\nset logscale y\nset grid ytics\n"
-      "set xtics rotate by -40\nset key top left\nset yrange [*:*]\n",
+      "set xtics rotate by 30 right\nset key top left\nset yrange [*:*]\n",
       std::max<size_t>(560, 480 * scenarios.size()), png, scenarios.size(), baseline);
   for (const std::string& sc : scenarios) {
     const std::string dat = absl::StrFormat("%s_%s.dat", stem, sc);
@@ -339,8 +340,8 @@ bool PlotComparison(const std::string& png, const std::vector<RunResult>& result
       const RunResult* b = Find(results, r, baseline);
       const double rec = b && b->records_per_s > 0 ? r.records_per_s / b->records_per_s : 0;
       const double rd = b && b->reads_per_s > 0 ? r.reads_per_s / b->reads_per_s : 0;
-      d << absl::StrFormat("%s %.6g %s\n", r.impl, rec > 0 ? rec : 1e-9,
-                           rd > 0 ? absl::StrFormat("%.6g", rd) : std::string("NaN"));
+      auto num = [](double v) { return v > 0 ? absl::StrFormat("%.6g", v) : std::string("NaN"); };
+      d << absl::StrFormat("%s %s %s\n", r.impl, num(rec), num(rd));
     }
     script += absl::StrFormat(
         "set title '%s'\nset ylabel 'x %s'\n"

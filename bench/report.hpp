@@ -20,6 +20,7 @@ struct RunInfo {
   std::string baseline;
   std::string sweep;  // "" or "keys" / "batch"
   Config config;      // the flags' values (scenario and impl are per run)
+  double load_start = 0, load_end = 0;  // 1-minute load average
 };
 
 void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline);

@@ -109,9 +109,10 @@ class GroupBy {
 
   Schema schema() const {
     Schema s;
-    s.tables = {{"count", MergeKind::kAddInt64}, {"sum", MergeKind::kAddDouble},
-                {"min", MergeKind::kMinInt64},   {"max", MergeKind::kMaxInt64},
-                {"marker", MergeKind::kNone},    {"inv_a", MergeKind::kNone},
+    const uint64_t kpp = std::max<uint64_t>(1, cfg_.keys / cfg_.partitions);
+    s.tables = {{"count", MergeKind::kAddInt64, kpp}, {"sum", MergeKind::kAddDouble, kpp},
+                {"min", MergeKind::kMinInt64, kpp},   {"max", MergeKind::kMaxInt64, kpp},
+                {"marker", MergeKind::kNone},         {"inv_a", MergeKind::kNone},
                 {"inv_b", MergeKind::kNone}};
     s.partitions = cfg_.partitions;
     return s;
@@ -452,7 +453,7 @@ class Lookup {
   explicit Lookup(const Config& cfg) : cfg_(cfg) {}
   Schema schema() const {
     Schema s;
-    s.tables = {{"dim", MergeKind::kNone},
+    s.tables = {{"dim", MergeKind::kNone, std::max<uint64_t>(1, cfg_.keys / cfg_.partitions)},
                 {"marker", MergeKind::kNone},
                 {"inv_a", MergeKind::kNone},
                 {"inv_b", MergeKind::kNone}};
