@@ -2,19 +2,23 @@
  * documented error, NULL arguments, the thread rules, and a reader/writer
  * stress part with invariants checked on every read.
  *
- * Plain C11 + pthreads, no framework; it also compiles as C++
+ * Plain C11 + POSIX threads, no framework; it also compiles as C++
  * (c_api_test_cxx.cpp includes it), so it sticks to the common subset.
  * Usage: c_api_test [unit|stress]  (no argument: both).
  * RCUSTATE_STRESS_SCALE (default 1) scales the stress duration (~1 s). */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #endif
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "rcustate/rcustate.h"
@@ -177,6 +181,28 @@ static void test_version_and_errors(void) {
   CHECK(strcmp(rcs_strerror(1), "unknown error") == 0);
   CHECK(strcmp(rcs_strerror(-99), "unknown error") == 0);
   CHECK(rcs_last_error() != NULL);
+}
+
+/* rcs_store_close inside a read section would wait for its own section; the
+ * header documents that it aborts instead. Runs first, before the library
+ * has started any thread, so that fork() is safe. */
+static void test_close_inside_read_section_aborts(void) {
+  pid_t pid;
+  int status = 0;
+  fflush(NULL);
+  pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    rcs_store *s;
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2); /* the expected diagnostic */
+    s = open_store();
+    rcs_read_lock();
+    rcs_store_close(s);
+    _exit(0); /* not reached */
+  }
+  CHECK(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
 static void *fresh_thread_last_error(void *arg) {
@@ -1258,6 +1284,7 @@ int main(int argc, char **argv) {
   int unit = argc < 2 || strcmp(argv[1], "unit") == 0;
   int stress = argc < 2 || strcmp(argv[1], "stress") == 0;
   if (unit) {
+    test_close_inside_read_section_aborts();
     test_version_and_errors();
     test_last_error();
     test_options_and_open();
