@@ -53,9 +53,13 @@ static_assert(RCS_MAX_KEY_SIZE == rcustate::kMaxKeySize, "rcustate.h disagrees w
 
 // ---- rcs_last_error(): a pointer to a static string (cheap: the hot
 // failures, like a missing key, set only this) or to the thread's buffer.
+// The pointer is read and written on hot paths (a missing key is a
+// failure), so it is initial-exec TLS like the core's per-thread state; the
+// buffer, touched only to format a message, stays in dynamic TLS.
 constexpr size_t kErrorBufSize = 512;
 thread_local char error_buf[kErrorBufSize];
-thread_local const char* last_error = "no error";
+thread_local constinit const char* last_error __attribute__((tls_model("initial-exec"))) =
+    "no error";
 
 int SetErrorStatic(int code, const char* message) noexcept {
   last_error = message;
@@ -109,7 +113,7 @@ std::string_view Bytes(const void* p, size_t n) noexcept {
 
 // The read sections opened by rcs_read_lock on this thread, so that an
 // unbalanced rcs_read_unlock cannot close a section somebody else opened.
-thread_local uint32_t c_sections = 0;
+thread_local constinit uint32_t c_sections __attribute__((tls_model("initial-exec"))) = 0;
 
 std::shared_ptr<const rcustate::MergeOperator> MergeOperatorFor(int op, bool* known) {
   *known = true;
