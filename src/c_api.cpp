@@ -51,11 +51,11 @@ using rcustate::ErrorCode;
 
 static_assert(RCS_MAX_KEY_SIZE == rcustate::kMaxKeySize, "rcustate.h disagrees with store.hpp");
 
-// ---- rcs_last_error(): a pointer to a static string (cheap: the hot
+// ---- rcs_last_error(): a pointer to a static string (the frequent
 // failures, like a missing key, set only this) or to the thread's buffer.
-// The pointer is read and written on hot paths (a missing key is a
-// failure), so it is initial-exec TLS like the core's per-thread state; the
-// buffer, touched only to format a message, stays in dynamic TLS.
+// The pointer is written on hot paths, so it is initial-exec TLS like the
+// core's per-thread state; the buffer, touched only to format a message,
+// stays in dynamic TLS.
 constexpr size_t kErrorBufSize = 512;
 thread_local char error_buf[kErrorBufSize];
 thread_local constinit const char* last_error __attribute__((tls_model("initial-exec"))) =
