@@ -82,8 +82,15 @@ def main():
             exe = os.path.join(tmp, os.path.basename(src)[:-2])
             # Only the installed header: -nostdinc is too blunt, so check the
             # preprocessor's include trace names the installed copy.
-            run(cc + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread"] + san +
-                [src, "-o", exe] + flags["--cflags"] + flags["--libs"], env=env)
+            cflags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread"] + san
+            if san:
+                # A sanitized librcustate needs the sanitizers' C++ runtime
+                # (clang's UBSan vptr checks), which only the C++ driver links.
+                obj = exe + ".o"
+                run(cc + cflags + ["-c", src, "-o", obj] + flags["--cflags"], env=env)
+                run(cxx + ["-pthread"] + san + [obj, "-o", exe] + flags["--libs"], env=env)
+            else:
+                run(cc + cflags + [src, "-o", exe] + flags["--cflags"] + flags["--libs"], env=env)
             programs.append(exe)
         deps = run(cc + ["-M", examples[0]] + flags["--cflags"], env=env, capture_output=True,
                    text=True).stdout
