@@ -66,7 +66,7 @@ class CopyImpl {
     Set* next = new Set(*old);  // the whole-state copy
     part.delta.ApplyTo<true>(next->maps);
     part.delta.Reset();
-    rcu_assign_pointer(part.current, next);
+    RcuPublish(part.current, next);  // rcu_assign_pointer
     urcu_memb_call_rcu(&(new Retired{{}, old})->head, &CopyImpl::Reclaim);
     ++part.commits;
   }

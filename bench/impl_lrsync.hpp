@@ -64,7 +64,7 @@ class LrSyncImpl {
     part.missed.ApplyTo<true>(next->maps);
     part.delta.ApplyTo<false>(next->maps);
     Set* old = part.current;
-    rcu_assign_pointer(part.current, next);
+    RcuPublish(part.current, next);  // rcu_assign_pointer
     part.standby = old;
     std::swap(part.missed, part.delta);
     part.delta.Reset();

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -103,7 +104,8 @@ std::string Extra(const RunResult& r) {
 void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline) {
   const std::string hdr = absl::StrFormat(
       "%-10s %-11s %9s %8s %9s %8s  %-22s %-22s %6s %7s %7s %6s %7s %4s  %s", "scenario", "impl",
-      "records/s", "x" + baseline.substr(0, 7), "reads/s", "x" + baseline.substr(0, 7),
+      "records/s", absl::StrCat("x", baseline.substr(0, 7)), "reads/s",
+      absl::StrCat("x", baseline.substr(0, 7)),
       "read p50/p99/p999", "commit p50/p99/p999", "wait%", "peakRSS", "live", "RSS/lv",
       "syncGPs", "viol", "notes");
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size() + 10, '-').c_str());
@@ -112,9 +114,12 @@ void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std
     const std::string group = absl::StrFormat("%s/%d/%d/%s/%d", r.scenario, r.keys, r.batch,
                                               r.dist, r.partitions);
     if (group != last_group) {
-      std::fprintf(out, "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d readers=%d]\n",
-                   last_group.empty() ? "" : "\n", r.scenario.c_str(), r.keys, r.batch,
-                   r.dist.c_str(), r.partitions, r.writers, r.readers);
+      std::fprintf(out, "%s", absl::StrFormat(
+                                  "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d "
+                                  "readers=%d]\n",
+                                  last_group.empty() ? "" : "\n", r.scenario, r.keys, r.batch,
+                                  r.dist, r.partitions, r.writers, r.readers)
+                                  .c_str());
     }
     last_group = group;
     if (r.skipped) {

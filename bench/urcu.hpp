@@ -15,6 +15,20 @@
 
 namespace rcsbench {
 
+// rcu_assign_pointer, without clang's C++20 complaint about liburcu's use of
+// a volatile assignment's result (the macro is C).
+template <typename T>
+inline void RcuPublish(T*& slot, T* value) {
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-volatile"
+#endif
+  rcu_assign_pointer(slot, value);
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
+}
+
 class UrcuReadGuard {
  public:
   UrcuReadGuard() { urcu_memb_read_lock(); }

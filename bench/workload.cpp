@@ -12,7 +12,7 @@ std::string Distribution::ToString() const {
   return zipf ? absl::StrFormat("zipf:%g", theta) : std::string("uniform");
 }
 
-ZipfGenerator::ZipfGenerator(uint64_t n, double theta) : n_(n), theta_(theta) {
+ZipfGenerator::ZipfGenerator(uint64_t n, double theta) : n_(n) {
   double zetan = 0;
   for (uint64_t i = 1; i <= n; ++i) zetan += 1.0 / std::pow(static_cast<double>(i), theta);
   zetan_ = zetan;

@@ -46,7 +46,7 @@ class ZipfGenerator {
  private:
   uint64_t Scramble(uint64_t rank) const;
   uint64_t n_;
-  double theta_, zetan_, alpha_, eta_, half_pow_theta_;
+  double zetan_, alpha_, eta_, half_pow_theta_;
 };
 
 class Workload {

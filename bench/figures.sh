@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Reproduces every figure of docs/benchmarks.md (issue 4, "The figures it must
+# show") into results/figures/: one rcustate-bench (or rcustate-readpath)
+# command per figure, each echoed before it runs. Takes ~30-40 minutes on 2
+# cores. Assumes scripts/bench.sh built build-bench (or pass BUILD=dir).
+#
+#   bench/figures.sh                 all figures
+#   bench/figures.sh readpath writes only some (names: readpath isolation writes
+#                                    writes1e6 window memory partitions sweeps)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build-bench}
+bench=$build/bench/rcustate-bench
+readpath=$build/bench/rcustate-readpath
+out=results/figures
+mkdir -p "$out"
+ninja -C "$build" -j "${RCUSTATE_JOBS:-2}" bench/rcustate-bench bench/rcustate-readpath >/dev/null || exit 1
+
+run() {  # run NAME CMD...: echo, run, keep stdout in $out/NAME.txt
+  local name=$1; shift
+  echo "\$ $*" | tee "$out/$name.txt"
+  "$@" --progress=false 2>"$out/$name.err" | tee -a "$out/$name.txt"
+}
+
+all=("$@")
+sel() { [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" $1 "* ]]; }
+
+if sel readpath; then
+  echo "\$ $readpath --benchmark_min_time=0.5 --benchmark_repetitions=5 ..." | tee "$out/readpath.txt"
+  "$readpath" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/readpath.json" --benchmark_out_format=json | tee -a "$out/readpath.txt"
+fi
+if sel isolation; then
+  run isolation "$bench" --scenarios=lookup --keys=1e5 --batch=1000 \
+    --impls=rcustate,rcustate-gc,locked,lr-sync,lfht,raw --lookup_alone=1 --duration=3s --repeat=3 \
+    --json="$out/isolation.json"
+fi
+if sel writes; then
+  for dist in uniform zipf:0.99; do
+    for b in 100 1000; do
+      run "writes-1e5-$dist-B$b" "$bench" --scenarios=groupby --keys=1e5 --batch=$b --dist=$dist \
+        --impls=rcustate,rcustate-gc,lr-sync,locked,copy --duration=2s --repeat=3 \
+        --json="$out/writes-1e5-$dist-B$b.json"
+    done
+  done
+fi
+if sel writes1e6; then
+  for dist in uniform zipf:0.99; do
+    for b in 100 1000; do
+      run "writes-1e6-$dist-B$b" "$bench" --scenarios=groupby --keys=1e6 --batch=$b --dist=$dist \
+        --impls=rcustate,rcustate-gc,lr-sync,copy --duration=3s --repeat=2 \
+        --json="$out/writes-1e6-$dist-B$b.json"
+    done
+  done
+fi
+if sel window; then
+  run window "$bench" --scenarios=window --impls=all --duration=3s --repeat=3 \
+    --json="$out/window.json"
+  run window-noreader "$bench" --scenarios=window --readers=0 \
+    --impls=rcustate,rcustate-gc,lr-sync,raw --duration=3s --repeat=3 --json="$out/window-noreader.json"
+fi
+if sel memory; then
+  run memory "$bench" --scenarios=groupby,pinscan --keys=1e6 --batch=1000 \
+    --impls=rcustate,rcustate-gc,lr-sync,locked,copy --duration=20s --json="$out/memory.json"
+fi
+if sel partitions; then
+  run partitions "$bench" --scenarios=partitions --keys=1e5 --batch=1000 \
+    --impls=rcustate,rcustate-gc,lr-sync,locked,raw --duration=3s --repeat=3 \
+    --json="$out/partitions.json"
+fi
+if sel sweeps; then
+  run sweep-keys "$bench" --scenarios=groupby --sweep=keys:1e3,1e4,1e5,1e6 --batch=1000 \
+    --impls=rcustate,rcustate-gc,lr-sync,locked,copy,raw --duration=2s \
+    --json="$out/sweep-keys.json" --plot="$out/sweep-keys.png"
+  run sweep-batch "$bench" --scenarios=groupby --sweep=batch:10,100,1000,10000 --keys=1e5 \
+    --impls=rcustate,rcustate-gc,lr-sync,locked,raw --duration=2s \
+    --json="$out/sweep-batch.json" --plot="$out/sweep-batch.png"
+fi
