@@ -9,6 +9,8 @@
 //   section_find_x16  the same, 16 lookups per section
 //   store_get         rcustate::ReadSection + Store::Get(p, t, key)
 //   section_only, section_snapshot_table: the fixed per-section costs, without the probe
+//   apply1000, apply1000_prefetch: not reads: a commit's replay of 1000 puts, without and with
+//                     absl prefetch() 8 keys ahead (evidence for tuning the commit path)
 // The figure of issue 4: section_find <= 1.3x raw_find at 1e3..1e5 keys, <= 1.4x at 1e6.
 #include <benchmark/benchmark.h>
 
@@ -129,6 +131,25 @@ void Register(const std::shared_ptr<Fixture>& f, uint64_t n) {
     }
     s.SetItemsProcessed(s.iterations());
   });
+  // Not the read path: what a commit's replay costs per key (1000 random
+  // puts into the table), plain and with absl's prefetch() issued 8 keys
+  // ahead, so the misses of a batch overlap.
+  for (int ahead : {0, 8}) {
+    benchmark::RegisterBenchmark(name(ahead ? "apply1000_prefetch" : "apply1000").c_str(),
+                                 [f, ahead](benchmark::State& s) {
+      size_t i = 0;
+      const size_t mask = f->order.size() - 1;
+      const std::string value(8, 'x');
+      for (auto _ : s) {
+        for (int j = 0; j < 1000; ++j) {
+          if (ahead) f->raw.prefetch(std::string_view(f->keys[f->order[(i + ahead) & mask]]));
+          auto it = f->raw.try_emplace(std::string_view(f->keys[f->order[i++ & mask]])).first;
+          it->second.assign(value);
+        }
+      }
+      s.SetItemsProcessed(s.iterations() * 1000);
+    });
+  }
   benchmark::RegisterBenchmark(name("store_get").c_str(), [f](benchmark::State& s) {
     Loop(s, *f, [&](uint32_t id) {
       rcustate::ReadSection rs;
