@@ -510,11 +510,12 @@ TEST_P(StoreTest, AbortDropsTheThreadsDelta) {
 TEST_P(StoreTest, UncommittedWritesOfAnExitedThreadAreDropped) {
   ASSERT_TRUE(s().CreatePartition(1).ok());
   OnOtherThread([&] {
-    ASSERT_TRUE(s().Put(1, kPlain, "ghost", "never committed").ok());
     ASSERT_TRUE(s().Merge(1, kSum, "n", I(1)).ok());
     ASSERT_TRUE(s().Put(1, kPlain, "real", "committed").ok());
     ASSERT_EQ(s().Commit(1).value(), 1u);
     ASSERT_TRUE(s().Put(1, kPlain, "ghost", "never committed").ok());
+    ASSERT_TRUE(s().Merge(1, kSum, "n", I(100)).ok());
+    ASSERT_TRUE(s().Clear(1, kLog).ok());
   });  // exits with a non-empty delta
   CommitExpect(1, 2);
   EXPECT_EQ(PublishedTable(s(), 1, kPlain),
