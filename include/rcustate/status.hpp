@@ -34,8 +34,10 @@ enum class ErrorCode {
   kInternal,         // a bug of ours (absl kInternal)
 };
 
-// Returns the rcustate error carried by `status`; kOk for an OK status and
-// kInternal for a status that rcustate did not create.
+// Returns the rcustate error carried by `status`; kOk for an OK status. For a
+// status rcustate did not create (e.g. one a user's MergeOperator::Validate
+// returned): kInvalidArgument for absl kInvalidArgument, kNoMemory for
+// kResourceExhausted, kInternal for anything else.
 RCUSTATE_EXPORT ErrorCode ErrorCodeOf(const absl::Status& status);
 
 // Builds a status of the given kind. Used by rcustate itself; callers that

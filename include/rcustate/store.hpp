@@ -63,9 +63,10 @@ struct TableSpec {
 
 struct StoreOptions {
   std::vector<TableSpec> tables;  // at least one
-  // Bound on bytes of retired state waiting for a grace period (dropped
-  // partitions, detached pinned map sets). Past it, the call that retires more
-  // waits for pending reclamation first. 0 = 256 MiB.
+  // Bound on bytes of dropped partitions waiting for their grace period. Past
+  // it, the next DropPartition first waits for pending reclamation. (Map sets
+  // left to pins are held by the pins, not waiting: see PinnedSnapshot.)
+  // 0 = 256 MiB.
   size_t memory_budget_bytes = 0;
   // Publication policy (design §3). Zero (the default): every commit
   // publishes before it returns, waiting for a grace period when the standby
@@ -87,7 +88,7 @@ struct PartitionStats {
   uint64_t commit_wait_ns = 0;        // time commits spent waiting for grace periods
   uint64_t grace_waits = 0;           // commits that had to wait (synchronize_rcu)
   uint64_t standby_copies = 0;        // standbys rebuilt by copying because pinned
-  uint32_t pins_alive = 0;            // pins currently held on this partition's sets
+  uint32_t pins_alive = 0;            // pins held on this partition's snapshots, detached ones included
 };
 
 class RCUSTATE_EXPORT Store {

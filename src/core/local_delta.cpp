@@ -62,6 +62,19 @@ absl::StatusOr<LocalEntry*> LocalEntryFor(const std::shared_ptr<StoreState>& sto
   }
   absl::StatusOr<PartitionRef> ref = store->Acquire(partition);
   if (!ref.ok()) return ref.status();
+  // Creating an entry is the slow path: also forget entries whose store was
+  // closed or whose partition was dropped, so that a long-lived thread does
+  // not accumulate them.
+  for (auto it = local.entries.begin(); it != local.entries.end();) {
+    LocalEntry& old = *it->second;
+    if (old.store->closed() || old.partition->dropped()) {
+      if (Counted(old)) --local_nonempty;
+      local.entries.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  local.last = nullptr;
   auto entry = std::make_unique<LocalEntry>();
   entry->store = store;
   entry->partition = *std::move(ref);

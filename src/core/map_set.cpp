@@ -10,7 +10,7 @@ namespace {
 
 // Bytes a std::string holds on the heap (0 while it fits the inline buffer).
 inline size_t HeapBytes(const std::string& s) {
-  constexpr size_t kInline = std::string().capacity();
+  static const size_t kInline = std::string().capacity();
   return s.capacity() > kInline ? s.capacity() + 1 : 0;
 }
 
@@ -36,6 +36,7 @@ MapSet* MapSet::CopyOf(const MapSet& other) {
   set->version = other.version;
   set->tables = other.tables;
   set->heap_bytes_ = other.heap_bytes_;
+  set->partition_pins = other.partition_pins;
   return set;
 }
 

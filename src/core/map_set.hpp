@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "rcustate/snapshot.hpp"
@@ -51,6 +52,9 @@ class MapSet : public SnapshotData {
 
   std::atomic<uint32_t> refs{1};
   std::atomic<uint32_t> pins{0};
+  // Pins on every set this one's partition ever had, detached ones included
+  // (PartitionStats::pins_alive); shared so that it outlives the partition.
+  std::shared_ptr<std::atomic<uint32_t>> partition_pins;
   // Retirements of this set so far (writer only, under the partition mutex).
   uint64_t retired_gen = 0;
   // Highest retirement whose grace period is known to have ended; set by the

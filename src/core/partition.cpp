@@ -15,7 +15,9 @@ Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tr
       max_publish_delay_(max_publish_delay),
       current_(new MapSet(schema)),
       standby_(new MapSet(schema)),
-      pending_(std::make_unique<Delta>(schema.tables.size())) {}
+      pending_(std::make_unique<Delta>(schema.tables.size())) {
+  current_->partition_pins = standby_->partition_pins = std::make_shared<std::atomic<uint32_t>>(0);
+}
 
 Partition::~Partition() {
   // Normally ReleaseSets() ran already (drop); this covers the rest.
@@ -30,6 +32,7 @@ MapSet* Partition::PinPublished() {
   // which this section delays, so it will see this increment.
   set->Ref();
   set->pins.fetch_add(1, std::memory_order_acq_rel);
+  set->partition_pins->fetch_add(1, std::memory_order_relaxed);
   return set;
 }
 
@@ -217,8 +220,7 @@ PartitionStats Partition::Stats() {
   s.commit_wait_ns = commit_wait_ns_;
   s.grace_waits = grace_waits_;
   s.standby_copies = standby_copies_;
-  s.pins_alive = current_->pins.load(std::memory_order_relaxed) +
-                 standby_->pins.load(std::memory_order_relaxed);
+  s.pins_alive = current_->partition_pins->load(std::memory_order_relaxed);
   Unlock();
   return s;
 }

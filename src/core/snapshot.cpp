@@ -37,6 +37,7 @@ PinnedSnapshot::~PinnedSnapshot() { Drop(); }
 
 void PinnedSnapshot::Drop() noexcept {
   if (set_ == nullptr) return;
+  set_->partition_pins->fetch_sub(1, std::memory_order_relaxed);
   set_->pins.fetch_sub(1, std::memory_order_acq_rel);
   set_->Unref();  // frees the set if the writer already let go of it
   set_ = nullptr;

@@ -57,6 +57,7 @@ absl::Status Store::Close() { return state_->Close(); }
 size_t Store::num_tables() const { return state_->schema.tables.size(); }
 
 absl::StatusOr<TableId> Store::FindTable(std::string_view name) const {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
   auto it = state_->schema.by_name.find(name);
   if (it == state_->schema.by_name.end()) {
     return MakeError(ErrorCode::kNoTable, absl::StrCat("no table named \"", std::string(name), "\""));
@@ -65,6 +66,7 @@ absl::StatusOr<TableId> Store::FindTable(std::string_view name) const {
 }
 
 absl::StatusOr<TableSpec> Store::GetTableSpec(TableId table) const {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
   if (absl::Status s = state_->schema.CheckTable(table); !s.ok()) return s;
   return state_->schema.tables[table];
 }
