@@ -16,7 +16,10 @@ inline size_t HeapBytes(const std::string& s) {
 
 }  // namespace
 
+std::atomic<int64_t> MapSet::live_{0};
+
 MapSet::MapSet(const Schema& schema) : heap_bytes_(schema.tables.size(), 0) {
+  live_.fetch_add(1, std::memory_order_relaxed);
   tables.resize(schema.tables.size());
   for (size_t i = 0; i < tables.size(); ++i) {
     if (schema.tables[i].expected_entries > 0) tables[i].reserve(schema.tables[i].expected_entries);
@@ -24,6 +27,7 @@ MapSet::MapSet(const Schema& schema) : heap_bytes_(schema.tables.size(), 0) {
 }
 
 MapSet::~MapSet() {
+  live_.fetch_sub(1, std::memory_order_release);
 #ifndef NDEBUG
   for (TableMap& map : tables) {
     for (auto& [key, value] : map) std::fill(value.begin(), value.end(), kPoison);

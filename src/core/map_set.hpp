@@ -35,6 +35,8 @@ class MapSet : public SnapshotData {
   // check for it on every read).
   ~MapSet();
   static constexpr char kPoison = '\xdd';
+  // Map sets alive in the process (tests check Close() frees them all).
+  static int64_t Live() { return live_.load(std::memory_order_acquire); }
   // A deep copy of `other`'s maps and version, with fresh bookkeeping.
   static MapSet* CopyOf(const MapSet& other);
 
@@ -63,10 +65,11 @@ class MapSet : public SnapshotData {
   std::atomic<uint64_t> reclaimed_gen{0};
 
  private:
-  MapSet() = default;
+  MapSet() { live_.fetch_add(1, std::memory_order_relaxed); }
   template <bool kMove, typename D>
   void ApplyImpl(D& delta);
   std::vector<size_t> heap_bytes_;  // per table; writer only
+  static std::atomic<int64_t> live_;
 };
 
 }  // namespace rcustate::detail

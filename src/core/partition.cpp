@@ -8,6 +8,8 @@
 
 namespace rcustate::detail {
 
+std::atomic<int64_t> Partition::live_{0};
+
 Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
                      std::chrono::nanoseconds max_publish_delay)
     : id_(id),
@@ -17,9 +19,11 @@ Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tr
       standby_(new MapSet(schema)),
       pending_(std::make_unique<Delta>(schema.tables.size())) {
   current_->partition_pins = standby_->partition_pins = std::make_shared<std::atomic<uint32_t>>(0);
+  live_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Partition::~Partition() {
+  live_.fetch_sub(1, std::memory_order_release);
   // Normally ReleaseSets() ran already (drop); this covers the rest.
   if (current_ != nullptr) current_->Unref();
   if (standby_ != nullptr) standby_->Unref();

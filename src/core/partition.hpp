@@ -51,6 +51,8 @@ class Partition {
   Partition& operator=(const Partition&) = delete;
 
   uint32_t id() const { return id_; }
+  // Partitions alive in the process (tests check they are all freed).
+  static int64_t Live() { return live_.load(std::memory_order_acquire); }
 
   // ---- readers (inside a read section)
   const MapSet* Published() const { return rcu::Dereference(current_); }
@@ -112,6 +114,7 @@ class Partition {
   void RequestPublish() ABSL_LOCKS_EXCLUDED(mu_);
   void Unlock() ABSL_UNLOCK_FUNCTION(mu_);
 
+  static std::atomic<int64_t> live_;
   const uint32_t id_;
   rcu::CallbackTracker* const tracker_;
   const std::chrono::nanoseconds max_publish_delay_;  // 0: publish every commit
