@@ -22,6 +22,7 @@ absl::StatusOr<Schema> Schema::Make(std::vector<TableSpec> tables) {
     }
   }
   schema.tables = std::move(tables);
+  for (const TableSpec& t : schema.tables) schema.kinds.push_back(KindOf(t.merge.get()));
   return schema;
 }
 
@@ -50,8 +51,10 @@ Op& Delta::Slot(TableId table, std::string_view key, bool* inserted) {
 absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view key,
                         std::string_view value) {
   if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
-  if (const auto& op = schema.tables[table].merge) {
-    if (absl::Status s = op->Validate(value); !s.ok()) return s;
+  if (const MergeKind kind = schema.kinds[table]; kind != MergeKind::kNone) {
+    if (absl::Status s = ValidateValue(kind, schema.tables[table].merge.get(), value); !s.ok()) {
+      return s;
+    }
   }
   bool inserted;
   Op& slot = Slot(table, key, &inserted);
@@ -72,39 +75,37 @@ absl::Status Delta::Erase(const Schema& schema, TableId table, std::string_view 
 absl::Status Delta::Merge(const Schema& schema, TableId table, std::string_view key,
                           std::string_view operand) {
   if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
+  const MergeKind kind = schema.kinds[table];
   const MergeOperator* op = schema.tables[table].merge.get();
-  if (op == nullptr) {
+  if (kind == MergeKind::kNone) {
     return MakeError(ErrorCode::kInvalidArgument,
                      absl::StrCat("table \"", schema.tables[table].name, "\" has no merge operator"));
   }
-  if (absl::Status s = op->Validate(operand); !s.ok()) return s;
+  if (absl::Status s = ValidateValue(kind, op, operand); !s.ok()) return s;
   bool inserted;
   Op& slot = Slot(table, key, &inserted);
-  std::string merged;
   if (inserted) {
     // Nothing earlier in this delta: after a clear the base is known to be
     // empty, so the merge resolves now; otherwise it waits for the commit.
     if (tables_[table].cleared) {
-      op->Merge(std::nullopt, operand, &merged);
-      slot = Op{Op::kPut, std::move(merged)};
+      slot.kind = Op::kPut;
+      MergeInto(kind, op, slot.value, /*exists=*/false, operand);
     } else {
-      slot = Op{Op::kMerge, std::string(operand)};
+      slot.kind = Op::kMerge;
+      slot.value.assign(operand.data(), operand.size());
     }
     return absl::OkStatus();
   }
   switch (slot.kind) {
-    case Op::kPut:
-      op->Merge(std::string_view(slot.value), operand, &merged);
+    case Op::kPut:    // put then merge: one put
+    case Op::kMerge:  // merge then merge: one merge of the combined operand (associativity)
+      MergeInto(kind, op, slot.value, /*exists=*/true, operand);
       break;
-    case Op::kErase:
-      op->Merge(std::nullopt, operand, &merged);
+    case Op::kErase:  // erase then merge: a put of the merge with nothing
       slot.kind = Op::kPut;
-      break;
-    case Op::kMerge:  // combine operands: associativity (merge.hpp)
-      op->Merge(std::string_view(slot.value), operand, &merged);
+      MergeInto(kind, op, slot.value, /*exists=*/false, operand);
       break;
   }
-  slot.value = std::move(merged);
   return absl::OkStatus();
 }
 
@@ -147,8 +148,14 @@ void Delta::Absorb(const Delta& later) { AbsorbImpl<false>(later); }
 void Delta::AbsorbMove(Delta& later) { AbsorbImpl<true>(later); }
 
 void Delta::Reset() {
+  // Keep the capacity a batch needed (absl's clear() frees slot arrays above
+  // 127 slots, which would make every batch regrow its maps from scratch),
+  // up to a bound so that one huge batch does not pin memory forever.
+  constexpr size_t kKeepAtMost = size_t{1} << 16;
   for (TableDelta& t : tables_) {
+    const size_t n = t.ops.size();
     t.ops.clear();
+    if (n > 0) t.ops.reserve(n < kKeepAtMost ? n : kKeepAtMost);
     t.cleared = false;
   }
   size_ = 0;

@@ -9,6 +9,7 @@
 
 #include "rcustate/merge.hpp"
 #include "rcustate/status.hpp"
+#include "src/core/merge_apply.hpp"
 
 namespace rcustate {
 
@@ -124,4 +125,34 @@ std::shared_ptr<const MergeOperator> Append() {
   return op;
 }
 
+namespace detail {
+
+MergeKind KindOf(const MergeOperator* op) {
+  if (op == nullptr) return MergeKind::kNone;
+  if (op == AddInt64().get()) return MergeKind::kAddInt64;
+  if (op == MinInt64().get()) return MergeKind::kMinInt64;
+  if (op == MaxInt64().get()) return MergeKind::kMaxInt64;
+  if (op == AddDouble().get()) return MergeKind::kAddDouble;
+  if (op == Append().get()) return MergeKind::kAppend;
+  return MergeKind::kUser;
+}
+
+absl::Status ValidateValue(MergeKind kind, const MergeOperator* op, std::string_view value) {
+  switch (kind) {
+    case MergeKind::kNone:
+    case MergeKind::kAppend:
+      return absl::OkStatus();
+    case MergeKind::kAddInt64:
+    case MergeKind::kMinInt64:
+    case MergeKind::kMaxInt64:
+    case MergeKind::kAddDouble:
+      if (value.size() == 8) return absl::OkStatus();
+      return op->Validate(value);  // builds the error message
+    case MergeKind::kUser:
+      return op->Validate(value);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace detail
 }  // namespace rcustate

@@ -10,11 +10,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "rcustate/store.hpp"
+#include "src/core/merge_apply.hpp"
 
 namespace rcustate::detail {
 
 struct Schema {
   std::vector<TableSpec> tables;
+  std::vector<MergeKind> kinds;  // per table: which operator, for the inline fast path
   KeyMap<TableId> by_name;
 
   // kInvalidArgument for no tables, empty or duplicate names.
