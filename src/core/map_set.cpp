@@ -44,8 +44,8 @@ MapSet* MapSet::CopyOf(const MapSet& other) {
   return set;
 }
 
-template <bool kMove, typename D>
-void MapSet::ApplyImpl(D& delta) {
+template <bool kMove, bool kResolve, typename D>
+void MapSet::ApplyImpl(D& delta, const Schema* schema) {
   auto& dtables = delta.tables();
   for (size_t t = 0; t < dtables.size(); ++t) {
     auto& td = dtables[t];
@@ -64,13 +64,25 @@ void MapSet::ApplyImpl(D& delta) {
         }
         continue;
       }
-      // kPut (merges were resolved at commit)
       auto [it, inserted] = map.try_emplace(key);
       if (inserted) {
         bytes += HeapBytes(it->first);
       } else {
         bytes -= HeapBytes(it->second);
       }
+      if constexpr (kResolve) {
+        if (op.kind == Op::kMerge) {
+          // The set holds the latest committed state: merge in the slot, and
+          // keep the result in the delta as a put for the other set.
+          MergeInto(schema->kinds[t], schema->tables[t].merge.get(), it->second, !inserted,
+                    op.value);
+          bytes += HeapBytes(it->second);
+          op.kind = Op::kPut;
+          op.value = it->second;
+          continue;
+        }
+      }
+      // kPut (without kResolve, merges were resolved before)
       if constexpr (kMove) {
         it->second = std::move(op.value);
       } else {
@@ -81,8 +93,12 @@ void MapSet::ApplyImpl(D& delta) {
   }
 }
 
-void MapSet::Apply(const Delta& delta) { ApplyImpl<false>(delta); }
-void MapSet::ApplyMove(Delta& delta) { ApplyImpl<true>(delta); }
+void MapSet::ApplyResolving(const Schema& schema, Delta& delta) {
+  ApplyImpl<false, true>(delta, &schema);
+}
+
+void MapSet::Apply(const Delta& delta) { ApplyImpl<false, false>(delta, nullptr); }
+void MapSet::ApplyMove(Delta& delta) { ApplyImpl<true, false>(delta, nullptr); }
 
 size_t MapSet::ApproxBytes() const {
   size_t total = sizeof(MapSet);

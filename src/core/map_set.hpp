@@ -44,6 +44,12 @@ class MapSet : public SnapshotData {
   // ApplyMove may steal the delta's strings: use it for the last application.
   void Apply(const Delta& delta);
   void ApplyMove(Delta& delta);
+  // Like Apply, for a delta whose merges are not resolved yet and a set that
+  // holds the latest committed state: each kMerge is merged with the set's
+  // own value, in the slot it is about to write (one probe instead of a
+  // lookup in the published set plus an insert here), and the delta keeps the
+  // result as a kPut, ready to be replayed onto the other set.
+  void ApplyResolving(const Schema& schema, Delta& delta);
 
   // Heap bytes of both keys and values plus the tables' slot arrays.
   size_t ApproxBytes() const;
@@ -66,8 +72,8 @@ class MapSet : public SnapshotData {
 
  private:
   MapSet() { live_.fetch_add(1, std::memory_order_relaxed); }
-  template <bool kMove, typename D>
-  void ApplyImpl(D& delta);
+  template <bool kMove, bool kResolve, typename D>
+  void ApplyImpl(D& delta, const Schema* schema);
   std::vector<size_t> heap_bytes_;  // per table; writer only
   static std::atomic<int64_t> live_;
 };

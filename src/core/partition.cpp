@@ -13,6 +13,7 @@ std::atomic<int64_t> Partition::live_{0};
 Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
                      std::chrono::nanoseconds max_publish_delay)
     : id_(id),
+      schema_(schema),
       tracker_(tracker),
       max_publish_delay_(max_publish_delay),
       current_(new MapSet(schema)),
@@ -88,29 +89,52 @@ MapSet* Partition::PrepareStandby(bool may_wait) {
     MapSet* fresh = MapSet::CopyOf(*current_);
     set->Unref();
     standby_ = set = fresh;
-    missed_.reset();
+    for (auto& d : missed_) Recycle(std::move(d));
+    missed_.clear();
     ++standby_copies_;
   }
   return set;
 }
 
-void Partition::PublishLocked(bool may_wait) {
+std::unique_ptr<Delta> Partition::TakeSpare() {
+  if (spare_.empty()) return std::make_unique<Delta>(schema_.tables.size());
+  std::unique_ptr<Delta> d = std::move(spare_.back());
+  spare_.pop_back();
+  return d;
+}
+
+void Partition::Recycle(std::unique_ptr<Delta> delta) {
+  constexpr size_t kMaxSpares = 2;
+  if (spare_.size() >= kMaxSpares) return;
+  delta->Reset();
+  spare_.push_back(std::move(delta));
+}
+
+void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
   MapSet* next = PrepareStandby(may_wait);
-  if (missed_ != nullptr) next->ApplyMove(*missed_);
-  next->Apply(*pending_);
+  // Bring the standby to the published state, then add what is new. Each
+  // delta is applied twice in all: once to each set, the second time moving
+  // its strings.
+  for (auto& d : missed_) {
+    next->ApplyMove(*d);
+    Recycle(std::move(d));
+  }
+  missed_.clear();
+  if (!pending_->empty()) {
+    next->Apply(*pending_);
+    missed_.push_back(std::move(pending_));
+    pending_ = TakeSpare();
+  }
+  if (batch != nullptr) {
+    next->ApplyResolving(schema_, **batch);
+    missed_.push_back(std::move(*batch));
+    *batch = TakeSpare();
+  }
   MapSet* previous = current_;
   next->version = previous->version + pending_commits_;
   rcu::Assign(current_, next);
   Retire(previous);
   standby_ = previous;
-  // What was pending is what the new standby missed; the old record's
-  // storage becomes the next pending delta.
-  std::swap(missed_, pending_);
-  if (pending_ == nullptr) {
-    pending_ = std::make_unique<Delta>(next->tables.size());
-  } else {
-    pending_->Reset();
-  }
   pending_commits_ = 0;
   ++publications_;
 }
@@ -143,7 +167,7 @@ void Partition::Unlock() {
     if (publish_requested_.exchange(false, std::memory_order_acq_rel) &&
         !dropped_.load(std::memory_order_relaxed) && current_ != nullptr && pending_commits_ > 0 &&
         StandbyReclaimed()) {
-      PublishLocked(/*may_wait=*/false);
+      PublishLocked(/*may_wait=*/false, nullptr);
     }
     mu_.unlock();
     // A request that arrived while we held the lock found it taken: serve it.
@@ -158,25 +182,31 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
     Unlock();
     return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
   }
-  ResolveMerges(schema, *delta);
   const auto now = std::chrono::steady_clock::now();
-  bool publish = max_publish_delay_.count() == 0 || StandbyReclaimed() ||
-                 (pending_commits_ > 0 && now - pending_since_ >= max_publish_delay_);
-  if (!publish && shadow != nullptr) shadow->Absorb(*delta);
-  // Seal the batch. With nothing pending (always, under the default policy)
-  // the batch itself becomes the pending record: no copy.
+  const bool publish = max_publish_delay_.count() == 0 || StandbyReclaimed() ||
+                       (pending_commits_ > 0 && now - pending_since_ >= max_publish_delay_);
+  ++commits_;
+  ++pending_commits_;
+  if (publish) {
+    PublishLocked(/*may_wait=*/true, &delta);
+    const uint64_t version = current_->version;
+    Unlock();
+    return CommitResult{version, true};
+  }
+  // Seal the batch: resolve its merges against the committed state, keep it
+  // for the caller's read-your-writes, compact it into what is pending.
+  ResolveMerges(schema, *delta);
+  if (shadow != nullptr) shadow->Absorb(*delta);
   if (pending_->empty()) {
     std::swap(pending_, delta);
   } else {
     pending_->AbsorbMove(*delta);
   }
   delta->Reset();
-  if (pending_commits_++ == 0) pending_since_ = now;
-  ++commits_;
+  if (pending_commits_ == 1) pending_since_ = now;
   const uint64_t version = current_->version + pending_commits_;
-  if (publish) PublishLocked(/*may_wait=*/true);
   Unlock();
-  return CommitResult{version, publish};
+  return CommitResult{version, false};
 }
 
 absl::StatusOr<uint64_t> Partition::Flush() {
@@ -185,7 +215,7 @@ absl::StatusOr<uint64_t> Partition::Flush() {
     Unlock();
     return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
   }
-  if (pending_commits_ > 0) PublishLocked(/*may_wait=*/true);
+  if (pending_commits_ > 0) PublishLocked(/*may_wait=*/true, nullptr);
   const uint64_t version = current_->version;
   Unlock();
   return version;
@@ -202,7 +232,7 @@ void Partition::ReleaseSets() {
   if (current_ != nullptr) current_->Unref();
   if (standby_ != nullptr) standby_->Unref();
   current_ = standby_ = nullptr;
-  missed_.reset();
+  missed_.clear();
   pending_->Reset();
   pending_commits_ = 0;
   Unlock();

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -104,8 +105,15 @@ class Partition {
   // if pins hold it.
   MapSet* PrepareStandby(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ResolveMerges(const Schema& schema, Delta& delta) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Publishes everything sealed as the next version.
-  void PublishLocked(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes everything sealed, then `*batch` if not null (its merges are
+  // resolved against the standby itself, which by then holds the latest
+  // committed state), as the next version. *batch is replaced by an empty
+  // delta.
+  void PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Empty deltas, recycled so that batches reuse their maps' capacity.
+  std::unique_ptr<Delta> TakeSpare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Recycle(std::unique_ptr<Delta> delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the no longer published set to call_rcu; its callback records the
   // end of the grace period and asks for a publication of pending batches.
   void Retire(MapSet* set) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -116,6 +124,9 @@ class Partition {
 
   static std::atomic<int64_t> live_;
   const uint32_t id_;
+  // The store's schema; the StoreState outlives every publication (Close
+  // drops every partition and drains their callbacks first).
+  const Schema& schema_;
   rcu::CallbackTracker* const tracker_;
   const std::chrono::nanoseconds max_publish_delay_;  // 0: publish every commit
   std::atomic<uint32_t> refs_{1};
@@ -127,8 +138,9 @@ class Partition {
   // rcu::Dereference and by the writer (under mu_) plainly.
   MapSet* current_;
   MapSet* standby_ ABSL_GUARDED_BY(mu_);
-  // Applied to current_ but not yet to standby_; null when none.
-  std::unique_ptr<Delta> missed_ ABSL_GUARDED_BY(mu_);
+  // Applied to current_ but not yet to standby_, oldest first.
+  std::vector<std::unique_ptr<Delta>> missed_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Delta>> spare_ ABSL_GUARDED_BY(mu_);
   // Sealed batches not yet published, compacted into one resolved delta.
   std::unique_ptr<Delta> pending_ ABSL_GUARDED_BY(mu_);
   uint64_t pending_commits_ ABSL_GUARDED_BY(mu_) = 0;

@@ -138,7 +138,9 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
           v.Report("writer does not read its own committed write");
         }
       }
-      if (c % 64 == 0) ASSERT_TRUE(store->Flush(0).ok());
+      if (c % 64 == 0) {
+        ASSERT_TRUE(store->Flush(0).ok());
+      }
       commits.store(c, std::memory_order_relaxed);
     }
     ASSERT_TRUE(store->Flush(0).ok());
