@@ -120,7 +120,7 @@ absl::Status Delta::Clear(const Schema& schema, TableId table) {
 }
 
 template <bool kMove, typename D>
-void Delta::AbsorbImpl(D& later) {
+void Delta::AbsorbImpl(const Schema& schema, D& later) {
   auto& ltables = later.tables();
   for (size_t t = 0; t < ltables.size(); ++t) {
     auto& lt = ltables[t];
@@ -131,21 +131,34 @@ void Delta::AbsorbImpl(D& later) {
       mine.cleared = true;
       ++size_;
     }
+    const MergeKind kind = schema.kinds[t];
+    const MergeOperator* mop = schema.tables[t].merge.get();
     for (auto& [key, op] : lt.ops) {
-      auto [it, inserted] = mine.ops.try_emplace(key, Op{op.kind, {}});
+      auto [it, inserted] = mine.ops.try_emplace(key, Op{Op::kErase, {}});
+      Op& slot = it->second;
       if (inserted) ++size_;
-      it->second.kind = op.kind;
-      if constexpr (kMove) {
-        it->second.value = std::move(op.value);
-      } else {
-        it->second.value = op.value;
+      if (op.kind != Op::kMerge) {  // a later put or erase replaces
+        slot.kind = op.kind;
+        if constexpr (kMove) {
+          slot.value = std::move(op.value);
+        } else {
+          slot.value = op.value;
+        }
+      } else if (inserted && !mine.cleared) {  // nothing known of the key: stays a merge
+        slot.kind = Op::kMerge;
+        slot.value.assign(op.value.data(), op.value.size());
+      } else if (inserted || slot.kind == Op::kErase) {  // the base is known empty
+        slot.kind = Op::kPut;
+        MergeInto(kind, mop, slot.value, /*exists=*/false, op.value);
+      } else {  // onto a put (stays a put) or a merge (combined operand)
+        MergeInto(kind, mop, slot.value, /*exists=*/true, op.value);
       }
     }
   }
 }
 
-void Delta::Absorb(const Delta& later) { AbsorbImpl<false>(later); }
-void Delta::AbsorbMove(Delta& later) { AbsorbImpl<true>(later); }
+void Delta::Absorb(const Schema& schema, const Delta& later) { AbsorbImpl<false>(schema, later); }
+void Delta::AbsorbMove(const Schema& schema, Delta& later) { AbsorbImpl<true>(schema, later); }
 
 void Delta::Reset() {
   // Keep the capacity a batch needed (absl's clear() frees slot arrays above

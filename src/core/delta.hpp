@@ -57,11 +57,13 @@ class Delta {
   }
   bool cleared(TableId table) const { return tables_[table].cleared; }
 
-  // Appends a later resolved delta (no kMerge ops) to this resolved delta, so
-  // that applying the result equals applying both in order. Used to compact
-  // sealed batches under group commit. The Move variant steals strings.
-  void Absorb(const Delta& later);
-  void AbsorbMove(Delta& later);
+  // Appends a later delta to this one, so that applying the result equals
+  // applying both in order: later puts, erases and clears replace, later
+  // merges combine with what is here (associativity) and stay unresolved
+  // where nothing is known of the key. Compacts sealed batches under group
+  // commit. The Move variant steals strings.
+  void Absorb(const Schema& schema, const Delta& later);
+  void AbsorbMove(const Schema& schema, Delta& later);
 
   // Distinct keys changed plus tables cleared.
   size_t size() const { return size_; }
@@ -76,7 +78,7 @@ class Delta {
   absl::Status CheckKey(const Schema& schema, TableId table, std::string_view key) const;
   Op& Slot(TableId table, std::string_view key, bool* inserted);
   template <bool kMove, typename D>
-  void AbsorbImpl(D& later);
+  void AbsorbImpl(const Schema& schema, D& later);
 
   std::vector<TableDelta> tables_;
   size_t size_ = 0;

@@ -106,7 +106,7 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
   }
   std::unique_ptr<Delta>& delta = batch != nullptr ? *batch : entry.delta;
   absl::StatusOr<CommitResult> r =
-      entry.partition->Commit(store->schema, delta, entry.sealed.get());
+      entry.partition->Commit(store->schema, delta, entry.sealed.get(), &entry.sealed_version);
   if (!r.ok()) {
     EraseLocal(*store, partition);
     return r.status();

@@ -41,33 +41,6 @@ MapSet* Partition::PinPublished() {
   return set;
 }
 
-void Partition::ResolveMerges(const Schema& schema, Delta& delta) const {
-  const MapSet* published = current_;
-  auto& dtables = delta.tables();
-  for (size_t t = 0; t < dtables.size(); ++t) {
-    const MergeOperator* op = schema.tables[t].merge.get();
-    if (op == nullptr || dtables[t].cleared) continue;  // no merges, or all resolved
-    const TableMap& map = published->tables[t];
-    const bool pending_cleared = pending_->cleared(t);
-    std::string merged;
-    for (auto& [key, entry] : dtables[t].ops) {
-      if (entry.kind != Op::kMerge) continue;
-      // The committed state is the published map overlaid with what is
-      // sealed and not yet published.
-      std::optional<std::string_view> base;
-      if (const Op* sealed = pending_->Find(t, key)) {
-        if (sealed->kind == Op::kPut) base = std::string_view(sealed->value);
-      } else if (!pending_cleared) {
-        auto it = map.find(key);
-        if (it != map.end()) base = std::string_view(it->second);
-      }
-      op->Merge(base, entry.value, &merged);
-      entry.kind = Op::kPut;
-      entry.value.swap(merged);
-    }
-  }
-}
-
 MapSet* Partition::PrepareStandby(bool may_wait) {
   MapSet* set = standby_;
   if (!StandbyReclaimed() && may_wait) {
@@ -121,7 +94,7 @@ void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
   }
   missed_.clear();
   if (!pending_->empty()) {
-    next->Apply(*pending_);
+    next->ApplyResolving(schema_, *pending_);
     missed_.push_back(std::move(pending_));
     pending_ = TakeSpare();
   }
@@ -176,7 +149,7 @@ void Partition::Unlock() {
 }
 
 absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                               Delta* shadow) {
+                                               Delta* shadow, const uint64_t* shadow_version) {
   mu_.lock();
   if (dropped_.load(std::memory_order_relaxed)) {
     Unlock();
@@ -193,14 +166,17 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
     Unlock();
     return CommitResult{version, true};
   }
-  // Seal the batch: resolve its merges against the committed state, keep it
-  // for the caller's read-your-writes, compact it into what is pending.
-  ResolveMerges(schema, *delta);
-  if (shadow != nullptr) shadow->Absorb(*delta);
+  // Seal the batch: keep it for the caller's read-your-writes, compact it
+  // into what is pending. Its merges are resolved at publication, in the
+  // standby's slots.
+  if (shadow != nullptr) {
+    if (current_->version >= *shadow_version) shadow->Reset();
+    shadow->Absorb(schema, *delta);
+  }
   if (pending_->empty()) {
     std::swap(pending_, delta);
   } else {
-    pending_->AbsorbMove(*delta);
+    pending_->AbsorbMove(schema, *delta);
   }
   delta->Reset();
   if (pending_commits_ == 1) pending_since_ = now;

@@ -61,14 +61,19 @@ class Partition {
   MapSet* PinPublished();
 
   // ---- writers (outside read sections)
-  // Resolves the merges of *delta against the committed state (published
-  // plus sealed), seals it and publishes per the policy. On success *delta is
-  // replaced by an empty delta (recycled storage); if the batch is not
-  // visible yet and `shadow` is not null, the resolved batch is also added to
-  // *shadow (the caller's read-your-writes record). On error nothing changes.
-  // kNoPartition once dropped.
+  // Commits *delta: publishes it now (its merges resolved against the
+  // standby, which then holds the latest committed state) or, under group
+  // commit, seals it into what is pending (merges still unresolved where
+  // nothing is known of the key). On success *delta is replaced by an empty
+  // delta (recycled storage). If the batch is not visible yet and `shadow`
+  // is not null, it is also added to *shadow, the caller's read-your-writes
+  // record of its sealed batches, which is emptied first if the version in
+  // *shadow_version (the last batch it holds) is published already: so a
+  // shadow is always either wholly published or wholly not. On error nothing
+  // changes. kNoPartition once dropped.
   absl::StatusOr<CommitResult> Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                      Delta* shadow) ABSL_LOCKS_EXCLUDED(mu_);
+                                      Delta* shadow, const uint64_t* shadow_version)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Publishes every sealed batch now (waiting for a grace period if needed)
   // and returns the published version. kNoPartition once dropped.
   absl::StatusOr<uint64_t> Flush() ABSL_LOCKS_EXCLUDED(mu_);
@@ -104,7 +109,6 @@ class Partition {
   // checked StandbyReclaimed()), replaces it by a copy of the published set
   // if pins hold it.
   MapSet* PrepareStandby(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ResolveMerges(const Schema& schema, Delta& delta) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes everything sealed, then `*batch` if not null (its merges are
   // resolved against the standby itself, which by then holds the latest
   // committed state), as the next version. *batch is replaced by an empty

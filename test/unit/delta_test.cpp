@@ -257,7 +257,7 @@ TEST_F(DeltaTest, FailingCallsLeaveTheDeltaUnchanged) {
 // ---------------------------------------------------------------- Absorb
 
 TEST_F(DeltaTest, AbsorbEqualsApplyingBothInOrder) {
-  // Two resolved deltas (no kMerge), as group commit compacts them.
+  // Two deltas without merges.
   Delta later(3);
   ASSERT_TRUE(delta_.Put(schema_, kPlain, "a", "1").ok());
   ASSERT_TRUE(delta_.Put(schema_, kPlain, "b", "1").ok());
@@ -268,7 +268,7 @@ TEST_F(DeltaTest, AbsorbEqualsApplyingBothInOrder) {
   ASSERT_TRUE(later.Erase(schema_, kPlain, "a").ok());
   ASSERT_TRUE(later.Clear(schema_, kLog).ok());
   ASSERT_TRUE(later.Put(schema_, kLog, "y", "new").ok());
-  delta_.Absorb(later);
+  delta_.Absorb(schema_, later);
   EXPECT_EQ(Describe(kPlain, "a"), "erase:");
   EXPECT_EQ(Describe(kPlain, "b"), "put:2");
   EXPECT_EQ(Describe(kPlain, "c"), "put:2");
@@ -278,6 +278,28 @@ TEST_F(DeltaTest, AbsorbEqualsApplyingBothInOrder) {
   EXPECT_EQ(delta_.size(), 5u);  // a, b, c, clear(log), y
   EXPECT_EQ(later.size(), 5u);   // Absorb (copy) leaves `later` alone
   EXPECT_EQ(later.Find(kPlain, "b")->value, "2");
+}
+
+TEST_F(DeltaTest, AbsorbCombinesLaterMerges) {
+  // Group commit seals batches with unresolved merges; compacting them must
+  // equal applying both in order.
+  Delta later(3);
+  ASSERT_TRUE(delta_.Put(schema_, kSum, "p", I(1)).ok());
+  ASSERT_TRUE(delta_.Merge(schema_, kSum, "m", I(2)).ok());
+  ASSERT_TRUE(delta_.Erase(schema_, kSum, "e").ok());
+  ASSERT_TRUE(delta_.Clear(schema_, kLog).ok());
+  ASSERT_TRUE(later.Merge(schema_, kSum, "p", I(3)).ok());
+  ASSERT_TRUE(later.Merge(schema_, kSum, "m", I(4)).ok());
+  ASSERT_TRUE(later.Merge(schema_, kSum, "e", I(5)).ok());
+  ASSERT_TRUE(later.Merge(schema_, kSum, "new", I(6)).ok());
+  ASSERT_TRUE(later.Merge(schema_, kLog, "z", "q").ok());
+  delta_.AbsorbMove(schema_, later);
+  EXPECT_EQ(Describe(kSum, "p"), "put:" + I(4));      // put 1, +3
+  EXPECT_EQ(Describe(kSum, "m"), "merge:" + I(6));    // +2, +4: still unresolved
+  EXPECT_EQ(Describe(kSum, "e"), "put:" + I(5));      // erased, +5
+  EXPECT_EQ(Describe(kSum, "new"), "merge:" + I(6));  // nothing known: unresolved
+  EXPECT_EQ(Describe(kLog, "z"), "put:q");            // the table was cleared: base empty
+  EXPECT_EQ(delta_.size(), 6u);  // p, m, e, new, clear(log), z
 }
 
 // ---------------------------------------------------------------- MapSet
