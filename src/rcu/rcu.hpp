@@ -36,6 +36,7 @@
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
+#include "src/rcu/read_side.h"
 
 namespace rcustate::rcu {
 
@@ -64,7 +65,11 @@ extern char grace_token;
 inline void ReadLock() {
   EnsureRegistered();
   ++tls.depth;
+#ifdef RCUSTATE_TSAN
   urcu_memb_read_lock();
+#else
+  rcustate_rcu_read_lock();
+#endif
 }
 inline void ReadUnlock() {
   if (--tls.depth == 0) {
@@ -73,7 +78,11 @@ inline void ReadUnlock() {
     // writer acquire the token, which must already hold this section.
     RCUSTATE_TSAN_RELEASE(&grace_token);
   }
+#ifdef RCUSTATE_TSAN
   urcu_memb_read_unlock();
+#else
+  rcustate_rcu_read_unlock();
+#endif
 }
 inline bool InReadSection() { return tls.depth != 0; }
 

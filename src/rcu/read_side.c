@@ -1,0 +1,15 @@
+/* File: src/rcu/read_side.c
+ *
+ * liburcu's inlined read side, compiled as C. liburcu declares its per-thread
+ * reader state `thread_local` when included from C++, and GCC then reaches it
+ * through a TLS wrapper call plus __tls_get_addr on every access; from C it
+ * is `_Thread_local` and one initial-exec load (this file is built with
+ * -ftls-model=initial-exec). Measured with bench/rcustate-readpath
+ * (section_only): see docs/design.md. rcu.hpp calls these two functions. */
+#define _LGPL_SOURCE 1
+#include <urcu/urcu-memb.h>
+
+#include "src/rcu/read_side.h"
+
+void rcustate_rcu_read_lock(void) { urcu_memb_read_lock(); }
+void rcustate_rcu_read_unlock(void) { urcu_memb_read_unlock(); }

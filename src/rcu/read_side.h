@@ -1,0 +1,16 @@
+/* File: src/rcu/read_side.h -- see read_side.c. Internal to the library. */
+#ifndef RCUSTATE_SRC_RCU_READ_SIDE_H_
+#define RCUSTATE_SRC_RCU_READ_SIDE_H_
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void rcustate_rcu_read_lock(void);
+void rcustate_rcu_read_unlock(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RCUSTATE_SRC_RCU_READ_SIDE_H_ */
