@@ -127,7 +127,7 @@ typedef struct rcs_options {
   size_t struct_size;                /* sizeof(rcs_options); set by rcs_options_init */
   const rcs_table_spec *tables;      /* num_tables specs; table ids are their indexes */
   size_t num_tables;                 /* at least 1 */
-  size_t memory_budget_bytes;        /* bound on retired state awaiting reclamation; 0 = 256 MiB */
+  size_t memory_budget_bytes;        /* bound on dropped partitions awaiting reclamation; 0 = 256 MiB */
   /* Publication policy (docs/c-api.md). 0 (the default): every commit is
    * visible to all threads when it returns, waiting for a grace period if it
    * must. Positive: group commit -- a commit never waits; its batch may stay
