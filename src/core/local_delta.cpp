@@ -11,6 +11,19 @@ namespace {
 
 bool Counted(const LocalEntry& e) { return !e.delta->empty() || e.has_sealed(); }
 
+// Forgets the entry's sealed batches (they are published), keeping a few
+// emptied ones for reuse.
+void DropSealed(LocalEntry& e) {
+  constexpr size_t kMaxSpares = 4;
+  for (auto& d : e.sealed_batches) {
+    if (e.spares.size() >= kMaxSpares) break;
+    d->Reset();
+    e.spares.push_back(std::move(d));
+  }
+  e.sealed_batches.clear();
+  if (e.sealed != nullptr) e.sealed->Reset();
+}
+
 struct LocalDeltas {
   using Key = std::pair<uint64_t, uint32_t>;  // store id, partition
   absl::flat_hash_map<Key, std::unique_ptr<LocalEntry>> entries;
@@ -101,21 +114,24 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
   if (!e.ok()) return e.status();
   LocalEntry& entry = **e;
   const bool before = Counted(entry);
-  if (store->max_publish_delay.count() > 0 && entry.sealed == nullptr) {
-    entry.sealed = std::make_unique<Delta>(store->schema.tables.size());
-  }
+  const bool group_commit = store->max_publish_delay.count() > 0;
   std::unique_ptr<Delta>& delta = batch != nullptr ? *batch : entry.delta;
-  absl::StatusOr<CommitResult> r =
-      entry.partition->Commit(store->schema, delta, entry.sealed.get(), &entry.sealed_version);
+  absl::StatusOr<CommitResult> r = entry.partition->Commit(store->schema, delta, group_commit);
   if (!r.ok()) {
     EraseLocal(*store, partition);
     return r.status();
   }
-  if (r->visible) {
-    // A publication publishes everything sealed before it, ours included.
-    if (entry.sealed != nullptr) entry.sealed->Reset();
-  } else {
+  if (r->visible || r->published_version >= entry.sealed_version) DropSealed(entry);
+  if (!r->visible) {
+    // Keep the sealed batch for read-your-writes; the thread writes on.
+    entry.sealed_batches.push_back(std::move(delta));
     entry.sealed_version = r->version;
+    if (entry.spares.empty()) {
+      delta = std::make_unique<Delta>(store->schema.tables.size());
+    } else {
+      delta = std::move(entry.spares.back());
+      entry.spares.pop_back();
+    }
   }
   const bool after = Counted(entry);
   if (before && !after) --local_nonempty;
@@ -133,10 +149,24 @@ absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store
   if (!v.ok()) return v;
   if (LocalEntry* e = Lookup(store->id, partition); e != nullptr && e->has_sealed()) {
     const bool before = Counted(*e);
-    e->sealed->Reset();
+    DropSealed(*e);
     if (before && !Counted(*e)) --local_nonempty;
   }
   return v;
+}
+
+const Delta* SealedView(LocalEntry& entry, const Schema& schema) {
+  if (entry.sealed == nullptr) entry.sealed = std::make_unique<Delta>(schema.tables.size());
+  for (auto& d : entry.sealed_batches) {
+    entry.sealed->AbsorbMove(schema, *d);
+    d->Reset();
+  }
+  // The batches now live in `sealed`; their emptied objects are spares.
+  for (auto& d : entry.sealed_batches) {
+    if (entry.spares.size() < 4) entry.spares.push_back(std::move(d));
+  }
+  entry.sealed_batches.clear();
+  return entry.sealed.get();
 }
 
 std::string* ScratchValue() {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -29,13 +30,21 @@ struct LocalEntry {
   std::shared_ptr<StoreState> store;
   PartitionRef partition;
   std::unique_ptr<Delta> delta;
-  // Group commit: this thread's committed batches that were sealed but not
-  // yet visible when their commit returned (resolved, compacted), and the
-  // version that contains the last of them. Read after `delta` and before
-  // the published snapshot while the published version is older.
+  // Group commit: this thread's committed batches that were sealed, not yet
+  // visible, when their commit returned, and the version that contains the
+  // last of them. Read after `delta` and before the published snapshot while
+  // the published version is older. They are kept as the batches themselves
+  // (a commit costs no copy for them) and compacted into `sealed` only when
+  // the thread reads (SealedView). A commit that finds the last of them
+  // published drops them all, so they are always wholly published or wholly
+  // not (a publication publishes everything sealed before it).
+  std::vector<std::unique_ptr<Delta>> sealed_batches;
   std::unique_ptr<Delta> sealed;
   uint64_t sealed_version = 0;
-  bool has_sealed() const { return sealed != nullptr && !sealed->empty(); }
+  std::vector<std::unique_ptr<Delta>> spares;  // emptied batches for reuse
+  bool has_sealed() const {
+    return !sealed_batches.empty() || (sealed != nullptr && !sealed->empty());
+  }
 };
 
 // Number of this thread's entries with uncommitted changes or a sealed
@@ -71,6 +80,9 @@ absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store
                                         uint32_t partition);
 // Forgets the entry (after its partition was found dropped).
 void EraseLocal(const StoreState& store, uint32_t partition);
+
+// The entry's sealed batches compacted into one delta (see LocalEntry).
+const Delta* SealedView(LocalEntry& entry, const Schema& schema);
 
 // Storage for values this thread materialized for itself (its own pending
 // merges): valid until the thread's current outermost read section ends.

@@ -149,7 +149,7 @@ void Partition::Unlock() {
 }
 
 absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                               Delta* shadow, const uint64_t* shadow_version) {
+                                               bool keep_sealed) {
   mu_.lock();
   if (dropped_.load(std::memory_order_relaxed)) {
     Unlock();
@@ -164,25 +164,24 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
     PublishLocked(/*may_wait=*/true, &delta);
     const uint64_t version = current_->version;
     Unlock();
-    return CommitResult{version, true};
+    return CommitResult{version, true, version};
   }
-  // Seal the batch: keep it for the caller's read-your-writes, compact it
-  // into what is pending. Its merges are resolved at publication, in the
-  // standby's slots.
-  if (shadow != nullptr) {
-    if (current_->version >= *shadow_version) shadow->Reset();
-    shadow->Absorb(schema, *delta);
-  }
-  if (pending_->empty()) {
+  // Seal the batch: compact it into what is pending. Its merges are
+  // resolved at publication, in the standby's slots.
+  if (keep_sealed) {
+    pending_->Absorb(schema, *delta);
+  } else if (pending_->empty()) {
     std::swap(pending_, delta);
+    delta->Reset();
   } else {
     pending_->AbsorbMove(schema, *delta);
+    delta->Reset();
   }
-  delta->Reset();
   if (pending_commits_ == 1) pending_since_ = now;
-  const uint64_t version = current_->version + pending_commits_;
+  const uint64_t published = current_->version;
+  const uint64_t version = published + pending_commits_;
   Unlock();
-  return CommitResult{version, false};
+  return CommitResult{version, false, published};
 }
 
 absl::StatusOr<uint64_t> Partition::Flush() {

@@ -39,8 +39,9 @@
 namespace rcustate::detail {
 
 struct CommitResult {
-  uint64_t version;  // the version that contains this batch
-  bool visible;      // published before Commit returned
+  uint64_t version;            // the version that contains this batch
+  bool visible;                // published before Commit returned
+  uint64_t published_version;  // the published version when the commit was made
 };
 
 class Partition {
@@ -64,16 +65,13 @@ class Partition {
   // Commits *delta: publishes it now (its merges resolved against the
   // standby, which then holds the latest committed state) or, under group
   // commit, seals it into what is pending (merges still unresolved where
-  // nothing is known of the key). On success *delta is replaced by an empty
-  // delta (recycled storage). If the batch is not visible yet and `shadow`
-  // is not null, it is also added to *shadow, the caller's read-your-writes
-  // record of its sealed batches, which is emptied first if the version in
-  // *shadow_version (the last batch it holds) is published already: so a
-  // shadow is always either wholly published or wholly not. On error nothing
-  // changes. kNoPartition once dropped.
+  // nothing is known of the key). If it was published, or `keep_sealed` is
+  // false, *delta is replaced by an empty delta (recycled storage); if it was
+  // sealed and `keep_sealed`, *delta is left as it was (a copy went into what
+  // is pending) for the caller's read-your-writes. On error nothing changes.
+  // kNoPartition once dropped.
   absl::StatusOr<CommitResult> Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                      Delta* shadow, const uint64_t* shadow_version)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                                      bool keep_sealed) ABSL_LOCKS_EXCLUDED(mu_);
   // Publishes every sealed batch now (waiting for a grace period if needed)
   // and returns the published version. kNoPartition once dropped.
   absl::StatusOr<uint64_t> Flush() ABSL_LOCKS_EXCLUDED(mu_);

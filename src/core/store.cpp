@@ -114,8 +114,9 @@ absl::StatusOr<std::optional<std::string_view>> Store::Get(uint32_t partition, T
     // older than its last batch (Partition::Commit keeps it so).
     LocalEntry* e = detail::FindLocalEntry(*state_, partition);
     if (e != nullptr && e->partition.get() == p) {
-      const detail::Delta* sealed =
-          e->has_sealed() && snap->version < e->sealed_version ? e->sealed.get() : nullptr;
+      const detail::Delta* sealed = e->has_sealed() && snap->version < e->sealed_version
+                                        ? detail::SealedView(*e, state_->schema)
+                                        : nullptr;
       const detail::Delta& d = *e->delta;
       const detail::Op* dop = d.Find(table, key);
       const detail::Op* sop = sealed != nullptr ? sealed->Find(table, key) : nullptr;
