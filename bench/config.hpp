@@ -41,6 +41,7 @@ struct Config {
   absl::Duration pin_interval = absl::Seconds(1);
   absl::Duration pin_hold = absl::Milliseconds(500);
   uint32_t ref_partitions = 1;      // partitions: the reference run's partition count
+  bool ref_same_total = true;       // partitions: reference keeps --keys (else keys per partition)
   absl::Duration gc_delay = absl::Milliseconds(10);  // rcustate-gc max_publish_delay
   bool rcustate_get = false;        // rcustate readers use Store::Get instead of Snapshot/Table/Find
   uint64_t max_records = 0;         // per writer; 0 = until --duration ends

@@ -30,9 +30,9 @@ all=("$@")
 sel() { [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" $1 "* ]]; }
 
 if sel readpath; then
-  echo "\$ $readpath --benchmark_min_time=0.5 --benchmark_repetitions=5 ..." | tee "$out/readpath.txt"
-  "${nice_cmd[@]}" "$readpath" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
-    --benchmark_report_aggregates_only=true \
+  echo "\$ $readpath --benchmark_min_time=0.2 --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true ..." | tee "$out/readpath.txt"
+  "${nice_cmd[@]}" "$readpath" --benchmark_min_time=0.2 --benchmark_repetitions=10 \
+    --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \
     --benchmark_out="$out/readpath.json" --benchmark_out_format=json | tee -a "$out/readpath.txt"
 fi
 if sel isolation; then

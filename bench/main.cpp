@@ -63,6 +63,9 @@ ABSL_FLAG(double, window_records, 1e6, "window: records per one-minute window");
 ABSL_FLAG(absl::Duration, pin_interval, absl::Seconds(1), "pinscan: time between pins");
 ABSL_FLAG(absl::Duration, pin_hold, absl::Milliseconds(500), "pinscan: how long a pin is held");
 ABSL_FLAG(uint32_t, ref_partitions, 1, "partitions: partition count of the reference run");
+ABSL_FLAG(bool, ref_same_total, true,
+          "partitions: the reference run keeps --keys (true: same total state, so its maps are "
+          "P times larger) or has the partitioned run's keys per partition (false)");
 ABSL_FLAG(absl::Duration, gc_delay, absl::Milliseconds(10),
           "rcustate-gc: StoreOptions::max_publish_delay");
 ABSL_FLAG(bool, rcustate_get, false,
@@ -170,6 +173,7 @@ Config BaseConfig() {
   c.pin_interval = absl::GetFlag(FLAGS_pin_interval);
   c.pin_hold = absl::GetFlag(FLAGS_pin_hold);
   c.ref_partitions = absl::GetFlag(FLAGS_ref_partitions);
+  c.ref_same_total = absl::GetFlag(FLAGS_ref_same_total);
   c.gc_delay = absl::GetFlag(FLAGS_gc_delay);
   c.rcustate_get = absl::GetFlag(FLAGS_rcustate_get);
   c.progress = absl::GetFlag(FLAGS_progress);

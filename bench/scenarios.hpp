@@ -625,8 +625,17 @@ RunResult RunScenario(const Config& cfg, const Workload& wl) {
     // The reference: the same stream on --ref_partitions partitions.
     Config ref = cfg;
     ref.partitions = cfg.ref_partitions;
+    // Same total state (maps P times larger than in the partitioned run) or
+    // the same state per partition (keys / P per partition, as in the
+    // partitioned run): the first is what a user re-partitioning sees, the
+    // second isolates the cost of many partitions.
+    std::optional<Workload> small;
+    if (!cfg.ref_same_total) {
+      ref.keys = std::max<uint64_t>(1, wl.keys() / cfg.partitions) * cfg.ref_partitions;
+      small.emplace(ref.keys, cfg.dist, std::max<uint32_t>(cfg.readers, 1), cfg.seed);
+    }
     GroupBy ref_sc(ref, false);
-    RunResult one = Drive<Impl>(ref, wl, ref_sc);
+    RunResult one = Drive<Impl>(ref, small ? *small : wl, ref_sc);
     GroupBy sc(cfg, false);
     RunResult r = Drive<Impl>(cfg, wl, sc);
     r.ref_records_per_s = one.records_per_s;
