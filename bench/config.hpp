@@ -97,6 +97,11 @@ struct RunResult {
   uint64_t windows_closed = 0;
   uint64_t pins = 0;
   double scan_ms = 0;               // pinscan: mean scan time
+  // CPU time the threads actually got (other processes compete for the
+  // cores): rates per CPU-second and each role's share of a core.
+  double records_per_cpu_s = 0, reads_per_cpu_s = 0;
+  double writer_cpu_share = 0, reader_cpu_share = 0, reader_cpu_share_alone = 0;
+  double isolation_per_cpu = 0;     // lookup: reads per reader CPU-second, with writer / alone
   // --repeat: every repetition's throughput (this result is the median one).
   std::vector<double> rep_records_per_s, rep_reads_per_s;
 };

@@ -58,12 +58,25 @@ struct WriterOut {
   Histogram commit;
   uint64_t records = 0, commits = 0;
   uint64_t t_start = 0, t_end = 0;  // the writer's own timed window
+  uint64_t cpu_ns = 0;              // CPU time the writer thread got in that window
   uint64_t windows_closed = 0;
 };
 
 struct ReaderOut {
   Histogram read;  // phase-1 samples only
   uint64_t reads[2] = {0, 0}, sections[2] = {0, 0};
+  uint64_t cpu_ns[2] = {0, 0};  // CPU time the thread got in each phase
+  // Call on every section with its phase: attributes CPU time to phases.
+  void Phase(int ph) {
+    if (ph == cur_phase) return;
+    const uint64_t now = ThreadCpuNs();
+    if (cur_phase >= 0) cpu_ns[cur_phase] += now - cpu_mark;
+    cur_phase = ph;
+    cpu_mark = now;
+  }
+  void End() { Phase(-1); }
+  int cur_phase = -1;
+  uint64_t cpu_mark = 0;
 };
 
 struct Shared {
@@ -208,9 +221,10 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   ControlDone(cfg);
 
   // Throughput: writers over their own timed windows, readers over phase 1.
-  uint64_t wall = 0;
+  uint64_t wall = 0, writer_cpu = 0;
   Histogram commits;
   for (const WriterOut& o : wout) {
+    writer_cpu += o.cpu_ns;
     r.records += o.records;
     r.commits += o.commits;
     r.windows_closed += o.windows_closed;
@@ -221,21 +235,38 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   r.records_per_s = static_cast<double>(r.records) / r.seconds;
   r.commits_per_s = static_cast<double>(r.commits) / r.seconds;
   Histogram reads;
-  uint64_t reads0 = 0;
+  uint64_t reads0 = 0, reader_cpu0 = 0, reader_cpu1 = 0;
   auto add_reader = [&](const ReaderOut& o) {
     reads.Merge(o.read);
     r.reads += o.reads[1];
     r.sections += o.sections[1];
     reads0 += o.reads[0];
+    reader_cpu0 += o.cpu_ns[0];
+    reader_cpu1 += o.cpu_ns[1];
   };
   for (const ReaderOut& o : rout) add_reader(o);
   if (!Impl::kConcurrent) add_reader(sh.solo_reader);
   const double phase1_s = static_cast<double>(t_stop - t1) / 1e9;
   r.reads_per_s = static_cast<double>(r.reads) / phase1_s;
+  const uint32_t nreaders = Impl::kConcurrent ? nr : 1;
+  if (reader_cpu1 > 0 && nreaders > 0) {
+    r.reads_per_cpu_s = static_cast<double>(r.reads) / (static_cast<double>(reader_cpu1) / 1e9);
+    r.reader_cpu_share = static_cast<double>(reader_cpu1) / 1e9 / phase1_s / nreaders;
+  }
   if (d0_ns > 0) {
     (void)reads0_at_switch;
     r.reads_alone_per_s = static_cast<double>(reads0) / (static_cast<double>(d0_ns) / 1e9);
     if (r.reads_alone_per_s > 0) r.isolation = r.reads_per_s / r.reads_alone_per_s;
+    if (reader_cpu0 > 0 && r.reads_per_cpu_s > 0) {
+      const double alone_per_cpu = static_cast<double>(reads0) / (static_cast<double>(reader_cpu0) / 1e9);
+      r.isolation_per_cpu = r.reads_per_cpu_s / alone_per_cpu;
+      r.reader_cpu_share_alone =
+          static_cast<double>(reader_cpu0) / static_cast<double>(d0_ns) / nreaders;
+    }
+  }
+  if (writer_cpu > 0) {
+    r.records_per_cpu_s = static_cast<double>(r.records) / (static_cast<double>(writer_cpu) / 1e9);
+    if (wall > 0) r.writer_cpu_share = static_cast<double>(writer_cpu) / static_cast<double>(wall) / nw;
   }
   r.read_samples = reads.count();
   r.read_p50_ns = reads.Quantile(0.5);

@@ -53,9 +53,9 @@ def main():
             la = meta.get("load_average", [None, None])
             print(f"\n`{sc}`, keys={keys:g}, B={batch}, {dist}, partitions={parts}, "
                   f"readers={rs[0]['readers']} (load average {la[0]:.1f}→{la[1]:.1f})\n")
-            print(f"| impl | records/s | ×{baseline} | reads/s | ×{baseline} | read p50 / p99 | "
-                  "commit p50 / p99 / p999 | wait | RSS/live | sync GPs | viol | notes |")
-            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                print(f"| impl | records/s | ×{baseline} | reads/s | ×{baseline} | read p50 / p99 | "
+                  "commit p50 / p99 / p999 | wait | CPU w/r | RSS/live | sync GPs | viol | notes |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for r in rs:
                 rl = r["read_latency_ns"]
                 cl = r["commit_latency_ns"]
@@ -63,6 +63,9 @@ def main():
                 notes = []
                 if sc == "lookup" and r.get("reads_alone_per_s"):
                     notes.append(f"isolation {r['isolation']:.2f} (alone {si(r['reads_alone_per_s'])}/s)")
+                    if r.get("isolation_per_cpu"):
+                        notes.append(f"per reader CPU-s {r['isolation_per_cpu']:.2f}; reader CPU "
+                                     f"{r['reader_cpu_share_alone']:.2f} alone, {r['reader_cpu_share']:.2f} with writer")
                 if sc == "partitions":
                     notes.append(f"vs 1 partition {r['partition_scaling']:.2f}")
                 if sc == "pinscan" and r.get("pins"):
@@ -75,11 +78,13 @@ def main():
                 if r.get("repeats"):
                     v = r["repeats"]["records_per_s"] if r["records"] else r["repeats"]["reads_per_s"]
                     notes.append(f"{len(v)} runs {si(min(v))}–{si(max(v))}")
-                print("| {} | {} | {} | {} | {} | {} / {} | {} / {} / {} | {:.1f}% | {} | {} | {} | {} |".format(
+                cpu = "{:.2f}/{}".format(r.get("writer_cpu_share", 0),
+                                         "{:.2f}".format(r["reader_cpu_share"]) if r.get("reader_cpu_share") else "-")
+                print("| {} | {} | {} | {} | {} | {} / {} | {} / {} / {} | {:.1f}% | {} | {} | {} | {} | {} |".format(
                     r["impl"], si(r["records_per_s"]), ratio(r["records_per_s"], base and base["records_per_s"]),
                     si(r["reads_per_s"]), ratio(r["reads_per_s"], base and base["reads_per_s"]),
                     ns(rl["p50"]), ns(rl["p99"]), ns(cl["p50"]), ns(cl["p99"]), ns(cl["p999"]),
-                    100 * r["commit_wait_fraction"], f"{rss_live:.2f}" if rss_live else "-",
+                    100 * r["commit_wait_fraction"], cpu, f"{rss_live:.2f}" if rss_live else "-",
                     si(r["grace_periods"]), r["violations"] if r["invariant_checked"] else "n/a",
                     "; ".join(notes)))
 

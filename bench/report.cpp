@@ -68,8 +68,10 @@ std::string Extra(const RunResult& r) {
   std::vector<std::string> parts;
   if (r.skipped) return r.note;
   if (r.scenario == "lookup" && r.reads_alone_per_s > 0) {
-    parts.push_back(absl::StrFormat("isolation %.2f (alone %s/s)", r.isolation,
-                                    Si(r.reads_alone_per_s)));
+    parts.push_back(absl::StrFormat(
+        "isolation %.2f (alone %s/s; per reader CPU-s %.2f; reader CPU %.2f alone, %.2f with writer)",
+        r.isolation, Si(r.reads_alone_per_s), r.isolation_per_cpu, r.reader_cpu_share_alone,
+        r.reader_cpu_share));
   }
   if (r.scenario == "partitions") {
     parts.push_back(absl::StrFormat("vs 1 partition %.2f (%s/s)", r.partition_scaling,
@@ -103,10 +105,10 @@ std::string Extra(const RunResult& r) {
 
 void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline) {
   const std::string hdr = absl::StrFormat(
-      "%-10s %-11s %9s %8s %9s %8s  %-22s %-22s %6s %7s %7s %6s %7s %4s  %s", "scenario", "impl",
+      "%-10s %-11s %9s %8s %9s %8s  %-22s %-22s %6s %9s %7s %7s %6s %7s %4s  %s", "scenario", "impl",
       "records/s", absl::StrCat("x", baseline.substr(0, 7)), "reads/s",
       absl::StrCat("x", baseline.substr(0, 7)),
-      "read p50/p99/p999", "commit p50/p99/p999", "wait%", "peakRSS", "live", "RSS/lv",
+      "read p50/p99/p999", "commit p50/p99/p999", "wait%", "CPU w/r", "peakRSS", "live", "RSS/lv",
       "syncGPs", "viol", "notes");
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size() + 10, '-').c_str());
   std::string last_group;
@@ -137,11 +139,15 @@ void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std
                                                static_cast<double>(r.live_bytes)
                                          : 0.0;
     std::fprintf(
-        out, "%-10s %-11s %9s %8s %9s %8s  %-22s %-22s %5.1f%% %7s %7s %6s %7s %4s  %s\n",
+        out, "%-10s %-11s %9s %8s %9s %8s  %-22s %-22s %5.1f%% %9s %7s %7s %6s %7s %4s  %s\n",
         r.scenario.c_str(), r.impl.c_str(), Si(r.records_per_s).c_str(),
         base ? Ratio(r.records_per_s, base->records_per_s).c_str() : "-", Si(r.reads_per_s).c_str(),
         base ? Ratio(r.reads_per_s, base->reads_per_s).c_str() : "-", read_lat.c_str(),
-        commit_lat.c_str(), 100.0 * r.commit_wait_frac, Mb(r.rss_peak).c_str(),
+        commit_lat.c_str(), 100.0 * r.commit_wait_frac,
+        absl::StrFormat("%.2f/%s", r.writer_cpu_share,
+                        r.reader_cpu_share > 0 ? absl::StrFormat("%.2f", r.reader_cpu_share) : "-")
+            .c_str(),
+        Mb(r.rss_peak).c_str(),
         Mb(r.live_bytes).c_str(), rss_live > 0 ? absl::StrFormat("%.2f", rss_live).c_str() : "-",
         Si(static_cast<double>(r.grace_periods)).c_str(),
         r.invariant_checked ? absl::StrFormat("%d", r.violations).c_str() : "n/a",
@@ -194,6 +200,10 @@ nlohmann::json ToJson(const RunResult& r) {
       {"invariant_checked", r.invariant_checked},
       {"violation_examples", r.violation_examples},
       {"torn_reads", r.torn_reads},
+      {"records_per_cpu_s", r.records_per_cpu_s},
+      {"reads_per_cpu_s", r.reads_per_cpu_s},
+      {"writer_cpu_share", r.writer_cpu_share},
+      {"reader_cpu_share", r.reader_cpu_share},
   };
   if (!r.rep_records_per_s.empty()) {
     j["repeats"] = {{"records_per_s", r.rep_records_per_s}, {"reads_per_s", r.rep_reads_per_s}};
@@ -201,6 +211,8 @@ nlohmann::json ToJson(const RunResult& r) {
   if (r.scenario == "lookup") {
     j["reads_alone_per_s"] = r.reads_alone_per_s;
     j["isolation"] = r.isolation;
+    j["isolation_per_cpu"] = r.isolation_per_cpu;
+    j["reader_cpu_share_alone"] = r.reader_cpu_share_alone;
   }
   if (r.scenario == "partitions") {
     j["ref_records_per_s"] = r.ref_records_per_s;

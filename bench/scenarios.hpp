@@ -147,6 +147,7 @@ class GroupBy {
     size_t pi = 0;
     ThreadCounters& tc = sh.writers[w];
     out.t_start = NowNs();
+    const uint64_t cpu0 = ThreadCpuNs();
     while (!sh.WriterDone(out.records)) {
       const uint32_t p = owned[pi];
       for (uint32_t i = 0; i < B; ++i) {
@@ -164,6 +165,7 @@ class GroupBy {
       pi = pi + 1 == owned.size() ? 0 : pi + 1;
     }
     out.t_end = NowNs();
+    out.cpu_ns = ThreadCpuNs() - cpu0;
     sh.writers_done.fetch_add(1, std::memory_order_release);
     // Final state: every record counted exactly once.
     for (size_t i = 0; i < owned.size(); ++i) {
@@ -199,6 +201,7 @@ class GroupBy {
     size_t idx = 0;
     uint64_t acc = 0, it = 0;
     while (!sh.stopped()) {
+      out.Phase(1);
       const uint32_t p = P == 1 ? 0 : static_cast<uint32_t>(it % P);
       const bool sample = (it & 127) == 0;
       const uint64_t t0 = sample ? NowNs() : 0;
@@ -221,6 +224,7 @@ class GroupBy {
         tc.sections[1].store(out.sections[1], std::memory_order_relaxed);
       }
     }
+    out.End();
     if (acc == 1) std::fprintf(stderr, " ");  // keep `acc` alive
   }
 
@@ -348,6 +352,7 @@ class Window {
       tc.records.store(out.records, std::memory_order_relaxed);
     };
     out.t_start = NowNs();
+    const uint64_t cpu0 = ThreadCpuNs();
     for (;;) {
       const uint64_t ts_us = seq * kMinuteUs / per_window;  // the record's event time
       if (ts_us / kMinuteUs != window) {
@@ -384,6 +389,7 @@ class Window {
       }
     }
     out.t_end = NowNs();
+    out.cpu_ns = ThreadCpuNs() - cpu0;
     sh.writers_done.fetch_add(1, std::memory_order_release);
     impl.Finish(p);
     impl.Scan(p, [&](const auto& v) {
@@ -406,6 +412,7 @@ class Window {
     ThreadCounters& tc = sh.readers[r];
     uint64_t it = 0;
     while (!sh.stopped()) {
+      out.Phase(1);
       const uint32_t p = P == 1 ? 0 : static_cast<uint32_t>(it % P);
       const bool sample = (it & 15) == 0;
       const uint64_t t0 = sample ? NowNs() : 0;
@@ -433,6 +440,7 @@ class Window {
         tc.sections[1].store(out.sections[1], std::memory_order_relaxed);
       }
     }
+    out.End();
   }
 
   template <class Impl>
@@ -509,6 +517,7 @@ class Lookup {
       uint64_t batches = 0;
       ThreadCounters& tc = sh.writers[w];
       out.t_start = NowNs();
+      const uint64_t cpu0 = ThreadCpuNs();
       while (!sh.WriterDone(out.records)) {
         if (cfg_.write_rate > 0) {
           const uint64_t due = out.t_start + static_cast<uint64_t>(static_cast<double>(batches) * B /
@@ -535,6 +544,7 @@ class Lookup {
         pi = pi + 1 == owned.size() ? 0 : pi + 1;
       }
       out.t_end = NowNs();
+      out.cpu_ns = ThreadCpuNs() - cpu0;
       sh.writers_done.fetch_add(1, std::memory_order_release);
       for (size_t i = 0; i < owned.size(); ++i) {
         impl.Finish(owned[i]);
@@ -563,6 +573,7 @@ class Lookup {
     uint64_t acc = 0, it = 0;
     while (!sh.stopped()) {
       const int ph = sh.phase.load(std::memory_order_relaxed);
+      out.Phase(ph);
       const uint32_t p = P == 1 ? 0 : static_cast<uint32_t>(it % P);
       const bool sample = ph == 1 && (it & 127) == 0;
       const uint64_t t0 = sample ? NowNs() : 0;
@@ -588,6 +599,7 @@ class Lookup {
         }
       }
     }
+    out.End();
     if (acc == 1) std::fprintf(stderr, " ");  // keep `acc` alive
   }
 
