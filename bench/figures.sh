@@ -82,6 +82,9 @@ if sel partitions; then
   run partitions "$bench" --scenarios=partitions --keys=1e5 --batch=1000 \
     --impls=rcustate,rcustate-gc,lr-sync,locked,raw --duration=3s --repeat=3 \
     --json="$out/partitions.json"
+  run partitions-same-size "$bench" --scenarios=partitions --keys=1e5 --batch=1000 \
+    --ref_same_total=false --impls=rcustate,rcustate-gc,lr-sync,locked,raw --duration=3s \
+    --repeat=3 --json="$out/partitions-same-size.json"
 fi
 if sel sweeps; then
   run sweep-keys "$bench" --scenarios=groupby --sweep=keys:1e3,1e4,1e5,1e6 --batch=1000 \
