@@ -8,6 +8,7 @@
 #   scripts/bench.sh                                  the default comparison (~3 minutes on 2 cores)
 #   scripts/bench.sh --scenarios=groupby --keys=1e6   any rcustate-bench flags override the defaults
 #   RCUSTATE_BENCH_BUILD=dir scripts/bench.sh         another build directory
+#   RCUSTATE_BENCH_INITIAL_EXEC_TLS=false scripts/bench.sh   the library's default (dlopen-safe) TLS
 #
 # Exit status: that of rcustate-bench (non-zero if an invariant was violated).
 # docs/benchmarks.md lists the commands behind every published figure.
@@ -24,11 +25,17 @@ fi
 
 builddir=${RCUSTATE_BENCH_BUILD:-build-bench}
 jobs=${RCUSTATE_JOBS:-2}
+opts=(--buildtype=release -Dtests=disabled -Dbench=enabled)
+# The harness links librcustate directly (never dlopen()s it), so it may reach
+# liburcu's reader state with initial-exec TLS: cheaper read sections.
+# RCUSTATE_BENCH_INITIAL_EXEC_TLS=false measures the library's default build.
+if grep -q "option('initial_exec_tls'" meson_options.txt; then
+  opts+=("-Dinitial_exec_tls=${RCUSTATE_BENCH_INITIAL_EXEC_TLS:-true}")
+fi
 if [ -f "$builddir/build.ninja" ]; then
-  meson setup --reconfigure "$builddir" --buildtype=release -Dtests=disabled -Dbench=enabled \
-    >/dev/null
+  meson setup --reconfigure "$builddir" "${opts[@]}" >/dev/null
 else
-  meson setup "$builddir" --buildtype=release -Dtests=disabled -Dbench=enabled >/dev/null
+  meson setup "$builddir" "${opts[@]}" >/dev/null
 fi
 echo "bench: building $builddir (release)" >&2
 ninja -C "$builddir" -j "$jobs" bench/rcustate-bench >/dev/null
