@@ -3,9 +3,10 @@
 // A Delta is the changes of one batch, per table: key -> put value / erase /
 // pending merge operand, plus "table cleared". The same type serves three
 // roles: an explicit WriteBatch, a thread's thread-local delta for a
-// partition, and, once the commit resolved its merges into puts, the record a
-// partition keeps to replay onto its standby map set (design §4: replay is a
-// plain, deterministic put/erase).
+// partition, and, once publication resolved its merges into puts, the record
+// a partition keeps to replay onto its standby map set (design §4: replay is
+// a plain, deterministic put/erase). Under group commit, the sealed batches
+// waiting for publication are one Delta too.
 //
 // Repeated changes of one key compact in place: put-then-merge becomes one put,
 // merge-then-merge one merge of the combined operand.

@@ -2,11 +2,13 @@
 //
 // A partition: the unit of ownership and of atomic publication. It owns two
 // map sets (design §3): `current_`, published to readers with rcu::Assign,
-// and `standby_`, the version before it. A commit resolves its batch's merges,
-// seals the batch into `pending_` (compacting it with batches sealed before
-// and not yet published), and publishes when the policy says so: the standby
-// is brought up to date (replaying `missed_`, what the previous publication
-// added, then `pending_`) and becomes `current_` with one pointer store.
+// and `standby_`, the version before it. A commit publishes its batch when
+// the policy says so: the standby is brought up to date (replaying `missed_`,
+// what the published set has and it lacks, then `pending_`), the batch is
+// applied with its merges resolved in the standby's own slots, and the
+// standby becomes `current_` with one pointer store. Otherwise (group commit)
+// the batch is sealed into `pending_`, compacted with the batches sealed
+// before it.
 //
 // Publication policy (StoreOptions::max_publish_delay):
 //  - zero: every commit publishes, waiting for the standby's grace period
@@ -143,7 +145,8 @@ class Partition {
   // Applied to current_ but not yet to standby_, oldest first.
   std::vector<std::unique_ptr<Delta>> missed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Delta>> spare_ ABSL_GUARDED_BY(mu_);
-  // Sealed batches not yet published, compacted into one resolved delta.
+  // Sealed batches not yet published, compacted into one delta (merges of
+  // keys it knows nothing of stay unresolved until publication).
   std::unique_ptr<Delta> pending_ ABSL_GUARDED_BY(mu_);
   uint64_t pending_commits_ ABSL_GUARDED_BY(mu_) = 0;
   std::chrono::steady_clock::time_point pending_since_ ABSL_GUARDED_BY(mu_);
