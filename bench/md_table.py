@@ -53,7 +53,7 @@ def main():
             la = meta.get("load_average", [None, None])
             print(f"\n`{sc}`, keys={keys:g}, B={batch}, {dist}, partitions={parts}, "
                   f"readers={rs[0]['readers']} (load average {la[0]:.1f}→{la[1]:.1f})\n")
-                print(f"| impl | records/s | ×{baseline} | reads/s | ×{baseline} | read p50 / p99 | "
+            print(f"| impl | records/s | ×{baseline} | reads/s | ×{baseline} | read p50 / p99 | "
                   "commit p50 / p99 / p999 | wait | CPU w/r | RSS/live | sync GPs | viol | notes |")
             print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for r in rs:
