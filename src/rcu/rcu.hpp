@@ -8,7 +8,7 @@
 //    explicitly. call_rcu worker threads are registered by liburcu; callbacks
 //    run through our trampoline, which marks them as such.
 //  - Read sections: ReadLock()/ReadUnlock() nest; liburcu's read side is
-//    inlined (_LGPL_SOURCE) except in TSan builds.
+//    inlined into read_side.c (see there why C) except in TSan builds.
 //  - Publication: Assign() is rcu_assign_pointer (a release store);
 //    Dereference() is rcu_dereference (a consume load).
 //  - Grace periods: Synchronize() is synchronize_rcu; Defer() queues work
@@ -19,12 +19,12 @@
 
 #include "src/rcu/tsan.hpp"
 
-// Inline liburcu's read side (rcustate is LGPL-2.1-or-later, like liburcu):
-// measured 2.5 ns per lock/unlock pair instead of 14 ns through calls. Not
-// under TSan: the inlined fast path touches liburcu's globals with accesses
-// TSan cannot see as atomic (inline asm, volatile), and through calls into
-// the uninstrumented library TSan sees none of it; our annotations (tsan.hpp)
-// describe what RCU guarantees instead.
+// Inline liburcu's static functions (rcustate is LGPL-2.1-or-later, like
+// liburcu): here rcu_dereference/rcu_assign_pointer; the read side is inlined
+// in read_side.c. Not under TSan: the inlined fast path touches liburcu's
+// globals with accesses TSan cannot see as atomic (inline asm, volatile), and
+// through calls into the uninstrumented library TSan sees none of it; our
+// annotations (tsan.hpp) describe what RCU guarantees instead.
 #if !defined(_LGPL_SOURCE) && !defined(RCUSTATE_TSAN)
 #define _LGPL_SOURCE 1
 #endif
