@@ -88,6 +88,7 @@ struct PartitionStats {
   uint64_t commit_wait_ns = 0;        // time commits spent waiting for grace periods
   uint64_t grace_waits = 0;           // commits that had to wait (synchronize_rcu)
   uint64_t standby_copies = 0;        // standbys rebuilt by copying because pinned
+  uint64_t catch_ups = 0;             // replays onto the standby done off the commit path
   uint32_t pins_alive = 0;            // pins held on this partition's snapshots, detached ones included
 };
 

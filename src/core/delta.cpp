@@ -42,7 +42,9 @@ absl::Status Delta::CheckKey(const Schema& schema, TableId table, std::string_vi
 }
 
 Op& Delta::Slot(TableId table, std::string_view key, bool* inserted) {
-  auto [it, fresh] = tables_[table].ops.try_emplace(key, Op{Op::kErase, {}});
+  // try_emplace(key) alone: an Op argument would be built (and moved from)
+  // on every call, found or not.
+  auto [it, fresh] = tables_[table].ops.try_emplace(key);
   if (fresh) ++size_;
   *inserted = fresh;
   return it->second;
@@ -134,7 +136,7 @@ void Delta::AbsorbImpl(const Schema& schema, D& later) {
     const MergeKind kind = schema.kinds[t];
     const MergeOperator* mop = schema.tables[t].merge.get();
     for (auto& [key, op] : lt.ops) {
-      auto [it, inserted] = mine.ops.try_emplace(key, Op{Op::kErase, {}});
+      auto [it, inserted] = mine.ops.try_emplace(key);
       Op& slot = it->second;
       if (inserted) ++size_;
       if (op.kind != Op::kMerge) {  // a later put or erase replaces

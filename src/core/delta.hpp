@@ -28,8 +28,8 @@ namespace rcustate::detail {
 
 struct Op {
   enum Kind : uint8_t { kPut, kErase, kMerge };
-  Kind kind;
-  std::string value;  // put value or merge operand; empty for erase
+  Kind kind = kErase;  // what a fresh slot says until its writer sets it
+  std::string value;   // put value or merge operand; empty for erase
 };
 
 struct TableDelta {

@@ -14,6 +14,11 @@ inline size_t HeapBytes(const std::string& s) {
   return s.capacity() > kInline ? s.capacity() + 1 : 0;
 }
 
+// Prefetch distance and the smallest table (in slots) worth prefetching for:
+// 32Ki slots of pair<string, string> are 2 MiB, this machine's L2.
+constexpr int kPrefetchAhead = 8;
+constexpr size_t kPrefetchCapacity = size_t{1} << 15;
+
 }  // namespace
 
 std::atomic<int64_t> MapSet::live_{0};
@@ -55,7 +60,22 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema) {
       map.clear();
       bytes = 0;
     }
+    // A batch's keys are random in a large map: each update is a cache miss
+    // or two. Prefetching the slot of the update kAhead positions ahead lets
+    // those misses overlap (rcustate-readpath's apply1000 at 1e6 keys: 103 ->
+    // 73 ns per update). Below a few MiB of slots the map stays in cache and
+    // the second hash computation would only cost.
+    const bool prefetch = map.capacity() >= kPrefetchCapacity;
+    auto ahead = td.ops.begin();
+    const auto end = td.ops.end();
+    if (prefetch) {
+      for (int i = 0; i < kPrefetchAhead && ahead != end; ++i, ++ahead) map.prefetch(ahead->first);
+    }
     for (auto& [key, op] : td.ops) {
+      if (prefetch && ahead != end) {
+        map.prefetch(ahead->first);
+        ++ahead;
+      }
       if (op.kind == Op::kErase) {
         auto it = map.find(key);
         if (it != map.end()) {

@@ -114,45 +114,53 @@ void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
 
 void Partition::Retire(MapSet* set) {
   const uint64_t gen = ++set->retired_gen;
-  const bool group_commit = max_publish_delay_.count() > 0;
   set->Ref();  // the ticket's references
   Ref();
-  tracker_->Defer([this, set, gen, group_commit] {
+  tracker_->Defer([this, set, gen] {
     uint64_t seen = set->reclaimed_gen.load(std::memory_order_relaxed);
     while (seen < gen &&
            !set->reclaimed_gen.compare_exchange_weak(seen, gen, std::memory_order_release,
                                                      std::memory_order_relaxed)) {
     }
     set->Unref();
-    if (group_commit) RequestPublish();
+    OnReclaimed();
     Unref();
   });
 }
 
-void Partition::RequestPublish() {
-  publish_requested_.store(true, std::memory_order_release);
-  if (mu_.try_lock()) Unlock();
-  // Else the holder sees the request in its Unlock().
+void Partition::OnReclaimed() {
+  // Blocking: a writer holds mu_ for one commit at most, and no holder of
+  // mu_ ever waits for a call_rcu callback (Synchronize waits for readers
+  // only; Drain is never called under mu_).
+  mu_.lock();
+  if (!dropped_.load(std::memory_order_relaxed) && current_ != nullptr && StandbyReclaimed()) {
+    if (pending_commits_ > 0) {
+      // Group commit: publish what is sealed (an idle writer's batches
+      // become visible about one callback latency after their commit).
+      PublishLocked(/*may_wait=*/false, nullptr);
+    } else {
+      CatchUpLocked();
+    }
+  }
+  mu_.unlock();
 }
 
-void Partition::Unlock() {
-  for (;;) {
-    if (publish_requested_.exchange(false, std::memory_order_acq_rel) &&
-        !dropped_.load(std::memory_order_relaxed) && current_ != nullptr && pending_commits_ > 0 &&
-        StandbyReclaimed()) {
-      PublishLocked(/*may_wait=*/false, nullptr);
-    }
-    mu_.unlock();
-    // A request that arrived while we held the lock found it taken: serve it.
-    if (!publish_requested_.load(std::memory_order_acquire) || !mu_.try_lock()) return;
+void Partition::CatchUpLocked() {
+  // A pinned standby is left to the commit path, which replaces it by a copy.
+  if (missed_.empty() || standby_->pins.load(std::memory_order_acquire) != 0) return;
+  for (auto& d : missed_) {
+    standby_->ApplyMove(*d);
+    Recycle(std::move(d));
   }
+  missed_.clear();
+  ++catch_ups_;
 }
 
 absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
                                                bool keep_sealed) {
   mu_.lock();
   if (dropped_.load(std::memory_order_relaxed)) {
-    Unlock();
+    mu_.unlock();
     return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
   }
   const auto now = std::chrono::steady_clock::now();
@@ -163,7 +171,7 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
   if (publish) {
     PublishLocked(/*may_wait=*/true, &delta);
     const uint64_t version = current_->version;
-    Unlock();
+    mu_.unlock();
     return CommitResult{version, true, version};
   }
   // Seal the batch: compact it into what is pending. Its merges are
@@ -180,26 +188,26 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
   if (pending_commits_ == 1) pending_since_ = now;
   const uint64_t published = current_->version;
   const uint64_t version = published + pending_commits_;
-  Unlock();
+  mu_.unlock();
   return CommitResult{version, false, published};
 }
 
 absl::StatusOr<uint64_t> Partition::Flush() {
   mu_.lock();
   if (dropped_.load(std::memory_order_relaxed)) {
-    Unlock();
+    mu_.unlock();
     return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
   }
   if (pending_commits_ > 0) PublishLocked(/*may_wait=*/true, nullptr);
   const uint64_t version = current_->version;
-  Unlock();
+  mu_.unlock();
   return version;
 }
 
 void Partition::MarkDropped() {
   mu_.lock();
   dropped_.store(true, std::memory_order_release);
-  Unlock();
+  mu_.unlock();
 }
 
 void Partition::ReleaseSets() {
@@ -210,14 +218,14 @@ void Partition::ReleaseSets() {
   missed_.clear();
   pending_->Reset();
   pending_commits_ = 0;
-  Unlock();
+  mu_.unlock();
 }
 
 PartitionStats Partition::Stats() {
   mu_.lock();
   PartitionStats s;
   if (current_ == nullptr) {
-    Unlock();
+    mu_.unlock();
     return s;
   }
   s.version = current_->version;
@@ -229,8 +237,9 @@ PartitionStats Partition::Stats() {
   s.commit_wait_ns = commit_wait_ns_;
   s.grace_waits = grace_waits_;
   s.standby_copies = standby_copies_;
+  s.catch_ups = catch_ups_;
   s.pins_alive = current_->partition_pins->load(std::memory_order_relaxed);
-  Unlock();
+  mu_.unlock();
   return s;
 }
 
@@ -238,7 +247,7 @@ size_t Partition::ApproxBytes() {
   mu_.lock();
   const size_t bytes =
       current_ == nullptr ? 0 : current_->ApproxBytes() + standby_->ApproxBytes();
-  Unlock();
+  mu_.unlock();
   return bytes;
 }
 

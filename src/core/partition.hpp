@@ -10,6 +10,11 @@
 // the batch is sealed into `pending_`, compacted with the batches sealed
 // before it.
 //
+// The replay of `missed_` usually happens before the commit: the standby's
+// retirement ticket (a call_rcu callback on liburcu's worker thread) takes
+// `mu_` when the grace period ends and catches the standby up, so a commit
+// that finds its standby reclaimed applies only its own batch.
+//
 // Publication policy (StoreOptions::max_publish_delay):
 //  - zero: every commit publishes, waiting for the standby's grace period
 //    (synchronize_rcu) when its call_rcu ticket has not run yet;
@@ -19,7 +24,7 @@
 //    is pending, so an idle writer's batches appear within about one
 //    callback latency; Flush() publishes at once.
 //
-// Writers serialize on `mu_`; readers never touch it.
+// Writers and tickets serialize on `mu_`; readers never touch it.
 #ifndef RCUSTATE_SRC_CORE_PARTITION_HPP_
 #define RCUSTATE_SRC_CORE_PARTITION_HPP_
 
@@ -87,7 +92,6 @@ class Partition {
   // unreachable (from a call_rcu callback).
   void ReleaseSets() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Not const: releasing mu_ may serve a publication request (Unlock()).
   PartitionStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
   size_t ApproxBytes() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -118,13 +122,17 @@ class Partition {
   // Empty deltas, recycled so that batches reuse their maps' capacity.
   std::unique_ptr<Delta> TakeSpare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Recycle(std::unique_ptr<Delta> delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Hands the no longer published set to call_rcu; its callback records the
-  // end of the grace period and asks for a publication of pending batches.
+  // Hands the no longer published set to call_rcu; its callback (the
+  // retirement ticket) records the end of the grace period and calls
+  // OnReclaimed().
   void Retire(MapSet* set) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Lock-or-delegate: whoever holds mu_ when a ticket asks for publication
-  // publishes after its own work (see Unlock()).
-  void RequestPublish() ABSL_LOCKS_EXCLUDED(mu_);
-  void Unlock() ABSL_UNLOCK_FUNCTION(mu_);
+  // On the call_rcu worker, once a retired set's grace period ended: if the
+  // standby is reclaimed, publishes what is sealed (group commit) or else
+  // catches the standby up. Either way the work leaves the commit path.
+  void OnReclaimed() ABSL_LOCKS_EXCLUDED(mu_);
+  // Replays missed_ onto the reclaimed, unpinned standby, so that the next
+  // commit only applies its own batch.
+  void CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   static std::atomic<int64_t> live_;
   const uint32_t id_;
@@ -135,7 +143,6 @@ class Partition {
   const std::chrono::nanoseconds max_publish_delay_;  // 0: publish every commit
   std::atomic<uint32_t> refs_{1};
   std::atomic<bool> dropped_{false};
-  std::atomic<bool> publish_requested_{false};
 
   std::mutex mu_;
   // Published; written with rcu::Assign under mu_, read by readers with
@@ -155,6 +162,7 @@ class Partition {
   uint64_t commit_wait_ns_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t grace_waits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t standby_copies_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t catch_ups_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace rcustate::detail
