@@ -77,6 +77,7 @@ struct RunResult {
   uint64_t async_reclaims = 0;      // call_rcu callbacks queued (copy, lfht, rcustate publications)
   uint64_t publications = 0;        // snapshots published (rcustate: < commits under group commit)
   uint64_t standby_copies = 0;      // rcustate: standbys rebuilt because pinned
+  uint64_t catch_ups = 0;           // rcustate: missed batches replayed by tickets, off the commit path
   // Memory (bytes). Process RSS minus the RSS before the implementation existed.
   uint64_t rss_peak = 0;            // peak during the timed phase
   uint64_t rss_mid = 0, rss_end = 0;  // sampled at half time and at the end

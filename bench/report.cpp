@@ -87,6 +87,7 @@ std::string Extra(const RunResult& r) {
   if (r.scenario == "window") parts.push_back(absl::StrFormat("windows %d", r.windows_closed));
   if (r.torn_reads > 0) parts.push_back(absl::StrFormat("torn %d", r.torn_reads));
   if (r.standby_copies > 0) parts.push_back(absl::StrFormat("standby copies %d", r.standby_copies));
+  if (r.catch_ups > 0) parts.push_back(absl::StrFormat("%d catch-ups off the commit path", r.catch_ups));
   if (r.publications > 0 && r.publications < r.commits) {
     parts.push_back(absl::StrFormat("published %d of %d commits", r.publications, r.commits));
   }
@@ -189,6 +190,7 @@ nlohmann::json ToJson(const RunResult& r) {
       {"async_reclaims", r.async_reclaims},
       {"publications", r.publications},
       {"standby_copies", r.standby_copies},
+      {"catch_ups", r.catch_ups},
       {"rss_peak_bytes", r.rss_peak},
       {"rss_mid_bytes", r.rss_mid},
       {"rss_end_bytes", r.rss_end},

@@ -1,6 +1,7 @@
 // File: src/core/local_delta.cpp
 #include "src/core/local_delta.hpp"
 
+#include "src/core/merge_apply.hpp"
 #include "src/rcu/rcu.hpp"
 
 namespace rcustate::detail {
@@ -11,18 +12,22 @@ namespace {
 
 bool Counted(const LocalEntry& e) { return !e.delta->empty() || e.has_sealed(); }
 
-// Forgets the entry's sealed batches (they are published), keeping a few
-// emptied ones for reuse.
-void DropSealed(LocalEntry& e) {
+void Keep(LocalEntry& e, std::unique_ptr<Delta> d) {
   constexpr size_t kMaxSpares = 4;
-  for (auto& d : e.sealed_batches) {
-    if (e.spares.size() >= kMaxSpares) break;
-    d->Reset();
-    e.spares.push_back(std::move(d));
-  }
-  e.sealed_batches.clear();
-  if (e.sealed != nullptr) e.sealed->Reset();
+  if (e.spares.size() >= kMaxSpares) return;
+  d->Reset();
+  e.spares.push_back(std::move(d));
 }
+
+// Forgets the first `n` sealed groups (they are published).
+void DropSealed(LocalEntry& e, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    for (auto& d : e.sealed[i].batches) Keep(e, std::move(d));
+    if (e.sealed[i].folded != nullptr) Keep(e, std::move(e.sealed[i].folded));
+  }
+  e.sealed.erase(e.sealed.begin(), e.sealed.begin() + static_cast<ptrdiff_t>(n));
+}
+void DropAllSealed(LocalEntry& e) { DropSealed(e, e.sealed.size()); }
 
 // One-entry cache in front of `local`: writers usually hit the same partition
 // again and again. Plain data with initial-exec TLS, so the hit costs two
@@ -131,11 +136,23 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
     EraseLocal(*store, partition);
     return r.status();
   }
-  if (r->visible || r->published_version >= entry.sealed_version) DropSealed(entry);
-  if (!r->visible) {
+  if (r->visible) {
+    // A publication publishes everything sealed before it.
+    DropAllSealed(entry);
+  } else {
+    size_t published = 0;
+    while (published < entry.sealed.size() &&
+           entry.sealed[published].last_version <= r->published_version) {
+      ++published;
+    }
+    DropSealed(entry, published);
     // Keep the sealed batch for read-your-writes; the thread writes on.
-    entry.sealed_batches.push_back(std::move(delta));
-    entry.sealed_version = r->version;
+    if (entry.sealed.empty() || entry.sealed.back().epoch != r->epoch) {
+      entry.sealed.emplace_back().epoch = r->epoch;
+    }
+    SealedGroup& group = entry.sealed.back();
+    group.batches.push_back(std::move(delta));
+    group.last_version = r->version;
     if (entry.spares.empty()) {
       delta = std::make_unique<Delta>(store->schema.tables.size());
     } else {
@@ -159,24 +176,92 @@ absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store
   if (!v.ok()) return v;
   if (LocalEntry* e = Lookup(store->id, partition); e != nullptr && e->has_sealed()) {
     const bool before = Counted(*e);
-    DropSealed(*e);
+    DropAllSealed(*e);
     if (before && !Counted(*e)) --local_nonempty;
   }
   return v;
 }
 
-const Delta* SealedView(LocalEntry& entry, const Schema& schema) {
-  if (entry.sealed == nullptr) entry.sealed = std::make_unique<Delta>(schema.tables.size());
-  for (auto& d : entry.sealed_batches) {
-    entry.sealed->AbsorbMove(schema, *d);
-    d->Reset();
+namespace {
+
+// The group's batches folded into one delta.
+const Delta& SealedView(LocalEntry& entry, SealedGroup& group, const Schema& schema) {
+  if (group.folded == nullptr) {
+    if (entry.spares.empty()) {
+      group.folded = std::make_unique<Delta>(schema.tables.size());
+    } else {
+      group.folded = std::move(entry.spares.back());
+      entry.spares.pop_back();
+    }
   }
-  // The batches now live in `sealed`; their emptied objects are spares.
-  for (auto& d : entry.sealed_batches) {
-    if (entry.spares.size() < 4) entry.spares.push_back(std::move(d));
+  for (auto& d : group.batches) {
+    group.folded->AbsorbMove(schema, *d);
+    Keep(entry, std::move(d));
   }
-  entry.sealed_batches.clear();
-  return entry.sealed.get();
+  group.batches.clear();
+  return *group.folded;
+}
+
+}  // namespace
+
+std::optional<std::optional<std::string_view>> ReadOwn(LocalEntry& entry, const Schema& schema,
+                                                       uint64_t snapshot_version, TableId table,
+                                                       std::string_view key, const TableMap& map) {
+  // The layers over the snapshot, oldest first: unpublished sealed groups
+  // (a suffix of entry.sealed), then the uncommitted delta.
+  constexpr size_t kInline = 4;
+  const Delta* layers_inline[kInline];
+  std::vector<const Delta*> layers_heap;
+  const Delta** layers = layers_inline;
+  size_t first = entry.sealed.size();
+  while (first > 0 && entry.sealed[first - 1].last_version > snapshot_version) --first;
+  const size_t n = entry.sealed.size() - first + 1;
+  if (n > kInline) {
+    layers_heap.resize(n);
+    layers = layers_heap.data();
+  }
+  bool touched = false;
+  for (size_t i = first; i < entry.sealed.size(); ++i) {
+    const Delta& d = SealedView(entry, entry.sealed[i], schema);
+    layers[i - first] = &d;
+    touched = touched || d.cleared(table) || d.Find(table, key) != nullptr;
+  }
+  layers[n - 1] = entry.delta.get();
+  touched = touched || entry.delta->cleared(table) || entry.delta->Find(table, key) != nullptr;
+  if (!touched) return std::nullopt;
+
+  // The thread's own records may change before its section ends: the value
+  // is built in its scratch area.
+  std::string* out = ScratchValue();
+  bool exists = false;
+  if (auto it = map.find(key); it != map.end()) {
+    out->assign(it->second);
+    exists = true;
+  }
+  const MergeKind kind = schema.kinds[table];
+  const MergeOperator* mop = schema.tables[table].merge.get();
+  for (size_t i = 0; i < n; ++i) {
+    const Delta& d = *layers[i];
+    if (d.cleared(table)) exists = false;  // what the delta records came after the clear
+    const Op* op = d.Find(table, key);
+    if (op == nullptr) continue;
+    switch (op->kind) {
+      case Op::kPut:
+        out->assign(op->value);
+        exists = true;
+        break;
+      case Op::kErase:
+        exists = false;
+        break;
+      case Op::kMerge:
+        if (!exists) out->clear();
+        MergeInto(kind, mop, *out, exists, op->value);
+        exists = true;
+        break;
+    }
+  }
+  if (!exists) return std::optional<std::string_view>();
+  return std::optional<std::string_view>(*out);
 }
 
 std::string* ScratchValue() {

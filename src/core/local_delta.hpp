@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,25 +28,29 @@
 
 namespace rcustate::detail {
 
+// Group commit: batches this thread committed that were sealed, not yet
+// visible, when their commit returned. Batches sealed in one epoch of the
+// partition (between two publications taking what is pending) become visible
+// together, so a group is always wholly published or wholly not.
+struct SealedGroup {
+  uint64_t epoch = 0;
+  uint64_t last_version = 0;  // the version that contains the group's last batch
+  // Kept as the batches themselves (a commit costs no copy for them) and
+  // folded into `folded` only when the thread reads (SealedView).
+  std::vector<std::unique_ptr<Delta>> batches;
+  std::unique_ptr<Delta> folded;
+};
+
 struct LocalEntry {
   std::shared_ptr<StoreState> store;
   PartitionRef partition;
   std::unique_ptr<Delta> delta;
-  // Group commit: this thread's committed batches that were sealed, not yet
-  // visible, when their commit returned, and the version that contains the
-  // last of them. Read after `delta` and before the published snapshot while
-  // the published version is older. They are kept as the batches themselves
-  // (a commit costs no copy for them) and compacted into `sealed` only when
-  // the thread reads (SealedView). A commit that finds the last of them
-  // published drops them all, so they are always wholly published or wholly
-  // not (a publication publishes everything sealed before it).
-  std::vector<std::unique_ptr<Delta>> sealed_batches;
-  std::unique_ptr<Delta> sealed;
-  uint64_t sealed_version = 0;
+  // Oldest first. Read after `delta` and before the published snapshot: the
+  // groups whose last version the snapshot does not contain yet. A commit
+  // drops the groups it finds published.
+  std::vector<SealedGroup> sealed;
   std::vector<std::unique_ptr<Delta>> spares;  // emptied batches for reuse
-  bool has_sealed() const {
-    return !sealed_batches.empty() || (sealed != nullptr && !sealed->empty());
-  }
+  bool has_sealed() const { return !sealed.empty(); }
 };
 
 // Number of this thread's entries with uncommitted changes or a sealed
@@ -81,8 +87,14 @@ absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store
 // Forgets the entry (after its partition was found dropped).
 void EraseLocal(const StoreState& store, uint32_t partition);
 
-// The entry's sealed batches compacted into one delta (see LocalEntry).
-const Delta* SealedView(LocalEntry& entry, const Schema& schema);
+// What the thread's own layers (its unpublished sealed groups, then its
+// uncommitted delta) make of `key` over `map`, the table of the snapshot of
+// version `snapshot_version`: nullopt if no layer says anything about the key
+// (read the map), else the value (nullopt inside: absent). A built value
+// lives in the thread's scratch area (ScratchValue).
+std::optional<std::optional<std::string_view>> ReadOwn(LocalEntry& entry, const Schema& schema,
+                                                       uint64_t snapshot_version, TableId table,
+                                                       std::string_view key, const TableMap& map);
 
 // Storage for values this thread materialized for itself (its own pending
 // merges): valid until the thread's current outermost read section ends.

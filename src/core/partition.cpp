@@ -9,6 +9,7 @@
 namespace rcustate::detail {
 
 std::atomic<int64_t> Partition::live_{0};
+std::atomic<void (*)()> publish_taken_hook{nullptr};
 
 Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
                      std::chrono::nanoseconds max_publish_delay)
@@ -93,10 +94,25 @@ void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
     Recycle(std::move(d));
   }
   missed_.clear();
-  if (!pending_->empty()) {
-    next->ApplyResolving(schema_, *pending_);
-    missed_.push_back(std::move(pending_));
-    pending_ = TakeSpare();
+  // Take what is sealed, and give `batch` the next version, in one step
+  // against concurrent sealing: the versions taken are exactly those up to
+  // `version`.
+  std::unique_ptr<Delta> taken = TakeSpare();
+  uint64_t version;
+  {
+    std::lock_guard<std::mutex> seal(seal_mu_);
+    std::swap(taken, pending_);
+    if (batch != nullptr) ++committed_;
+    version = committed_;
+    pending_commits_ = 0;
+    ++take_epoch_;
+  }
+  if (!taken->empty()) {
+    if (void (*hook)() = publish_taken_hook.load(std::memory_order_acquire)) hook();
+    next->ApplyResolving(schema_, *taken);
+    missed_.push_back(std::move(taken));
+  } else {
+    Recycle(std::move(taken));
   }
   if (batch != nullptr) {
     next->ApplyResolving(schema_, **batch);
@@ -104,12 +120,17 @@ void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
     *batch = TakeSpare();
   }
   MapSet* previous = current_;
-  next->version = previous->version + pending_commits_;
+  next->version = version;
   rcu::Assign(current_, next);
+  published_version_.store(version, std::memory_order_release);
   Retire(previous);
   standby_ = previous;
-  pending_commits_ = 0;
   ++publications_;
+}
+
+bool Partition::HasPending() {
+  std::lock_guard<std::mutex> seal(seal_mu_);
+  return pending_commits_ > 0;
 }
 
 void Partition::Retire(MapSet* set) {
@@ -129,12 +150,12 @@ void Partition::Retire(MapSet* set) {
 }
 
 void Partition::OnReclaimed() {
-  // Blocking: a writer holds mu_ for one commit at most, and no holder of
-  // mu_ ever waits for a call_rcu callback (Synchronize waits for readers
-  // only; Drain is never called under mu_).
+  // Blocking: mu_ is held for one publication at most, and no holder of mu_
+  // ever waits for a call_rcu callback (Synchronize waits for readers only;
+  // Drain is never called under mu_).
   mu_.lock();
   if (!dropped_.load(std::memory_order_relaxed) && current_ != nullptr && StandbyReclaimed()) {
-    if (pending_commits_ > 0) {
+    if (HasPending()) {
       // Group commit: publish what is sealed (an idle writer's batches
       // become visible about one callback latency after their commit).
       PublishLocked(/*may_wait=*/false, nullptr);
@@ -142,7 +163,26 @@ void Partition::OnReclaimed() {
       CatchUpLocked();
     }
   }
-  mu_.unlock();
+  UnlockPublisher();
+}
+
+void Partition::RequestPublish() {
+  publish_requested_.store(true, std::memory_order_release);
+  if (mu_.try_lock()) UnlockPublisher();
+  // Else the holder sees the request in its UnlockPublisher().
+}
+
+void Partition::UnlockPublisher() {
+  for (;;) {
+    if (publish_requested_.exchange(false, std::memory_order_acq_rel) &&
+        !dropped_.load(std::memory_order_relaxed) && current_ != nullptr && StandbyReclaimed() &&
+        HasPending()) {
+      PublishLocked(/*may_wait=*/false, nullptr);
+    }
+    mu_.unlock();
+    // A request made while we held mu_ found it taken: serve it.
+    if (!publish_requested_.load(std::memory_order_acquire) || !mu_.try_lock()) return;
+  }
 }
 
 void Partition::CatchUpLocked() {
@@ -156,26 +196,17 @@ void Partition::CatchUpLocked() {
   ++catch_ups_;
 }
 
-absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                               bool keep_sealed) {
-  mu_.lock();
-  if (dropped_.load(std::memory_order_relaxed)) {
-    mu_.unlock();
-    return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
-  }
-  const auto now = std::chrono::steady_clock::now();
-  const bool publish = max_publish_delay_.count() == 0 || StandbyReclaimed() ||
-                       (pending_commits_ > 0 && now - pending_since_ >= max_publish_delay_);
-  ++commits_;
-  ++pending_commits_;
-  if (publish) {
-    PublishLocked(/*may_wait=*/true, &delta);
-    const uint64_t version = current_->version;
-    mu_.unlock();
-    return CommitResult{version, true, version};
-  }
-  // Seal the batch: compact it into what is pending. Its merges are
-  // resolved at publication, in the standby's slots.
+absl::Status Partition::DroppedError() const {
+  return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
+}
+
+CommitResult Partition::Seal(const Schema& schema, std::unique_ptr<Delta>& delta,
+                             bool keep_sealed, std::chrono::steady_clock::time_point now) {
+  std::lock_guard<std::mutex> seal(seal_mu_);
+  const uint64_t version = ++committed_;
+  if (pending_commits_++ == 0) pending_since_ = now;
+  // Compact the batch into what is pending. Its merges are resolved at
+  // publication, in the standby's slots.
   if (keep_sealed) {
     pending_->Absorb(schema, *delta);
   } else if (pending_->empty()) {
@@ -185,22 +216,64 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
     pending_->AbsorbMove(schema, *delta);
     delta->Reset();
   }
-  if (pending_commits_ == 1) pending_since_ = now;
-  const uint64_t published = current_->version;
-  const uint64_t version = published + pending_commits_;
-  mu_.unlock();
-  return CommitResult{version, false, published};
+  // Read under seal_mu_: every batch of an epoch up to this one that is not
+  // published yet will be published together with this one.
+  return CommitResult{version, false, published_version_.load(std::memory_order_acquire),
+                      take_epoch_};
+}
+
+absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
+                                               bool keep_sealed) {
+  if (max_publish_delay_.count() == 0) {
+    mu_.lock();
+    if (dropped_.load(std::memory_order_relaxed)) {
+      mu_.unlock();
+      return DroppedError();
+    }
+    PublishLocked(/*may_wait=*/true, &delta);
+    const uint64_t version = current_->version;
+    mu_.unlock();
+    return CommitResult{version, true, version, 0};
+  }
+  // Group commit: never wait for mu_. Whoever holds it (a ticket
+  // publishing, another writer) publishes this batch later or serves the
+  // request made below.
+  if (dropped_.load(std::memory_order_acquire)) return DroppedError();
+  const auto now = std::chrono::steady_clock::now();
+  if (!mu_.try_lock()) {
+    CommitResult r = Seal(schema, delta, keep_sealed, now);
+    RequestPublish();
+    return r;
+  }
+  if (dropped_.load(std::memory_order_relaxed)) {
+    UnlockPublisher();
+    return DroppedError();
+  }
+  bool expired;
+  {
+    std::lock_guard<std::mutex> seal(seal_mu_);
+    expired = pending_commits_ > 0 && now - pending_since_ >= max_publish_delay_;
+  }
+  if (StandbyReclaimed() || expired) {
+    PublishLocked(/*may_wait=*/true, &delta);
+    const uint64_t version = current_->version;
+    UnlockPublisher();
+    return CommitResult{version, true, version, 0};
+  }
+  CommitResult r = Seal(schema, delta, keep_sealed, now);
+  UnlockPublisher();
+  return r;
 }
 
 absl::StatusOr<uint64_t> Partition::Flush() {
   mu_.lock();
   if (dropped_.load(std::memory_order_relaxed)) {
-    mu_.unlock();
-    return MakeError(ErrorCode::kNoPartition, absl::StrCat("partition ", id_, " was dropped"));
+    UnlockPublisher();
+    return DroppedError();
   }
-  if (pending_commits_ > 0) PublishLocked(/*may_wait=*/true, nullptr);
+  if (HasPending()) PublishLocked(/*may_wait=*/true, nullptr);
   const uint64_t version = current_->version;
-  mu_.unlock();
+  UnlockPublisher();
   return version;
 }
 
@@ -216,8 +289,11 @@ void Partition::ReleaseSets() {
   if (standby_ != nullptr) standby_->Unref();
   current_ = standby_ = nullptr;
   missed_.clear();
-  pending_->Reset();
-  pending_commits_ = 0;
+  {
+    std::lock_guard<std::mutex> seal(seal_mu_);
+    pending_->Reset();
+    pending_commits_ = 0;
+  }
   mu_.unlock();
 }
 
@@ -229,10 +305,12 @@ PartitionStats Partition::Stats() {
     return s;
   }
   s.version = current_->version;
-  s.committed_version = current_->version + pending_commits_;
+  {
+    std::lock_guard<std::mutex> seal(seal_mu_);
+    s.committed_version = s.commits = committed_;
+  }
   for (const TableMap& m : current_->tables) s.entries.push_back(m.size());
   s.approx_bytes = current_->ApproxBytes() + standby_->ApproxBytes();
-  s.commits = commits_;
   s.publications = publications_;
   s.commit_wait_ns = commit_wait_ns_;
   s.grace_waits = grace_waits_;

@@ -18,13 +18,19 @@
 // Publication policy (StoreOptions::max_publish_delay):
 //  - zero: every commit publishes, waiting for the standby's grace period
 //    (synchronize_rcu) when its call_rcu ticket has not run yet;
-//  - positive (group commit): a commit publishes only if the standby is
-//    already reclaimed or the oldest sealed batch has waited the delay; else
-//    it returns at once. The standby's ticket, when it runs, publishes what
-//    is pending, so an idle writer's batches appear within about one
-//    callback latency; Flush() publishes at once.
+//  - positive (group commit): a commit publishes only if it gets `mu_`
+//    without waiting and the standby is already reclaimed or the oldest
+//    sealed batch has waited the delay; else it seals its batch (under
+//    `seal_mu_` alone) and returns at once, asking whoever holds `mu_` to
+//    publish (lock-or-delegate). The standby's ticket, when it runs,
+//    publishes what is pending, so an idle writer's batches appear within
+//    about one callback latency; Flush() publishes at once. A publication
+//    takes everything sealed so far in one step (an epoch); the writer's
+//    read-your-writes records batches by epoch (local_delta.hpp).
 //
-// Writers and tickets serialize on `mu_`; readers never touch it.
+// Publications (commits under the default policy, tickets, Flush) serialize
+// on `mu_`; group commits seal under `seal_mu_` alone and never wait for a
+// publication. Readers touch neither.
 #ifndef RCUSTATE_SRC_CORE_PARTITION_HPP_
 #define RCUSTATE_SRC_CORE_PARTITION_HPP_
 
@@ -45,10 +51,19 @@
 
 namespace rcustate::detail {
 
+// Tests only: when set, PublishLocked calls it after taking a non-empty
+// set of sealed batches and before publishing them (to hold a publication
+// in that state deterministically).
+extern std::atomic<void (*)()> publish_taken_hook;
+
 struct CommitResult {
   uint64_t version;            // the version that contains this batch
   bool visible;                // published before Commit returned
-  uint64_t published_version;  // the published version when the commit was made
+  uint64_t published_version;  // a published version no older than any before the commit
+  // Sealed batches (visible == false) with the same epoch are published
+  // together, by one publication, which also publishes every batch of an
+  // earlier epoch not published yet.
+  uint64_t epoch;
 };
 
 class Partition {
@@ -116,9 +131,15 @@ class Partition {
   // Publishes everything sealed, then `*batch` if not null (its merges are
   // resolved against the standby itself, which by then holds the latest
   // committed state), as the next version. *batch is replaced by an empty
-  // delta.
+  // delta. A non-null batch is counted as a commit here.
   void PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Group commit: counts the commit and compacts *delta into what is pending
+  // (a copy if `keep_sealed`, else *delta is emptied). Takes seal_mu_ only.
+  CommitResult Seal(const Schema& schema, std::unique_ptr<Delta>& delta, bool keep_sealed,
+                    std::chrono::steady_clock::time_point now) ABSL_LOCKS_EXCLUDED(seal_mu_);
+  bool HasPending() ABSL_LOCKS_EXCLUDED(seal_mu_);
+  absl::Status DroppedError() const;
   // Empty deltas, recycled so that batches reuse their maps' capacity.
   std::unique_ptr<Delta> TakeSpare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Recycle(std::unique_ptr<Delta> delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -130,6 +151,11 @@ class Partition {
   // standby is reclaimed, publishes what is sealed (group commit) or else
   // catches the standby up. Either way the work leaves the commit path.
   void OnReclaimed() ABSL_LOCKS_EXCLUDED(mu_);
+  // Group commit, lock-or-delegate: a commit that sealed its batch because
+  // mu_ was taken asks for a publication; whoever holds mu_ serves the
+  // request in UnlockPublisher() (publishing if the standby is reclaimed).
+  void RequestPublish() ABSL_LOCKS_EXCLUDED(mu_);
+  void UnlockPublisher() ABSL_UNLOCK_FUNCTION(mu_);
   // Replays missed_ onto the reclaimed, unpinned standby, so that the next
   // commit only applies its own batch.
   void CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -143,6 +169,9 @@ class Partition {
   const std::chrono::nanoseconds max_publish_delay_;  // 0: publish every commit
   std::atomic<uint32_t> refs_{1};
   std::atomic<bool> dropped_{false};
+  std::atomic<bool> publish_requested_{false};
+  // The version of the last publication (written under mu_ after it).
+  std::atomic<uint64_t> published_version_{0};
 
   std::mutex mu_;
   // Published; written with rcu::Assign under mu_, read by readers with
@@ -152,12 +181,18 @@ class Partition {
   // Applied to current_ but not yet to standby_, oldest first.
   std::vector<std::unique_ptr<Delta>> missed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Delta>> spare_ ABSL_GUARDED_BY(mu_);
+  // Lock order: mu_, then seal_mu_. Group commits seal under seal_mu_
+  // alone, so they never wait for a publication in progress.
+  std::mutex seal_mu_ ABSL_ACQUIRED_AFTER(mu_);
   // Sealed batches not yet published, compacted into one delta (merges of
   // keys it knows nothing of stay unresolved until publication).
-  std::unique_ptr<Delta> pending_ ABSL_GUARDED_BY(mu_);
-  uint64_t pending_commits_ ABSL_GUARDED_BY(mu_) = 0;
-  std::chrono::steady_clock::time_point pending_since_ ABSL_GUARDED_BY(mu_);
-  uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<Delta> pending_ ABSL_GUARDED_BY(seal_mu_);
+  uint64_t pending_commits_ ABSL_GUARDED_BY(seal_mu_) = 0;
+  std::chrono::steady_clock::time_point pending_since_ ABSL_GUARDED_BY(seal_mu_);
+  // Commits accepted (the version of the latest) and publications that took
+  // what was pending (each starts a new epoch of sealing).
+  uint64_t committed_ ABSL_GUARDED_BY(seal_mu_) = 0;
+  uint64_t take_epoch_ ABSL_GUARDED_BY(seal_mu_) = 0;
   uint64_t publications_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t commit_wait_ns_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t grace_waits_ ABSL_GUARDED_BY(mu_) = 0;

@@ -108,58 +108,12 @@ absl::StatusOr<std::optional<std::string_view>> Store::Get(uint32_t partition, T
   const detail::TableMap& map = snap->tables[table];
 
   if (detail::local_nonempty != 0) {
-    // Read-your-writes. Layers, newest first: this thread's uncommitted
-    // delta, (group commit) its committed batches not published yet, the
-    // snapshot. The sealed layer is wholly unpublished while the snapshot is
-    // older than its last batch (Partition::Commit keeps it so).
+    // Read-your-writes: this thread's uncommitted delta and (group commit)
+    // its committed batches not published in this snapshot yet come first.
     LocalEntry* e = detail::FindLocalEntry(*state_, partition);
     if (e != nullptr && e->partition.get() == p) {
-      const detail::Delta* sealed = e->has_sealed() && snap->version < e->sealed_version
-                                        ? detail::SealedView(*e, state_->schema)
-                                        : nullptr;
-      const detail::Delta& d = *e->delta;
-      const detail::Op* dop = d.Find(table, key);
-      const detail::Op* sop = sealed != nullptr ? sealed->Find(table, key) : nullptr;
-      const bool d_cleared = d.cleared(table);
-      const bool s_cleared = sealed != nullptr && sealed->cleared(table);
-      if (dop != nullptr || d_cleared || sop != nullptr || s_cleared) {
-        using detail::Op;
-        if (dop != nullptr && dop->kind == Op::kErase) return std::optional<std::string_view>();
-        if (dop == nullptr && d_cleared) return std::optional<std::string_view>();
-        // The thread's own records may change before the section ends: the
-        // value is built in its scratch area.
-        std::string* out = detail::ScratchValue();
-        const detail::MergeKind kind = state_->schema.kinds[table];
-        const MergeOperator* mop = state_->schema.tables[table].merge.get();
-        bool exists = false;
-        if (dop != nullptr && dop->kind == Op::kPut) {
-          out->assign(dop->value);
-          exists = true;
-        } else {
-          // The committed value as this thread knows it: sealed over snapshot.
-          if (sop != nullptr && sop->kind == Op::kPut) {
-            out->assign(sop->value);
-            exists = true;
-          } else if (sop == nullptr && s_cleared) {
-            exists = false;
-          } else if (sop == nullptr || sop->kind == Op::kMerge) {
-            auto it = map.find(key);
-            if (it != map.end()) {
-              out->assign(it->second);
-              exists = true;
-            }
-            if (sop != nullptr) {
-              detail::MergeInto(kind, mop, *out, exists, sop->value);
-              exists = true;
-            }
-          }
-          if (dop != nullptr) {  // a pending merge over it
-            detail::MergeInto(kind, mop, *out, exists, dop->value);
-            exists = true;
-          }
-        }
-        if (!exists) return std::optional<std::string_view>();
-        return std::optional<std::string_view>(*out);
+      if (auto own = detail::ReadOwn(*e, state_->schema, snap->version, table, key, map)) {
+        return *own;
       }
     }
   }

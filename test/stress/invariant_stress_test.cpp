@@ -17,6 +17,14 @@
 // equal, never decrease, and after all writers finished and flushed each is
 // the total number of commits.
 //
+// Invariant 4 (read-your-writes while publications run concurrently): a
+// writer adds 1 to K sums per commit and, after every commit and between its
+// merges, reads its own sums with Store::Get: each must be exactly the number
+// of merges it made, whatever another thread's Flush() and the call_rcu
+// worker publish meanwhile (under
+// group commit its committed batches are split between sealed groups and
+// publications in progress, and none may count twice or be missed).
+//
 // Invariant 3 (partition churn): a thread creates and drops partitions while
 // readers read them; a read either finds no partition or a consistent
 // snapshot (invariant 1 on that partition's own counter).
@@ -31,6 +39,7 @@
 
 #include "rcustate/rcustate.hpp"
 #include "src/core/map_set.hpp"
+#include "src/core/partition.hpp"
 #include "test/common/test_env.hpp"
 
 namespace rcustate {
@@ -271,6 +280,127 @@ TEST_P(StressTest, ConcurrentMergeWritersCommute) {
               (unsigned long)total_commits.load(), (unsigned long)reads.load());
   EXPECT_EQ(v.count.load(), 0u);
   EXPECT_GT(reads.load(), 0u);
+}
+
+TEST_P(StressTest, ReadYourWritesWhilePublicationsRun) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreatePartition(3).ok());
+  Violations v;
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> flushes{0};
+  // Another thread publishes now and then (liburcu's worker does too, but
+  // the scheduler tends to run it on the writer's core, where it cannot
+  // overlap with a commit).
+  std::thread flusher([&] {
+    while (!done.load()) {
+      if (!store->Flush(3).ok()) v.Report("Flush failed");
+      flushes.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  const auto end = std::chrono::steady_clock::now() + Duration(1000);
+  int64_t merges = 0;
+  uint64_t commits = 0;
+  auto check_own = [&](int64_t want, const char* when) {
+    ReadSection rs;
+    for (int i = 0; i < kKeys; i += 5) {
+      absl::StatusOr<std::optional<std::string_view>> got = store->Get(3, 2, Key(i));
+      std::optional<int64_t> n = got.ok() && got->has_value() ? DecodeInt64(**got) : std::nullopt;
+      if (n.value_or(0) != want) {
+        v.Report(std::string(when) + ": own sum of " + Key(i) + " = " +
+                 (n ? std::to_string(*n) : "absent") + ", want " + std::to_string(want) +
+                 " after commit " + std::to_string(commits));
+      }
+    }
+  };
+  while (std::chrono::steady_clock::now() < end) {
+    for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(store->Merge(3, 2, Key(i), EncodeInt64(1)).ok());
+    // Filler that makes each publication take a while, so that commits
+    // often seal while a publication of their earlier batches is under way.
+    for (int i = 0; i < 128; ++i) {
+      ASSERT_TRUE(store->Put(3, 0, Key(static_cast<int>((merges * 128 + i) % 8192)), "x").ok());
+    }
+    ++merges;
+    if (merges % 3 == 0) check_own(merges, "uncommitted");
+    ASSERT_TRUE(store->Commit(3).ok());
+    ++commits;
+    check_own(merges, "committed");
+  }
+  done.store(true);
+  flusher.join();
+  ASSERT_TRUE(store->Flush(3).ok());
+  check_own(merges, "flushed");
+  PartitionStats stats = store->Stats(3).value();
+  std::printf("[%s] own-read commits=%lu publications=%lu flushes=%lu\n", GetParam().name.c_str(),
+              (unsigned long)commits, (unsigned long)stats.publications,
+              (unsigned long)flushes.load());
+  EXPECT_EQ(stats.version, commits);
+  EXPECT_EQ(v.count.load(), 0u);
+}
+
+// The interleaving invariant 4 can only hit by chance, made to happen: a
+// publication has taken the writer's sealed batch but not published it yet
+// when the writer seals its next batch. The writer's reads must count each
+// batch once before, during and after that publication.
+std::atomic<int> hook_state{0};  // 0 idle, 1 armed, 2 holding a publisher, 3 released
+void HoldPublication() {
+  int armed = 1;
+  if (!hook_state.compare_exchange_strong(armed, 2)) return;
+  while (hook_state.load() != 3) std::this_thread::yield();
+}
+
+TEST(SealDuringPublication, OwnReadsCountEachBatchOnce) {
+  StoreOptions o;
+  o.tables = {{"sum", AddInt64(), 0}};
+  o.max_publish_delay = absl::Hours(1);  // only tickets and Flush publish
+  auto store = Store::Open(o).value();
+  ASSERT_TRUE(store->CreatePartition(1).ok());
+  auto own = [&]() -> int64_t {
+    ReadSection rs;
+    auto v = store->Get(1, 0, "k").value();
+    return v ? DecodeInt64(*v).value_or(-1) : 0;
+  };
+  int64_t n = 0;
+  // Tickets publish too, so a round does not always produce the interleaving
+  // (the held publication may not be the one that took the writer's group):
+  // repeat it.
+  for (int round = 0; round < 20; ++round) {
+    // Commit until one batch stays sealed (its standby was not reclaimed yet).
+    for (int i = 0; i < 100000; ++i) {
+      ASSERT_TRUE(store->Merge(1, 0, "k", EncodeInt64(1)).ok());
+      ++n;
+      ASSERT_TRUE(store->Commit(1).ok());
+      PartitionStats st = store->Stats(1).value();
+      if (st.committed_version > st.version) break;
+    }
+    hook_state.store(1);
+    detail::publish_taken_hook.store(&HoldPublication);
+    std::thread flusher([&] { ASSERT_TRUE(store->Flush(1).ok()); });
+    // Wait until a publisher (the flusher or a ticket) holds a taken batch.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (hook_state.load() != 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_EQ(hook_state.load(), 2);
+    ASSERT_TRUE(store->Merge(1, 0, "k", EncodeInt64(1)).ok());
+    ++n;
+    ASSERT_TRUE(store->Commit(1).ok());  // seals: the publisher holds the partition
+    EXPECT_EQ(own(), n) << "round " << round << ", while the publication is held";
+    hook_state.store(3);
+    flusher.join();
+    detail::publish_taken_hook.store(nullptr);
+    EXPECT_EQ(own(), n) << "round " << round << ", after the publication";
+    ASSERT_TRUE(store->Merge(1, 0, "k", EncodeInt64(1)).ok());
+    ++n;
+    EXPECT_EQ(own(), n) << "round " << round << ", with an uncommitted merge";
+    ASSERT_TRUE(store->Commit(1).ok());
+    EXPECT_EQ(own(), n) << "round " << round << ", after the next commit";
+    if (::testing::Test::HasFailure()) break;
+  }
+  ASSERT_TRUE(store->Flush(1).ok());
+  EXPECT_EQ(own(), n) << "after Flush";
+  ReadSection rs;
+  EXPECT_EQ(DecodeInt64(*store->Snapshot(1)->Table(0)->Find("k")).value(), n);
 }
 
 TEST_P(StressTest, PartitionChurnWhileReading) {

@@ -1431,7 +1431,9 @@ TEST(StoreCatchUp, TicketsReplayTheMissedBatchOffTheCommitPath) {
   for (int round = 1; round <= 20; ++round) {
     ASSERT_TRUE(store->Put(1, kPlain, "k", "v" + std::to_string(round)).ok());
     ASSERT_TRUE(store->Merge(1, kSum, "n", I(round)).ok());
-    if (round % 3 == 0) ASSERT_TRUE(store->Erase(1, kPlain, "k").ok());
+    if (round % 3 == 0) {
+      ASSERT_TRUE(store->Erase(1, kPlain, "k").ok());
+    }
     ASSERT_TRUE(store->Commit(1).ok());
     const uint64_t before = store->Stats(1)->catch_ups;
     // (Waiting commits empty batches now and then: the data stays as is.)
