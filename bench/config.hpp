@@ -43,7 +43,9 @@ struct Config {
   uint32_t ref_partitions = 1;      // partitions: the reference run's partition count
   bool ref_same_total = true;       // partitions: reference keeps --keys (else keys per partition)
   absl::Duration gc_delay = absl::Milliseconds(10);  // rcustate-gc max_publish_delay
-  bool rcustate_get = false;        // rcustate readers use Store::Get instead of Snapshot/Table/Find
+  // How rcustate readers look keys up: "reader" (TableReader handles made once),
+  // "snapshot" (Store::Snapshot(p)->Table(t)->Find), "get" (Store::Get).
+  std::string rcustate_read = "reader";
   uint64_t max_records = 0;         // per writer; 0 = until --duration ends
   bool progress = true;
   uint64_t seed = 42;

@@ -3,8 +3,12 @@
 // `rcustate` and `rcustate-gc`: the library, through its public C++ API only
 // (include/rcustate/*.hpp). Writers use the thread-local delta
 // (Store::Put/Merge/Clear/Commit); readers open a rcustate::ReadSection and
-// look keys up with Store::Snapshot(p)->Table(t)->Find(key) (or Store::Get with
-// --rcustate_get); pins are Store::Pin. `rcustate` runs the default
+// look keys up through TableReader handles made once per (partition, table)
+// by Store::Reader (--rcustate_read=reader, the default: one
+// TableReader::Snapshot() per section, so all its lookups see one version,
+// then inline lookups), or with Store::Snapshot(p)->Table(t)->Find(key)
+// (--rcustate_read=snapshot) or Store::Get (--rcustate_read=get); pins are
+// Store::Pin. `rcustate` runs the default
 // publication policy (max_publish_delay = 0, every commit publishes);
 // `rcustate-gc` runs group commit (max_publish_delay = --gc_delay).
 #ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
@@ -34,12 +38,17 @@ class RcuStateImpl {
   static constexpr bool kHasPins = true;
   static constexpr size_t kMaxTables = 8;
 
-  // A view on one published snapshot (Snapshot mode), on what the calling
-  // thread sees (Get mode: its own uncommitted writes first), or on a pin.
+  // A view on one published snapshot (Snapshot mode), on one published
+  // snapshot through read handles (Reader mode), on what the calling thread
+  // sees (Get mode: its own uncommitted writes first), or on a pin.
   class View {
    public:
     // Snapshot mode.
     explicit View(rcustate::SnapshotView snap) : snap_(snap) {}
+    // Reader mode: `readers` holds one TableReader per table of the
+    // partition; `snap` came from one of them.
+    View(const rcustate::TableReader* readers, rcustate::SnapshotView snap)
+        : snap_(snap), readers_(readers) {}
     // Get mode.
     View(const rcustate::Store* store, uint32_t p) : store_(store), p_(p) {}
     // Pin mode.
@@ -51,15 +60,21 @@ class RcuStateImpl {
         if (!v.ok()) Die(v.status().ToString());
         return *v;
       }
+      if (readers_ != nullptr) return readers_[t].Table(*snap_).Find(key);
       return Table(t).Find(key);
     }
     template <typename F>
     void ForEach(uint32_t t, F&& f) const {
       if (store_ != nullptr) Die("ForEach on a Get-mode view");
+      if (readers_ != nullptr) {
+        readers_[t].Table(*snap_).ForEach([&](std::string_view k, std::string_view v) { f(k, v); });
+        return;
+      }
       Table(t).ForEach([&](std::string_view k, std::string_view v) { f(k, v); });
     }
     size_t Size(uint32_t t) const {
       if (store_ != nullptr) Die("Size on a Get-mode view");
+      if (readers_ != nullptr) return readers_[t].Table(*snap_).size();
       return Table(t).size();
     }
 
@@ -78,6 +93,7 @@ class RcuStateImpl {
     }
     static_assert(std::is_trivially_destructible_v<rcustate::TableView>);
     std::optional<rcustate::SnapshotView> snap_;
+    const rcustate::TableReader* readers_ = nullptr;
     const rcustate::Store* store_ = nullptr;
     uint32_t p_ = 0;
     const rcustate::PinnedSnapshot* pin_ = nullptr;
@@ -86,8 +102,14 @@ class RcuStateImpl {
   };
 
   RcuStateImpl(const Schema& schema, const Config& cfg)
-      : schema_(schema), group_commit_(cfg.impl == "rcustate-gc"), cfg_(cfg) {}
+      : schema_(schema),
+        group_commit_(cfg.impl == "rcustate-gc"),
+        cfg_(cfg),
+        read_mode_(cfg.rcustate_read == "get"        ? ReadMode::kGet
+                   : cfg.rcustate_read == "snapshot" ? ReadMode::kSnapshot
+                                                     : ReadMode::kReader) {}
   ~RcuStateImpl() {
+    readers_.clear();
     if (store_ != nullptr) {
       absl::Status s = store_->Close();
       if (!s.ok()) Die(s.ToString());
@@ -115,6 +137,15 @@ class RcuStateImpl {
     for (uint32_t p = 0; p < schema_.partitions; ++p) {
       if (absl::Status s = store_->CreatePartition(p); !s.ok()) return s;
     }
+    // Read handles, one per (partition, table), made once.
+    readers_.reserve(size_t{schema_.partitions} * schema_.tables.size());
+    for (uint32_t p = 0; p < schema_.partitions; ++p) {
+      for (uint32_t t = 0; t < schema_.tables.size(); ++t) {
+        absl::StatusOr<rcustate::TableReader> r = store_->Reader(p, t);
+        if (!r.ok()) return r.status();
+        readers_.push_back(*std::move(r));
+      }
+    }
     return absl::OkStatus();
   }
   static void ThreadStart() { Check(rcustate::AttachThread()); }
@@ -140,7 +171,13 @@ class RcuStateImpl {
   template <typename F>
   void Read(uint32_t p, F&& f) {
     rcustate::ReadSection rs;
-    if (cfg_.rcustate_get) {
+    if (read_mode_ == ReadMode::kReader) {
+      const rcustate::TableReader* readers = &readers_[size_t{p} * schema_.tables.size()];
+      View v(readers, readers[0].Snapshot());
+      f(v);
+      return;
+    }
+    if (read_mode_ == ReadMode::kGet) {
       View v(store_.get(), p);
       f(v);
       return;
@@ -192,16 +229,22 @@ class RcuStateImpl {
       r.impl_bytes += s->approx_bytes;
     }
     if (group_commit_) r.note = absl::StrCat("max_publish_delay=", absl::FormatDuration(cfg_.gc_delay));
+    if (read_mode_ != ReadMode::kReader) {
+      r.note = absl::StrCat(r.note, r.note.empty() ? "" : "; ", "reads: ", cfg_.rcustate_read);
+    }
   }
 
  private:
   static void Check(const absl::Status& s) {
     if (!s.ok()) Die(s.ToString());
   }
+  enum class ReadMode { kReader, kSnapshot, kGet };
   Schema schema_;
   bool group_commit_;
   const Config& cfg_;
+  ReadMode read_mode_;
   std::unique_ptr<rcustate::Store> store_;
+  std::vector<rcustate::TableReader> readers_;  // [partition * tables + table]
 };
 
 }  // namespace rcsbench

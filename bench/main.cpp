@@ -68,8 +68,11 @@ ABSL_FLAG(bool, ref_same_total, true,
           "P times larger) or has the partitioned run's keys per partition (false)");
 ABSL_FLAG(absl::Duration, gc_delay, absl::Milliseconds(10),
           "rcustate-gc: StoreOptions::max_publish_delay");
-ABSL_FLAG(bool, rcustate_get, false,
-          "rcustate readers use Store::Get instead of Snapshot(p)->Table(t)->Find(key)");
+ABSL_FLAG(std::string, rcustate_read, "reader",
+          "how rcustate readers look keys up: reader (TableReader handles made once: "
+          "ReadSection + TableReader::Find), snapshot (Store::Snapshot(p)->Table(t)->Find(key)) "
+          "or get (Store::Get)");
+ABSL_FLAG(bool, rcustate_get, false, "the same as --rcustate_read=get (kept for old scripts)");
 ABSL_FLAG(std::string, json, "", "write every result to this JSON file");
 ABSL_FLAG(std::string, csv, "", "write every result to this CSV file");
 ABSL_FLAG(std::string, plot, "",
@@ -175,7 +178,10 @@ Config BaseConfig() {
   c.ref_partitions = absl::GetFlag(FLAGS_ref_partitions);
   c.ref_same_total = absl::GetFlag(FLAGS_ref_same_total);
   c.gc_delay = absl::GetFlag(FLAGS_gc_delay);
-  c.rcustate_get = absl::GetFlag(FLAGS_rcustate_get);
+  c.rcustate_read = absl::GetFlag(FLAGS_rcustate_get) ? "get" : absl::GetFlag(FLAGS_rcustate_read);
+  if (c.rcustate_read != "reader" && c.rcustate_read != "snapshot" && c.rcustate_read != "get") {
+    Usage("--rcustate_read must be reader, snapshot or get");
+  }
   c.progress = absl::GetFlag(FLAGS_progress);
   c.max_records = static_cast<uint64_t>(std::llround(absl::GetFlag(FLAGS_records)));
   c.seed = absl::GetFlag(FLAGS_seed);

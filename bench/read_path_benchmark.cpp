@@ -8,10 +8,14 @@
 //   section_find      rcustate::ReadSection + Store::Snapshot(p)->Table(t)->Find(key), one section per lookup
 //   section_find_x16  the same, 16 lookups per section
 //   store_get         rcustate::ReadSection + Store::Get(p, t, key)
+//   reader_find       rcustate::ReadSection + TableReader::Find(key) (a handle made once by
+//                     Store::Reader), one section per lookup
+//   reader_find_x16   the same, 16 lookups per section
 //   section_only, section_snapshot_table: the fixed per-section costs, without the probe
 //   apply1000, apply1000_prefetch: not reads: a commit's replay of 1000 puts, without and with
 //                     absl prefetch() 8 keys ahead (evidence for tuning the commit path)
-// The figure of issue 4: section_find <= 1.3x raw_find at 1e3..1e5 keys, <= 1.4x at 1e6.
+// The figure of issue 4: a lookup inside a read section (section_find, reader_find)
+// <= 1.3x raw_find at 1e3..1e5 keys, <= 1.4x at 1e6.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -51,6 +55,7 @@ struct Fixture {
     }
     if (!store->Commit(0).ok()) Die("Commit");
     if (!store->Commit(0).ok()) Die("Commit");  // both map sets complete
+    reader = store->Reader(0, 0).value();
   }
   std::vector<std::string> keys;
   std::vector<uint32_t> order;
@@ -58,6 +63,7 @@ struct Fixture {
   StrMap* published;  // what urcu_find dereferences
   absl::flat_hash_map<uint64_t, uint64_t> raw_u64;
   std::unique_ptr<rcustate::Store> store;
+  rcustate::TableReader reader;  // declared after the store: destroyed first
 };
 
 template <typename Lookup>
@@ -109,6 +115,29 @@ void Register(const std::shared_ptr<Fixture>& f, uint64_t n) {
       size_t acc = 0;
       for (int j = 0; j < 16; ++j) {
         auto v = table.Find(f->keys[f->order[i++ & mask]]);
+        acc += v.has_value() ? v->size() : 0;
+      }
+      benchmark::DoNotOptimize(acc);
+    }
+    s.SetItemsProcessed(s.iterations() * 16);
+  });
+  benchmark::RegisterBenchmark(name("reader_find").c_str(), [f](benchmark::State& s) {
+    const rcustate::TableReader& reader = f->reader;
+    Loop(s, *f, [&](uint32_t id) {
+      rcustate::ReadSection rs;
+      auto v = reader.Find(f->keys[id]);
+      return v.has_value() ? v->size() : size_t{0};
+    });
+  });
+  benchmark::RegisterBenchmark(name("reader_find_x16").c_str(), [f](benchmark::State& s) {
+    const rcustate::TableReader& reader = f->reader;
+    size_t i = 0;
+    const size_t mask = f->order.size() - 1;
+    for (auto _ : s) {
+      rcustate::ReadSection rs;
+      size_t acc = 0;
+      for (int j = 0; j < 16; ++j) {
+        auto v = reader.Find(f->keys[f->order[i++ & mask]]);
         acc += v.has_value() ? v->size() : 0;
       }
       benchmark::DoNotOptimize(acc);

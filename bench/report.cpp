@@ -269,7 +269,7 @@ bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<R
         {"pin_interval_s", absl::ToDoubleSeconds(c.pin_interval)},
         {"pin_hold_s", absl::ToDoubleSeconds(c.pin_hold)},
         {"gc_delay_s", absl::ToDoubleSeconds(c.gc_delay)},
-        {"rcustate_get", c.rcustate_get}}},
+        {"rcustate_read", c.rcustate_read}}},
   };
   nlohmann::json runs = nlohmann::json::array();
   for (const RunResult& r : results) runs.push_back(ToJson(r));

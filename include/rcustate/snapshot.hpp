@@ -10,13 +10,18 @@
 //   stops reusing the pinned maps and builds its next standby by copying (design
 //   §4: memory stays within three copies of the state however long a pin lives).
 // TableView: one table of either; valid as long as the view it came from.
+// TableReader: a handle on one table of one partition, resolved once
+//   (Store::Reader), whose lookups are inline: one acquire load of the
+//   partition's published snapshot, one index, one probe. Use it on hot read
+//   paths; it must be used inside a ReadSection like SnapshotView.
 //
-// Neither view shows the calling thread's uncommitted writes (Store::Get does).
+// None of them shows the calling thread's uncommitted writes (Store::Get does).
 #ifndef RCUSTATE_SNAPSHOT_HPP_
 #define RCUSTATE_SNAPSHOT_HPP_
 
 #include "rcustate/export.hpp"
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "rcustate/read_section.hpp"
 
 namespace rcustate {
 
@@ -60,8 +66,11 @@ struct SnapshotData {
   std::vector<TableMap> tables;
 };
 class MapSet;
+class Partition;
 class StoreState;
 }  // namespace detail
+
+class TableReader;
 
 class RCUSTATE_EXPORT TableView {
  public:
@@ -90,6 +99,7 @@ class RCUSTATE_EXPORT TableView {
  private:
   friend class SnapshotView;
   friend class PinnedSnapshot;
+  friend class TableReader;
   explicit TableView(const detail::TableMap* map) : map_(map) {}
   const detail::TableMap* map_;
 };
@@ -104,8 +114,99 @@ class RCUSTATE_EXPORT SnapshotView {
 
  private:
   friend class Store;
+  friend class TableReader;
   explicit SnapshotView(const detail::SnapshotData* data) : data_(data) {}
   const detail::SnapshotData* data_;
+};
+
+// A read handle on one table of one partition (Store::Reader). Made once,
+// used for any number of lookups, on any thread, from any number of copies.
+//
+// Every accessor below requires the calling thread to be inside a
+// ReadSection (asserted in builds without NDEBUG; not checked otherwise), and
+// what it returns -- views, values -- stays valid until that section ends, or
+// until this reader is destroyed, whichever comes first. Each call reads the
+// partition's published snapshot afresh, with no directory lookup, no
+// StatusOr and no thread-local access: two calls in one section may see two
+// versions, each of them whole (batches stay atomic; versions never go
+// backwards on one thread). For several lookups that must see one version,
+// take Table() (or Snapshot(), for several tables) once and look up through
+// it. Like SnapshotView, a reader does not show the calling thread's
+// uncommitted writes (Store::Get does).
+//
+// Lifetime: a reader holds its partition (not the Store). After
+// DropPartition() or Store::Close() it keeps reading the partition's last
+// published snapshot, which no commit changes any more (dropped() tells);
+// that snapshot's memory then stays allocated until the last reader of the
+// partition is destroyed, as a pin's does. A reader may outlive its Store.
+//
+//   TableReader counts = store->Reader(p, counts_table).value();   // once
+//   ...
+//   { rcustate::ReadSection rs;
+//     std::optional<std::string_view> v = counts.Find("user-42"); }
+class RCUSTATE_EXPORT TableReader {
+ public:
+  TableReader() = default;  // empty: holds nothing; only assignment, empty() and destruction
+  TableReader(const TableReader& other);
+  TableReader& operator=(const TableReader& other);
+  TableReader(TableReader&& other) noexcept
+      : partition_(other.partition_), slot_(other.slot_), table_(other.table_) {
+    other.partition_ = nullptr;
+    other.slot_ = nullptr;
+  }
+  TableReader& operator=(TableReader&& other) noexcept;
+  // Never blocks; allowed inside a read section (views obtained through this
+  // reader die with it if it was the last reader of a dropped partition).
+  ~TableReader() {
+    if (partition_ != nullptr) Release();
+  }
+
+  bool empty() const { return partition_ == nullptr; }
+  TableId table() const { return table_; }
+
+  // The value stored under `key` in the published snapshot, or nullopt.
+  std::optional<std::string_view> Find(std::string_view key) const {
+    const detail::TableMap& map = Load()->tables[table_];
+    auto it = map.find(key);
+    if (it == map.end()) return std::nullopt;
+    return std::string_view(it->second);
+  }
+  bool Contains(std::string_view key) const { return Load()->tables[table_].contains(key); }
+  // The table in the published snapshot: one version for every lookup made
+  // through the returned view.
+  TableView Table() const { return TableView(&Load()->tables[table_]); }
+  // The partition's whole published snapshot (every table, one version).
+  SnapshotView Snapshot() const { return SnapshotView(Load()); }
+  // This reader's table in `snapshot`, which must come from Snapshot() of a
+  // reader of the same store (any table): reads several tables in one version
+  // without a StatusOr.
+  TableView Table(const SnapshotView& snapshot) const {
+    assert(table_ < snapshot.data_->tables.size());
+    return TableView(&snapshot.data_->tables[table_]);
+  }
+  // The published version (commits it contains).
+  uint64_t version() const { return Load()->version; }
+
+  // True once the partition was dropped (or the store closed): the reader
+  // then reads the partition's last snapshot. Out of line; works anywhere.
+  bool dropped() const;
+
+ private:
+  friend class Store;
+  TableReader(detail::Partition* partition, detail::SnapshotData* const* slot, TableId table)
+      : partition_(partition), slot_(slot), table_(table) {}
+  // An acquire load: pairs with the release store that publishes a snapshot
+  // (like rcu_dereference, and seen as such by ThreadSanitizer).
+  const detail::SnapshotData* Load() const {
+    assert(partition_ != nullptr && "TableReader: empty reader");
+    assert(ReadSection::Active() && "TableReader: use it inside a ReadSection");
+    return __atomic_load_n(slot_, __ATOMIC_ACQUIRE);
+  }
+  void Release() noexcept;
+
+  detail::Partition* partition_ = nullptr;          // counted (Partition::AddReader)
+  detail::SnapshotData* const* slot_ = nullptr;     // the partition's published pointer
+  TableId table_ = 0;
 };
 
 class RCUSTATE_EXPORT PinnedSnapshot {

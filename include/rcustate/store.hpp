@@ -141,6 +141,11 @@ class RCUSTATE_EXPORT Store {
   absl::StatusOr<bool> GetCopy(uint32_t partition, TableId table, std::string_view key,
                                std::string* out) const;
 
+  // A read handle on one table of a partition: resolved once, then each
+  // lookup is inline (see TableReader). May be called inside or outside a
+  // read section. kNoTable, kNoPartition, kState (store closed).
+  absl::StatusOr<TableReader> Reader(uint32_t partition, TableId table) const;
+
   // A long-lived handle on the published snapshot. O(1). May be called inside
   // or outside a read section. kNoPartition.
   absl::StatusOr<PinnedSnapshot> Pin(uint32_t partition);

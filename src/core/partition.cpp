@@ -21,6 +21,7 @@ Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tr
       standby_(new MapSet(schema)),
       pending_(std::make_unique<Delta>(schema.tables.size())) {
   current_->partition_pins = standby_->partition_pins = std::make_shared<std::atomic<uint32_t>>(0);
+  published_ = current_;
   live_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -32,7 +33,7 @@ Partition::~Partition() {
 }
 
 MapSet* Partition::PinPublished() {
-  MapSet* set = rcu::Dereference(current_);
+  MapSet* set = static_cast<MapSet*>(rcu::Dereference(published_));
   // Inside the read section the set cannot be reused: the writer checks
   // `pins` only after the grace period that follows the set's retirement,
   // which this section delays, so it will see this increment.
@@ -122,6 +123,7 @@ void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
   MapSet* previous = current_;
   next->version = version;
   rcu::Assign(current_, next);
+  rcu::Assign(published_, static_cast<SnapshotData*>(next));
   published_version_.store(version, std::memory_order_release);
   Retire(previous);
   standby_ = previous;
@@ -285,7 +287,7 @@ void Partition::MarkDropped() {
 
 void Partition::ReleaseSets() {
   mu_.lock();
-  if (current_ != nullptr) current_->Unref();
+  if (current_ != nullptr) DropLastSetHold();  // handles may keep it (TableReader)
   if (standby_ != nullptr) standby_->Unref();
   current_ = standby_ = nullptr;
   missed_.clear();
@@ -327,6 +329,28 @@ size_t Partition::ApproxBytes() {
       current_ == nullptr ? 0 : current_->ApproxBytes() + standby_->ApproxBytes();
   mu_.unlock();
   return bytes;
+}
+
+void Partition::AddReader() {
+  Ref();
+  // Relaxed: the caller's read section (the directory's reference and the
+  // partition's hold are dropped only after a grace period) or handle keeps
+  // both counts above zero.
+  last_set_holds_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Partition::RemoveReader() {
+  DropLastSetHold();
+  Unref();
+}
+
+void Partition::DropLastSetHold() {
+  if (last_set_holds_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The partition was dropped (ReleaseSets gave up its hold) and this was the
+  // last handle: published_ is frozen and nobody can load it any more.
+  MapSet* last = static_cast<MapSet*>(published_);
+  published_ = nullptr;
+  last->Unref();
 }
 
 }  // namespace rcustate::detail

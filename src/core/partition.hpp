@@ -79,9 +79,22 @@ class Partition {
   static int64_t Live() { return live_.load(std::memory_order_acquire); }
 
   // ---- readers (inside a read section)
-  const MapSet* Published() const { return rcu::Dereference(current_); }
+  const MapSet* Published() const {
+    return static_cast<const MapSet*>(rcu::Dereference(published_));
+  }
   // Takes a pin on the published set (refs and pins incremented).
   MapSet* PinPublished();
+
+  // ---- read handles (rcustate::TableReader)
+  // The slot readers load the published set from, typed as the public
+  // header knows it: TableReader loads it inline with an acquire load.
+  SnapshotData* const* published_slot() const { return &published_; }
+  // A handle's hold: a partition reference plus a hold on the last published
+  // set, which ReleaseSets() then leaves to the handles (a dropped partition's
+  // handles keep reading it; the last one frees it). AddReader: inside a read
+  // section on a partition found in the directory, or holding a handle.
+  void AddReader();
+  void RemoveReader();
 
   // ---- writers (outside read sections)
   // Commits *delta: publishes it now (its merges resolved against the
@@ -177,6 +190,15 @@ class Partition {
   // Published; written with rcu::Assign under mu_, read by readers with
   // rcu::Dereference and by the writer (under mu_) plainly.
   MapSet* current_;
+  // The same set as current_, as readers see it: every reader (Published(),
+  // PinPublished(), TableReader) loads this one, so they all agree. Written
+  // with rcu::Assign right after current_; frozen once the partition is
+  // dropped.
+  SnapshotData* published_;
+  // Holds on the published set after a drop: 1 for the partition until
+  // ReleaseSets(), plus 1 per TableReader. The last one frees the set.
+  std::atomic<uint32_t> last_set_holds_{1};
+  void DropLastSetHold();
   MapSet* standby_ ABSL_GUARDED_BY(mu_);
   // Applied to current_ but not yet to standby_, oldest first.
   std::vector<std::unique_ptr<Delta>> missed_ ABSL_GUARDED_BY(mu_);

@@ -28,6 +28,14 @@
 // Invariant 3 (partition churn): a thread creates and drops partitions while
 // readers read them; a read either finds no partition or a consistent
 // snapshot (invariant 1 on that partition's own counter).
+//
+// Readers through TableReader handles (made once) check invariant 1 in two
+// ways: on one snapshot (TableReader::Snapshot, every table of one version),
+// and lookup by lookup (each Find loads the published snapshot again): every
+// value lies between the versions read before and after, values never
+// decrease in read order, and when both versions agree all values equal them.
+// Under churn, handles are kept across drops and must keep reading their
+// partition's last snapshot, consistent, without poison.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -195,23 +203,69 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
     }
   };
 
+  // Through handles made once, before the writer's first commit or not.
+  const TableReader ra = store->Reader(0, 0).value(), rb = store->Reader(0, 1).value();
+  std::atomic<uint64_t> handle_reads{0}, handle_torn_checks{0};
+  auto handle_reader = [&] {
+    uint64_t last = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      {
+        ReadSection rs;
+        const SnapshotView snap = ra.Snapshot();
+        const uint64_t version = snap.version();
+        if (version < last) v.Report("handle: version went backwards");
+        last = version;
+        CheckCounterSnapshot(version, ra.Table(snap), rb.Table(snap), v, "handle snapshot");
+      }
+      {
+        ReadSection rs;
+        const uint64_t before = ra.version();
+        if (before < last) v.Report("handle: version went backwards");
+        int64_t prev = static_cast<int64_t>(before);
+        for (int i = 0; i < kKeys; ++i) {
+          for (const TableReader* r : {&ra, &rb}) {
+            std::optional<std::string_view> val = r->Find(Key(i));
+            int64_t got = 0;  // absent: version 0
+            if (val) {
+              if (IsPoison(*val)) v.Report("handle: poison value read");
+              got = DecodeInt64(*val).value_or(-1);
+            }
+            if (got < prev) {
+              v.Report("handle: " + Key(i) + " = " + std::to_string(got) + " after " +
+                       std::to_string(prev) + " (versions went backwards or a batch is torn)");
+            }
+            prev = got;
+          }
+        }
+        const uint64_t after = rb.version();
+        if (prev > static_cast<int64_t>(after)) v.Report("handle: value newer than the version after");
+        last = after;
+        if (before == after) handle_torn_checks.fetch_add(1, std::memory_order_relaxed);
+      }
+      handle_reads.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+
   std::vector<std::thread> readers;
   readers.emplace_back(section_reader);
-  readers.emplace_back(section_reader);
+  readers.emplace_back(handle_reader);
   readers.emplace_back(pin_reader);
   writer.join();
   for (auto& t : readers) t.join();
 
   auto stats = store->Stats(0).value();
-  std::printf("[%s] commits=%lu publications=%lu section reads=%lu pin checks=%lu grace waits=%lu "
-              "standby copies=%lu\n",
+  std::printf("[%s] commits=%lu publications=%lu section reads=%lu handle reads=%lu (%lu within "
+              "one version) pin checks=%lu grace waits=%lu standby copies=%lu\n",
               GetParam().name.c_str(), (unsigned long)commits.load(),
               (unsigned long)stats.publications, (unsigned long)reads.load(),
+              (unsigned long)handle_reads.load(), (unsigned long)handle_torn_checks.load(),
               (unsigned long)pin_checks.load(), (unsigned long)stats.grace_waits,
               (unsigned long)stats.standby_copies);
   EXPECT_EQ(v.count.load(), 0u);
   EXPECT_GT(commits.load(), 0u);
   EXPECT_GT(reads.load(), 0u);
+  EXPECT_GT(handle_reads.load(), 0u);
+  EXPECT_GT(handle_torn_checks.load(), 0u);
   EXPECT_EQ(stats.version, commits.load());
   EXPECT_EQ(stats.pins_alive, 0u);
 }
@@ -404,6 +458,7 @@ TEST(SealDuringPublication, OwnReadsCountEachBatchOnce) {
 }
 
 TEST_P(StressTest, PartitionChurnWhileReading) {
+  const int64_t sets_before = detail::MapSet::Live();
   auto store = Open();
   constexpr uint32_t kFirst = 100, kParts = 4;
   Violations v;
@@ -449,15 +504,59 @@ TEST_P(StressTest, PartitionChurnWhileReading) {
                            "churn");
     }
   };
-  std::thread r1(reader), r2(reader);
+  // Keeps handles on partitions across their drops and reads them; a
+  // dropped partition's handle reads its last snapshot, which stays put.
+  std::atomic<uint64_t> handle_reads{0}, dropped_reads{0};
+  auto handle_reader = [&] {
+    struct Held {
+      TableReader a, b;
+      uint64_t last = 0;
+      bool dropped = false;
+    };
+    std::vector<Held> held(kParts);
+    uint32_t i = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      Held& h = held[i % kParts];
+      if (h.a.empty() || (h.dropped && i % 7 == 0)) {  // (re)acquire now and then
+        auto a = store->Reader(kFirst + i % kParts, 0);
+        auto b = store->Reader(kFirst + i % kParts, 1);
+        if (a.ok() && b.ok()) {
+          h = Held{*std::move(a), *std::move(b)};
+        } else if ((!a.ok() && ErrorCodeOf(a.status()) != ErrorCode::kNoPartition) ||
+                   (!b.ok() && ErrorCodeOf(b.status()) != ErrorCode::kNoPartition)) {
+          v.Report("handle: unexpected error");
+        }
+      }
+      ++i;
+      if (h.a.empty()) continue;
+      const bool dropped = h.a.dropped();  // before the read: the snapshot is final then
+      ReadSection rs;
+      const SnapshotView snap = h.a.Snapshot();
+      if (snap.version() < h.last) v.Report("handle: version went backwards");
+      if (h.dropped && snap.version() != h.last) v.Report("handle: dropped partition changed");
+      h.last = snap.version();
+      h.dropped = dropped;
+      CheckCounterSnapshot(snap.version(), h.a.Table(snap), h.b.Table(snap), v, "churn handle");
+      handle_reads.fetch_add(1, std::memory_order_relaxed);
+      if (dropped) dropped_reads.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::thread r1(reader), r2(handle_reader);
   churn.join();
   r1.join();
   r2.join();
-  std::printf("[%s] churn rounds=%lu reads=%lu found=%lu\n", GetParam().name.c_str(),
-              (unsigned long)churns.load(), (unsigned long)reads.load(),
-              (unsigned long)found.load());
+  std::printf("[%s] churn rounds=%lu reads=%lu found=%lu handle reads=%lu (of dropped "
+              "partitions %lu)\n",
+              GetParam().name.c_str(), (unsigned long)churns.load(), (unsigned long)reads.load(),
+              (unsigned long)found.load(), (unsigned long)handle_reads.load(),
+              (unsigned long)dropped_reads.load());
   EXPECT_EQ(v.count.load(), 0u);
   EXPECT_GT(found.load(), 0u);
+  EXPECT_GT(handle_reads.load(), 0u);
+  EXPECT_GT(dropped_reads.load(), 0u);
+  // Every handle is gone: closing frees every set the churn left.
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_EQ(detail::MapSet::Live(), sets_before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, StressTest, ::testing::ValuesIn(testing::AllPolicies()),
