@@ -71,8 +71,8 @@ ABSL_FLAG(absl::Duration, gc_delay, absl::Milliseconds(10),
 ABSL_FLAG(std::string, rcustate_read, "reader",
           "how rcustate readers look keys up: reader (TableReader handles made once: "
           "ReadSection + TableReader::Find), snapshot (Store::Snapshot(p)->Table(t)->Find(key)) "
-          "or get (Store::Get)");
-ABSL_FLAG(bool, rcustate_get, false, "the same as --rcustate_read=get (kept for old scripts)");
+          "or get (Store::Get per lookup: successive Gets may see different versions, so the "
+          "batch-atomicity checks of groupby/window/lookup report violations; for timing only)");
 ABSL_FLAG(std::string, json, "", "write every result to this JSON file");
 ABSL_FLAG(std::string, csv, "", "write every result to this CSV file");
 ABSL_FLAG(std::string, plot, "",
@@ -178,7 +178,7 @@ Config BaseConfig() {
   c.ref_partitions = absl::GetFlag(FLAGS_ref_partitions);
   c.ref_same_total = absl::GetFlag(FLAGS_ref_same_total);
   c.gc_delay = absl::GetFlag(FLAGS_gc_delay);
-  c.rcustate_read = absl::GetFlag(FLAGS_rcustate_get) ? "get" : absl::GetFlag(FLAGS_rcustate_read);
+  c.rcustate_read = absl::GetFlag(FLAGS_rcustate_read);
   if (c.rcustate_read != "reader" && c.rcustate_read != "snapshot" && c.rcustate_read != "get") {
     Usage("--rcustate_read must be reader, snapshot or get");
   }
