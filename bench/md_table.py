@@ -71,6 +71,8 @@ def main():
                 if sc == "pinscan" and r.get("pins"):
                     pr = r["rss_pinned_bytes"] / r["live_bytes"] if r["live_bytes"] else 0
                     notes.append(f"pinned RSS {pr:.2f}× live, scan {r['scan_ms']:.0f} ms")
+                if r.get("catch_ups"):
+                    notes.append(f"{r['catch_ups']} catch-ups off the commit path")
                 if r["publications"] and r["publications"] < r["commits"]:
                     notes.append(f"{r['publications']} publications / {r['commits']} commits")
                 if r["torn_reads"]:
