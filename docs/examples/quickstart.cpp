@@ -20,5 +20,10 @@ int main() {
   auto ada = store->Get(0, clicks, "ada").value();  // std::optional<std::string_view>
   std::printf("version %llu: ada clicked %lld times\n", (unsigned long long)version,
               (long long)rcustate::DecodeInt64(*ada).value());
-  return rcustate::DecodeInt64(*ada).value() == 2 ? 0 : 1;
+
+  // A hot read path resolves (partition, table) once; then a lookup is inline.
+  rcustate::TableReader reader = store->Reader(0, clicks).value();
+  std::optional<std::string_view> bob = reader.Find("bob");  // committed data only
+  const bool ok = rcustate::DecodeInt64(*ada) == 2 && rcustate::DecodeInt64(*bob) == 1;
+  return ok ? 0 : 1;
 }
