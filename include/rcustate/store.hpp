@@ -70,11 +70,12 @@ struct StoreOptions {
   size_t memory_budget_bytes = 0;
   // Publication policy (design §3). Zero (the default): every commit
   // publishes before it returns, waiting for a grace period when the standby
-  // is not reclaimed yet. Positive: group commit -- a commit never waits; a
-  // batch whose standby is not reclaimed yet stays sealed (still atomic, still
-  // visible to the thread that wrote it) and is published by a later commit
-  // once the standby's call_rcu callback ran, or once it has waited this long,
-  // or by Flush(). Negative: kInvalidArgument.
+  // is not reclaimed yet. Positive: group commit -- a commit never waits, not
+  // even for another thread's publication; a batch whose standby is not
+  // reclaimed yet stays sealed (still atomic, still visible to the thread that
+  // wrote it) and is published by the standby's call_rcu callback when it runs
+  // (about 10 ms later), by a later commit that finds the standby reclaimed or
+  // the batch older than this delay, or by Flush(). Negative: kInvalidArgument.
   absl::Duration max_publish_delay = absl::ZeroDuration();
 };
 
