@@ -207,27 +207,19 @@ const Delta& SealedView(LocalEntry& entry, SealedGroup& group, const Schema& sch
 std::optional<std::optional<std::string_view>> ReadOwn(LocalEntry& entry, const Schema& schema,
                                                        uint64_t snapshot_version, TableId table,
                                                        std::string_view key, const TableMap& map) {
-  // The layers over the snapshot, oldest first: unpublished sealed groups
-  // (a suffix of entry.sealed), then the uncommitted delta.
-  constexpr size_t kInline = 4;
-  const Delta* layers_inline[kInline];
-  std::vector<const Delta*> layers_heap;
-  const Delta** layers = layers_inline;
+  // The layers over the snapshot, oldest first: the unpublished sealed groups
+  // (a suffix of entry.sealed, folded on first read), then the uncommitted
+  // delta.
   size_t first = entry.sealed.size();
   while (first > 0 && entry.sealed[first - 1].last_version > snapshot_version) --first;
-  const size_t n = entry.sealed.size() - first + 1;
-  if (n > kInline) {
-    layers_heap.resize(n);
-    layers = layers_heap.data();
-  }
+  auto layer = [&](size_t i) -> const Delta& {
+    return i < entry.sealed.size() ? SealedView(entry, entry.sealed[i], schema) : *entry.delta;
+  };
+  const size_t end = entry.sealed.size() + 1;
   bool touched = false;
-  for (size_t i = first; i < entry.sealed.size(); ++i) {
-    const Delta& d = SealedView(entry, entry.sealed[i], schema);
-    layers[i - first] = &d;
-    touched = touched || d.cleared(table) || d.Find(table, key) != nullptr;
+  for (size_t i = first; i < end && !touched; ++i) {
+    touched = layer(i).cleared(table) || layer(i).Find(table, key) != nullptr;
   }
-  layers[n - 1] = entry.delta.get();
-  touched = touched || entry.delta->cleared(table) || entry.delta->Find(table, key) != nullptr;
   if (!touched) return std::nullopt;
 
   // The thread's own records may change before its section ends: the value
@@ -240,8 +232,8 @@ std::optional<std::optional<std::string_view>> ReadOwn(LocalEntry& entry, const 
   }
   const MergeKind kind = schema.kinds[table];
   const MergeOperator* mop = schema.tables[table].merge.get();
-  for (size_t i = 0; i < n; ++i) {
-    const Delta& d = *layers[i];
+  for (size_t i = first; i < end; ++i) {
+    const Delta& d = layer(i);
     if (d.cleared(table)) exists = false;  // what the delta records came after the clear
     const Op* op = d.Find(table, key);
     if (op == nullptr) continue;

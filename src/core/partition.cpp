@@ -122,7 +122,7 @@ void Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
   }
   MapSet* previous = current_;
   next->version = version;
-  rcu::Assign(current_, next);
+  current_ = next;
   rcu::Assign(published_, static_cast<SnapshotData*>(next));
   published_version_.store(version, std::memory_order_release);
   Retire(previous);

@@ -1,12 +1,14 @@
 // File: src/core/partition.hpp
 //
 // A partition: the unit of ownership and of atomic publication. It owns two
-// map sets (design §3): `current_`, published to readers with rcu::Assign,
-// and `standby_`, the version before it. A commit publishes its batch when
+// map sets (design §3): `current_`, the published one (readers load it
+// through `published_`, its only RCU-published pointer), and `standby_`, the
+// version before it. A commit publishes its batch when
 // the policy says so: the standby is brought up to date (replaying `missed_`,
 // what the published set has and it lacks, then `pending_`), the batch is
 // applied with its merges resolved in the standby's own slots, and the
-// standby becomes `current_` with one pointer store. Otherwise (group commit)
+// standby becomes `current_` with one pointer store (rcu::Assign of
+// `published_`). Otherwise (group commit)
 // the batch is sealed into `pending_`, compacted with the batches sealed
 // before it.
 //
@@ -187,13 +189,13 @@ class Partition {
   std::atomic<uint64_t> published_version_{0};
 
   std::mutex mu_;
-  // Published; written with rcu::Assign under mu_, read by readers with
-  // rcu::Dereference and by the writer (under mu_) plainly.
-  MapSet* current_;
-  // The same set as current_, as readers see it: every reader (Published(),
-  // PinPublished(), TableReader) loads this one, so they all agree. Written
-  // with rcu::Assign right after current_; frozen once the partition is
-  // dropped.
+  // The published set as the writer sees it (null once the sets were
+  // released). Readers never load it.
+  MapSet* current_ ABSL_GUARDED_BY(mu_);
+  // The same set as readers see it: every reader (Published(), PinPublished(),
+  // TableReader) loads this slot with rcu::Dereference or an acquire load; the
+  // writer stores it with rcu::Assign under mu_. Frozen once the partition is
+  // dropped; freed with the last hold (last_set_holds_).
   SnapshotData* published_;
   // Holds on the published set after a drop: 1 for the partition until
   // ReleaseSets(), plus 1 per TableReader. The last one frees the set.
