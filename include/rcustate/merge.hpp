@@ -16,6 +16,10 @@
 // User operators: derive from MergeOperator. rcustate combines pending operands
 // of one key with the operator itself (Merge(a, b) then Merge(v, a⊕b)), so an
 // operator must be associative and operands must share the value's format.
+// AddDouble is associative only up to rounding: how operands are grouped
+// depends on batching and, under group commit, on when publications happen,
+// so the last bits of a double sum may differ between two runs of the same
+// stream (exact for sums of values with few significant bits).
 // Merge must be deterministic and must not throw; it runs on the writer thread
 // during Put/Merge/Commit, never on a reader.
 #ifndef RCUSTATE_MERGE_HPP_
