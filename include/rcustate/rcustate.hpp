@@ -5,6 +5,7 @@
 #define RCUSTATE_RCUSTATE_HPP_
 
 #include "rcustate/merge.hpp"
+#include "rcustate/options.hpp"
 #include "rcustate/read_section.hpp"
 #include "rcustate/snapshot.hpp"
 #include "rcustate/status.hpp"

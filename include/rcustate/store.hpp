@@ -46,52 +46,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "rcustate/merge.hpp"
+#include "rcustate/options.hpp"
 #include "rcustate/snapshot.hpp"
 
 namespace rcustate {
 
 class WriteBatch;
-
-// Longest key accepted (bytes).
-inline constexpr size_t kMaxKeySize = 64 * 1024;
-
-struct TableSpec {
-  std::string name;                               // non-empty, unique in the store
-  std::shared_ptr<const MergeOperator> merge;     // nullptr: Merge() is refused
-  size_t expected_entries = 0;                    // reserve this many slots per partition
-};
-
-struct StoreOptions {
-  std::vector<TableSpec> tables;  // at least one
-  // Bound on bytes of dropped partitions waiting for their grace period. Past
-  // it, the next DropPartition first waits for pending reclamation. (Map sets
-  // left to pins are held by the pins, not waiting: see PinnedSnapshot.)
-  // 0 = 256 MiB.
-  size_t memory_budget_bytes = 0;
-  // Publication policy (design §3). Zero (the default): every commit
-  // publishes before it returns, waiting for a grace period when the standby
-  // is not reclaimed yet. Positive: group commit -- a commit never waits, not
-  // even for another thread's publication; a batch whose standby is not
-  // reclaimed yet stays sealed (still atomic, still visible to the thread that
-  // wrote it) and is published by the standby's call_rcu callback when it runs
-  // (about 10 ms later), by a later commit that finds the standby reclaimed or
-  // the batch older than this delay, or by Flush(). Negative: kInvalidArgument.
-  absl::Duration max_publish_delay = absl::ZeroDuration();
-};
-
-struct PartitionStats {
-  uint64_t version = 0;               // published version (commits readers can see)
-  uint64_t committed_version = 0;     // commits accepted: version + sealed, unpublished ones
-  std::vector<size_t> entries;        // per table, in the published snapshot
-  size_t approx_bytes = 0;            // both map sets, keys and values included
-  uint64_t commits = 0;               // commits accepted
-  uint64_t publications = 0;          // snapshots published (< commits under group commit)
-  uint64_t commit_wait_ns = 0;        // time commits spent waiting for grace periods
-  uint64_t grace_waits = 0;           // commits that had to wait (synchronize_rcu)
-  uint64_t standby_copies = 0;        // standbys rebuilt by copying because pinned
-  uint64_t catch_ups = 0;             // replays onto the standby done off the commit path
-  uint32_t pins_alive = 0;            // pins held on this partition's snapshots, detached ones included
-};
 
 class RCUSTATE_EXPORT Store {
  public:

@@ -45,7 +45,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "rcustate/store.hpp"
+#include "rcustate/options.hpp"
 #include "src/core/delta.hpp"
 #include "src/core/map_set.hpp"
 #include "src/core/schema.hpp"

@@ -9,7 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "rcustate/store.hpp"
+#include "rcustate/options.hpp"
 #include "src/core/merge_apply.hpp"
 
 namespace rcustate::detail {
