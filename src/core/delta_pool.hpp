@@ -1,0 +1,59 @@
+// File: src/core/delta_pool.hpp
+//
+// A bounded free list of empty deltas, so that batches reuse the capacity of
+// the maps a previous batch grew instead of regrowing them from scratch. A
+// partition keeps one for the deltas it replays and publishes; a thread keeps
+// one per partition it writes to for the batches it seals under group commit.
+//
+// Not thread-safe: its owner's lock (or thread) protects it. Take() may throw
+// std::bad_alloc (it may build a new delta); Give() never allocates and never
+// throws, so it is safe on paths that must not fail.
+#ifndef RCUSTATE_SRC_CORE_DELTA_POOL_HPP_
+#define RCUSTATE_SRC_CORE_DELTA_POOL_HPP_
+
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "src/core/delta.hpp"
+
+namespace rcustate::detail {
+
+class DeltaPool {
+ public:
+  // Keeps at most `capacity` spare deltas of `num_tables` tables each.
+  DeltaPool(size_t num_tables, size_t capacity) : num_tables_(num_tables), capacity_(capacity) {
+    spares_.reserve(capacity);  // so that Give() never allocates
+  }
+
+  // An empty delta: a spare one if there is one, else a new one.
+  std::unique_ptr<Delta> Take() {
+    if (spares_.empty()) return std::make_unique<Delta>(num_tables_);
+    std::unique_ptr<Delta> d = std::move(spares_.back());
+    spares_.pop_back();
+    return d;
+  }
+
+  // Takes `d` back, emptied, if there is room; else frees it. Null is fine.
+  void Give(std::unique_ptr<Delta> d) noexcept {
+    if (d == nullptr || spares_.size() >= capacity_) return;
+    try {
+      d->Reset();  // keeps capacity, so it may allocate
+    } catch (const std::bad_alloc&) {
+      return;  // frees d: a spare is an optimization, never required
+    }
+    spares_.push_back(std::move(d));
+  }
+
+  size_t size() const { return spares_.size(); }
+
+ private:
+  size_t num_tables_;
+  size_t capacity_;
+  std::vector<std::unique_ptr<Delta>> spares_;
+};
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_DELTA_POOL_HPP_
