@@ -109,18 +109,18 @@ bool NamesCxx(std::string_view m) noexcept {
 
 // Records a failed status of the core for the C function `fn` and returns
 // its RCS_E* code. The message is "fn: " and the core's message, except:
-//  - kState while the calling thread is inside a read section: the core
-//    refused a call that may wait for a grace period; say so in C terms
-//    (`why` says what the call would wait for);
+//  - kState, for a function refused inside a read section (`why` given: what
+//    the call would wait for), while the calling thread is inside one: say
+//    so in C terms;
 //  - kNoMemory: "out of memory", whatever the core said;
 //  - a core message that names C++ API: the generic description of the code.
 int Fail(const char* fn, const absl::Status& status, const char* why = nullptr) noexcept {
   const int code = ToCode(rcustate::ErrorCodeOf(status));
-  if (code == RCS_ESTATE && rcustate::ReadSection::Active()) {
+  if (code == RCS_ESTATE && why != nullptr && rcustate::ReadSection::Active()) {
     return SetErrorf(code,
                      "%s: not allowed inside a read section (a section opened by rcs_read_lock, "
                      "or an rcs_read callback, is open on this thread; %s)",
-                     fn, why != nullptr ? why : "the call may wait for a grace period");
+                     fn, why);
   }
   if (code == RCS_ENOMEM) return SetErrorf(code, "%s: out of memory", fn);
   const std::string_view m(status.message().data(), status.message().size());

@@ -16,8 +16,10 @@
  *
  * ---- Conventions
  *  - Every function returning int returns RCS_OK (0) or a negative RCS_E*
- *    code; on failure rcs_last_error() describes it. Out parameters come last
- *    and are written only on success unless a function says otherwise.
+ *    code; on failure rcs_last_error() describes it: the message starts with
+ *    the function's name ("rcs_commit: ...") and says what was wrong in terms
+ *    of this interface. Out parameters come last and are written only on
+ *    success unless a function says otherwise.
  *  - A NULL handle, NULL out parameter or NULL callback is RCS_EINVAL. A
  *    key, value or operand pointer may be NULL only when its length is 0.
  *    Keys are byte strings of at most RCS_MAX_KEY_SIZE bytes; values are byte

@@ -265,6 +265,9 @@ static void test_messages(void) {
   MSG("rcs_thread_detach", rcs_thread_detach(), RCS_ESTATE);
   MSG("rcs_store_close", rcs_store_close(s), RCS_ESTATE);
   CHECK(strstr(rcs_last_error(), "rcs_read_lock") != NULL); /* says which section */
+  /* Allowed inside, refused for another reason: the message says that one. */
+  MSG("rcs_batch_put", rcs_batch_put(orphan, T_NAMES, "k", 1, "v", 1), RCS_ESTATE);
+  CHECK(strstr(rcs_last_error(), "read section") == NULL);
   CHECK_OK(rcs_read_unlock());
 
   /* snapshots */
