@@ -15,8 +15,10 @@
 //  - Keep sections short: a writer that needs a grace period waits for every
 //    section that was open when it asked.
 //  - Inside a section, never commit, flush, drop a partition, release a pin,
-//    close a store or detach the thread: those calls return kState (they may
-//    wait for a grace period, which would deadlock).
+//    close a store or detach the thread: those calls return kState and change
+//    nothing (they may wait for a grace period, which would deadlock).
+//    Destroying a Store there cannot report an error: it aborts the process
+//    with a message. Close (or destroy) a store after the section.
 //  - A section belongs to its thread; do not move it.
 //
 //   {
