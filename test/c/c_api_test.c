@@ -158,7 +158,7 @@ static void test_version_and_errors(void) {
                               RCS_ESTATE,   RCS_EIO,       RCS_ECORRUPT, RCS_EINTERNAL};
   size_t i, j;
   char expect[32];
-  /* The pinned values of issue 3. */
+  /* The values are pinned: they are part of the ABI. */
   CHECK(RCS_OK == 0 && RCS_ENOTFOUND == -1 && RCS_EINVAL == -2 && RCS_ENOMEM == -3);
   CHECK(RCS_ENOPARTITION == -4 && RCS_EEXIST == -5 && RCS_ENOTABLE == -6 && RCS_ERANGE == -7);
   CHECK(RCS_ESTATE == -8 && RCS_EIO == -9 && RCS_ECORRUPT == -10 && RCS_EINTERNAL == -100);

@@ -742,6 +742,7 @@ static void child_nomem(void) {
   restore_address_space();
   MSG("rcs_put", rc, RCS_ENOMEM);
   printf("nomem: rcs_put failed after %ld keys\n", n);
+  fflush(stdout);
   /* needs core fix: the delta is whole, unchanged by the failed put. */
   check_delta(s, 0, n);
   for (i = n; i < n + 1000; ++i) {
@@ -764,6 +765,7 @@ static void child_nomem(void) {
   restore_address_space();
   MSG("rcs_batch_put", rc, RCS_ENOMEM);
   printf("nomem: rcs_batch_put failed after %ld keys\n", n);
+  fflush(stdout);
   CHECK(rcs_batch_size(b) == (size_t)n);
   for (i = n; i < n + 1000; ++i) {
     nomem_key(k, sizeof k, i);
