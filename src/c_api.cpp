@@ -426,24 +426,19 @@ RCS_API int rcs_read(rcs_store* store, uint32_t partition, uint32_t table, const
   RCS_API_END
 }
 
-RCS_API void rcs_read_lock(void) noexcept {
-  RCS_API_BEGIN
-  rcustate::ReadSection::Enter();
-  RCS_API_END_VOID
-}
+// Enter() and Leave() are noexcept and allocation-free: nothing to catch.
+RCS_API void rcs_read_lock(void) noexcept { rcustate::ReadSection::Enter(); }
 
 RCS_API int rcs_read_unlock(void) noexcept {
-  RCS_API_BEGIN
   // Leave() refuses (changing nothing) unless a section opened by Enter(),
   // i.e. by rcs_read_lock, is open: an unbalanced unlock cannot end a section
-  // that rcs_read or C++ code opened. Its only failure is that one.
-  if (absl::Status s = rcustate::ReadSection::Leave(); !s.ok()) {
+  // that rcs_read or C++ code opened.
+  if (__builtin_expect(!rcustate::ReadSection::Leave(), 0)) {
     return SetErrorStatic(RCS_ESTATE,
                           "rcs_read_unlock: no read section opened by rcs_read_lock is open on "
                           "this thread (unbalanced rcs_read_unlock)");
   }
   return RCS_OK;
-  RCS_API_END
 }
 
 RCS_API int rcs_in_read_section(void) noexcept { return rcustate::ReadSection::Active() ? 1 : 0; }

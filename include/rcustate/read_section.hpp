@@ -50,13 +50,15 @@ class RCUSTATE_EXPORT ReadSection {
   // A section without a scope, for bindings that cannot hold an object across
   // calls (the C ABI's rcs_read_lock/rcs_read_unlock). Enter() opens a section
   // on the calling thread, exactly like constructing a ReadSection. Leave()
-  // closes the innermost section that Enter() opened on this thread; with no
-  // such section open it changes nothing and returns kState, so an unbalanced
-  // Leave() can never end a section a ReadSection object opened. Every Enter()
-  // needs its Leave() on the same thread; prefer the RAII object where an
-  // exception could skip the Leave().
-  static void Enter();
-  static absl::Status Leave();
+  // closes the innermost section that Enter() opened on this thread and
+  // returns true; with no such section open it is a caller's error: it
+  // changes nothing and returns false, so an unbalanced Leave() can never end
+  // a section a ReadSection object opened. Every Enter() needs its Leave() on
+  // the same thread; prefer the RAII object where an exception could skip the
+  // Leave(). Both cost what the RAII object costs (no allocation, no error
+  // object on the fast path), which is why Leave() answers with a bool.
+  static void Enter() noexcept;
+  [[nodiscard]] static bool Leave() noexcept;
 };
 
 // Registers the calling thread with RCU now instead of on first use. Idempotent.

@@ -16,19 +16,16 @@ ReadSection::ReadSection() { rcu::ReadLock(); }
 ReadSection::~ReadSection() { rcu::ReadUnlock(); }
 bool ReadSection::Active() { return rcu::InReadSection(); }
 
-void ReadSection::Enter() {
+void ReadSection::Enter() noexcept {
   rcu::ReadLock();
   ++entered;
 }
 
-absl::Status ReadSection::Leave() {
-  if (entered == 0) {
-    return MakeError(ErrorCode::kState,
-                     "no read section opened by ReadSection::Enter() is open on this thread");
-  }
+bool ReadSection::Leave() noexcept {
+  if (entered == 0) return false;
   --entered;
   rcu::ReadUnlock();
-  return absl::OkStatus();
+  return true;
 }
 
 absl::Status AttachThread() {
