@@ -5,11 +5,12 @@
 // noexcept and wrapped in one RCS_API_BEGIN / RCS_API_END pair, which turns
 // std::bad_alloc into RCS_ENOMEM and any other exception into RCS_EINTERNAL,
 // so no exception ever reaches a C caller. Every failure records a message
-// for rcs_last_error() without allocating.
+// for rcs_last_error() without allocating: it starts with the C function's
+// name and speaks of the C API only (core messages that name C++ API are
+// replaced, see Fail()). Only public headers are included.
 #include "rcustate/rcustate.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdio>
@@ -19,7 +20,6 @@
 #include <memory>
 #include <new>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -31,7 +31,6 @@
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
 #include "rcustate/write_batch.hpp"
-#include "src/rcu/rcu.hpp"
 
 struct rcs_store {
   std::unique_ptr<rcustate::Store> store;
@@ -94,10 +93,38 @@ int ToCode(ErrorCode code) noexcept {
   return RCS_EINTERNAL;
 }
 
-// Records a failed status of the core for `fn` and returns its RCS_E* code.
-int Fail(const char* fn, const absl::Status& status) noexcept {
+// True if a core message names C++ API (a class, a member, a namespace),
+// which a C caller cannot relate to its call. The check is on the shape of
+// the text, not on exact core wording, so that rewording the core keeps the
+// C messages clean.
+bool NamesCxx(std::string_view m) noexcept {
+  static constexpr std::string_view kCxx[] = {
+      "::", "()", "absl", "std", "ReadSection", "Store", "WriteBatch", "Snapshot", "TableReader",
+      "Pin(", "Commit", "Flush", "Detach", "Attach", "Drop", "Close", "MergeOperator", "Status"};
+  for (std::string_view w : kCxx) {
+    if (m.find(w) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Records a failed status of the core for the C function `fn` and returns
+// its RCS_E* code. The message is "fn: " and the core's message, except:
+//  - kState, for a function refused inside a read section (`why` given: what
+//    the call would wait for), while the calling thread is inside one: say
+//    so in C terms;
+//  - kNoMemory: "out of memory", whatever the core said;
+//  - a core message that names C++ API: the generic description of the code.
+int Fail(const char* fn, const absl::Status& status, const char* why = nullptr) noexcept {
   const int code = ToCode(rcustate::ErrorCodeOf(status));
-  const absl::string_view m = status.message();
+  if (code == RCS_ESTATE && why != nullptr && rcustate::ReadSection::Active()) {
+    return SetErrorf(code,
+                     "%s: not allowed inside a read section (a section opened by rcs_read_lock, "
+                     "or an rcs_read callback, is open on this thread; %s)",
+                     fn, why);
+  }
+  if (code == RCS_ENOMEM) return SetErrorf(code, "%s: out of memory", fn);
+  const std::string_view m(status.message().data(), status.message().size());
+  if (m.empty() || NamesCxx(m)) return SetErrorf(code, "%s: %s", fn, rcs_strerror(code));
   return SetErrorf(code, "%s: %.*s", fn, static_cast<int>(m.size()), m.data());
 }
 
@@ -110,10 +137,6 @@ bool BadBytes(const void* p, size_t n) noexcept { return p == nullptr && n != 0;
 std::string_view Bytes(const void* p, size_t n) noexcept {
   return n == 0 ? std::string_view() : std::string_view(static_cast<const char*>(p), n);
 }
-
-// The read sections opened by rcs_read_lock on this thread, so that an
-// unbalanced rcs_read_unlock cannot close a section somebody else opened.
-thread_local constinit uint32_t c_sections __attribute__((tls_model("initial-exec"))) = 0;
 
 std::shared_ptr<const rcustate::MergeOperator> MergeOperatorFor(int op, bool* known) {
   *known = true;
@@ -136,28 +159,30 @@ constexpr size_t kOptionsSizeV0_1 = offsetof(rcs_options, max_publish_delay_ns) 
 static_assert(kOptionsSizeV0_1 <= sizeof(rcs_options));
 constexpr size_t kStatsSizeV0_1 = sizeof(struct rcs_partition_stats);
 
-// An rcs_view* is a SnapshotView's bit pattern: the view is one pointer to
-// immutable published data, so handing it out costs no allocation and there
-// is nothing to free. (A public SnapshotView to/from opaque pointer pair in
-// the C++ API would make this cast unnecessary.)
-static_assert(sizeof(rcustate::SnapshotView) == sizeof(const rcs_view*) &&
-                  std::is_trivially_copyable_v<rcustate::SnapshotView>,
-              "rcs_view relies on SnapshotView being one pointer");
-const rcs_view* ToC(rcustate::SnapshotView v) noexcept { return std::bit_cast<const rcs_view*>(v); }
+// An rcs_view* is the view's opaque handle (SnapshotView::ToHandle): handing
+// it out costs no allocation and there is nothing to free.
+const rcs_view* ToC(rcustate::SnapshotView v) noexcept {
+  return static_cast<const rcs_view*>(v.ToHandle());
+}
 rcustate::SnapshotView FromC(const rcs_view* v) noexcept {
-  return std::bit_cast<rcustate::SnapshotView>(v);
+  return rcustate::SnapshotView::FromHandle(v);
 }
 
 }  // namespace
 
 // One try/catch per entry point. RCS_API_END returns an int code;
 // RCS_API_END_VOID is for the functions that return nothing (it records the
-// message only).
+// message only). std::length_error (a container asked for more than it can
+// ever hold, e.g. a reservation hint beyond any memory) is an allocation
+// that cannot succeed: RCS_ENOMEM too.
 #define RCS_API_BEGIN try {
 #define RCS_API_END                                                              \
   }                                                                              \
   catch (const std::bad_alloc&) {                                                \
     return SetErrorf(RCS_ENOMEM, "%s: out of memory", __func__);                 \
+  }                                                                              \
+  catch (const std::length_error&) {                                             \
+    return SetErrorf(RCS_ENOMEM, "%s: out of memory (a size beyond any allocation)", __func__); \
   }                                                                              \
   catch (const std::exception& e) {                                              \
     return SetErrorf(RCS_EINTERNAL, "%s: internal error: %s", __func__, e.what()); \
@@ -168,6 +193,9 @@ rcustate::SnapshotView FromC(const rcs_view* v) noexcept {
 #define RCS_API_END_VOID                                                  \
   }                                                                       \
   catch (const std::bad_alloc&) {                                         \
+    SetErrorf(RCS_ENOMEM, "%s: out of memory", __func__);                 \
+  }                                                                       \
+  catch (const std::length_error&) {                                      \
     SetErrorf(RCS_ENOMEM, "%s: out of memory", __func__);                 \
   }                                                                       \
   catch (const std::exception& e) {                                       \
@@ -227,17 +255,20 @@ RCS_API int rcs_store_open(const rcs_options* opts, rcs_store** out) noexcept {
   RCS_API_END
 }
 
-RCS_API void rcs_store_close(rcs_store* store) noexcept {
+RCS_API int rcs_store_close(rcs_store* store) noexcept {
   RCS_API_BEGIN
-  if (store == nullptr) return;
-  if (rcustate::ReadSection::Active()) {
-    // Closing waits for a grace period, which this thread's own section
-    // blocks forever; the header documents this as fatal.
-    std::fprintf(stderr, "rcustate: rcs_store_close called inside a read section; aborting\n");
-    std::abort();
+  if (store == nullptr) return RCS_OK;
+  // Close() refuses inside a read section (it would wait for a grace period
+  // that the caller's own section blocks) and then changes nothing: the
+  // handle stays open and usable, to be closed after the section. Once it
+  // succeeded, ~Store has nothing left to wait for.
+  if (absl::Status s = store->store->Close(); !s.ok()) {
+    return Fail(__func__, s, "closing waits for a grace period; close the store after the "
+                             "outermost rcs_read_unlock");
   }
   delete store;
-  RCS_API_END_VOID
+  return RCS_OK;
+  RCS_API_END
 }
 
 RCS_API int rcs_table_id(const rcs_store* store, const char* name, uint32_t* out_table) noexcept {
@@ -274,7 +305,9 @@ RCS_API int rcs_partition_create(rcs_store* store, uint32_t partition) noexcept 
 RCS_API int rcs_partition_drop(rcs_store* store, uint32_t partition) noexcept {
   RCS_API_BEGIN
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
-  if (absl::Status s = store->store->DropPartition(partition); !s.ok()) return Fail(__func__, s);
+  if (absl::Status s = store->store->DropPartition(partition); !s.ok()) {
+    return Fail(__func__, s, "a drop may wait for a grace period");
+  }
   return RCS_OK;
   RCS_API_END
 }
@@ -393,22 +426,19 @@ RCS_API int rcs_read(rcs_store* store, uint32_t partition, uint32_t table, const
   RCS_API_END
 }
 
-RCS_API void rcs_read_lock(void) noexcept {
-  RCS_API_BEGIN
-  rcustate::rcu::ReadLock();
-  ++c_sections;
-  RCS_API_END_VOID
-}
+// Enter() and Leave() are noexcept and allocation-free: nothing to catch.
+RCS_API void rcs_read_lock(void) noexcept { rcustate::ReadSection::Enter(); }
 
-RCS_API void rcs_read_unlock(void) noexcept {
-  RCS_API_BEGIN
-  if (c_sections == 0) {
-    SetErrorStatic(RCS_ESTATE, "rcs_read_unlock: no read section opened by rcs_read_lock is open");
-    return;
+RCS_API int rcs_read_unlock(void) noexcept {
+  // Leave() refuses (changing nothing) unless a section opened by Enter(),
+  // i.e. by rcs_read_lock, is open: an unbalanced unlock cannot end a section
+  // that rcs_read or C++ code opened.
+  if (__builtin_expect(!rcustate::ReadSection::Leave(), 0)) {
+    return SetErrorStatic(RCS_ESTATE,
+                          "rcs_read_unlock: no read section opened by rcs_read_lock is open on "
+                          "this thread (unbalanced rcs_read_unlock)");
   }
-  --c_sections;
-  rcustate::rcu::ReadUnlock();
-  RCS_API_END_VOID
+  return RCS_OK;
 }
 
 RCS_API int rcs_in_read_section(void) noexcept { return rcustate::ReadSection::Active() ? 1 : 0; }
@@ -597,7 +627,7 @@ RCS_API int rcs_commit(rcs_store* store, uint32_t partition, uint64_t* out_versi
   RCS_API_BEGIN
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
   auto v = store->store->Commit(partition);
-  if (!v.ok()) return Fail(__func__, v.status());
+  if (!v.ok()) return Fail(__func__, v.status(), "a commit may wait for a grace period");
   if (out_version != nullptr) *out_version = *v;
   return RCS_OK;
   RCS_API_END
@@ -607,7 +637,7 @@ RCS_API int rcs_flush(rcs_store* store, uint32_t partition, uint64_t* out_versio
   RCS_API_BEGIN
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
   auto v = store->store->Flush(partition);
-  if (!v.ok()) return Fail(__func__, v.status());
+  if (!v.ok()) return Fail(__func__, v.status(), "a flush may wait for a grace period");
   if (out_version != nullptr) *out_version = *v;
   return RCS_OK;
   RCS_API_END
@@ -676,7 +706,7 @@ RCS_API int rcs_batch_commit(rcs_batch* b, uint32_t partition, uint64_t* out_ver
   RCS_API_BEGIN
   RCS_CHECK_ARG(b != nullptr, "batch is NULL");
   auto v = b->batch.Commit(partition);
-  if (!v.ok()) return Fail(__func__, v.status());
+  if (!v.ok()) return Fail(__func__, v.status(), "a commit may wait for a grace period");
   if (out_version != nullptr) *out_version = *v;
   return RCS_OK;
   RCS_API_END
@@ -707,10 +737,13 @@ RCS_API int rcs_thread_attach(void) noexcept {
   RCS_API_END
 }
 
-RCS_API void rcs_thread_detach(void) noexcept {
+RCS_API int rcs_thread_detach(void) noexcept {
   RCS_API_BEGIN
-  if (absl::Status s = rcustate::DetachThread(); !s.ok()) Fail(__func__, s);
-  RCS_API_END_VOID
+  if (absl::Status s = rcustate::DetachThread(); !s.ok()) {
+    return Fail(__func__, s, "a thread cannot unregister while its section is open");
+  }
+  return RCS_OK;
+  RCS_API_END
 }
 
 // ---------------------------------------------------------------- errors, version

@@ -101,7 +101,10 @@ int main(void) {
       total += clicks;
     }
   }
-  rcs_store_close(store);
+  if (rcs_store_close(store) != RCS_OK) { /* outside any read section */
+    fprintf(stderr, "close: %s\n", rcs_last_error());
+    return 1;
+  }
   if (total != 2 * EVENTS) {
     fprintf(stderr, "expected %d clicks, counted %lld\n", 2 * EVENTS, (long long)total);
     return 1;

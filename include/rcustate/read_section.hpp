@@ -5,16 +5,20 @@
 // A ReadSection is an RCU read-side critical section (liburcu, urcu-memb
 // flavor). While one is open on a thread, every snapshot, table view and value
 // view obtained on that thread stays valid and unchanged, whatever writers
-// commit meanwhile. Sections nest; only the outermost one costs anything
-// (a few ns: two thread-local updates and a compiler barrier, no atomic RMW,
-// no lock, no allocation).
+// commit meanwhile. Sections nest; only the outermost one costs anything:
+// thread-local updates and a compiler barrier, no atomic RMW, no lock, no
+// allocation. Measured: 15-17 ns for an outermost enter + leave in the default
+// build, ~9 ns with -Dinitial_exec_tls=true (which makes the library
+// impossible to dlopen()).
 //
 // Rules:
 //  - Keep sections short: a writer that needs a grace period waits for every
 //    section that was open when it asked.
 //  - Inside a section, never commit, flush, drop a partition, release a pin,
-//    close a store or detach the thread: those calls return kState (they may
-//    wait for a grace period, which would deadlock).
+//    close a store or detach the thread: those calls return kState and change
+//    nothing (they may wait for a grace period, which would deadlock).
+//    Destroying a Store there cannot report an error: it aborts the process
+//    with a message. Close (or destroy) a store after the section.
 //  - A section belongs to its thread; do not move it.
 //
 //   {
@@ -42,6 +46,19 @@ class RCUSTATE_EXPORT ReadSection {
 
   // True if the calling thread is inside at least one read section.
   static bool Active();
+
+  // A section without a scope, for bindings that cannot hold an object across
+  // calls (the C ABI's rcs_read_lock/rcs_read_unlock). Enter() opens a section
+  // on the calling thread, exactly like constructing a ReadSection. Leave()
+  // closes the innermost section that Enter() opened on this thread and
+  // returns true; with no such section open it is a caller's error: it
+  // changes nothing and returns false, so an unbalanced Leave() can never end
+  // a section a ReadSection object opened. Every Enter() needs its Leave() on
+  // the same thread; prefer the RAII object where an exception could skip the
+  // Leave(). Both cost what the RAII object costs (no allocation, no error
+  // object on the fast path), which is why Leave() answers with a bool.
+  static void Enter() noexcept;
+  [[nodiscard]] static bool Leave() noexcept;
 };
 
 // Registers the calling thread with RCU now instead of on first use. Idempotent.

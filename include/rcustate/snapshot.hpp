@@ -7,8 +7,10 @@
 //   flat_hash_map probe: no lock, no atomic, no allocation.
 // PinnedSnapshot: a long-lived reference to one version (scans, checkpoints).
 //   It holds no read section, so writers never wait for it; instead the writer
-//   stops reusing the pinned maps and builds its next standby by copying (design
-//   §4: memory stays within three copies of the state however long a pin lives).
+//   stops reusing the pinned maps and builds its next standby by copying
+//   (memory stays within three copies of the state however long a pin lives).
+//   Its const accessors may be called from any number of threads at once;
+//   destroying or moving it must not race with them.
 // TableView: one table of either; valid as long as the view it came from.
 // TableReader: a handle on one table of one partition, resolved once
 //   (Store::Reader), whose lookups are inline: one acquire load of the
@@ -111,6 +113,17 @@ class RCUSTATE_EXPORT SnapshotView {
   size_t num_tables() const { return data_->tables.size(); }
   // kNoTable for an unknown table id.
   absl::StatusOr<TableView> Table(TableId table) const;
+
+  // The view as an opaque pointer, for bindings that hand views out across a
+  // C interface (rcs_view*): never null, nothing to free, valid exactly as
+  // long as the view (until its read section ends). FromHandle() gives the
+  // view back; it accepts only a pointer ToHandle() returned. Both are free:
+  // the view is that pointer.
+  const void* ToHandle() const { return data_; }
+  static SnapshotView FromHandle(const void* handle) {
+    assert(handle != nullptr);
+    return SnapshotView(static_cast<const detail::SnapshotData*>(handle));
+  }
 
  private:
   friend class Store;

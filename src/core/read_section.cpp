@@ -1,14 +1,32 @@
 // File: src/core/read_section.cpp
 #include "rcustate/read_section.hpp"
 
-#include "src/core/store_state.hpp"
+#include "rcustate/status.hpp"
 #include "src/rcu/rcu.hpp"
 
 namespace rcustate {
+namespace {
+// The sections Enter() opened on this thread and Leave() has not closed yet
+// (a subset of the RCU nesting depth, which also counts ReadSection objects).
+// initial-exec, like the RCU thread state: one %fs-relative access.
+thread_local constinit uint32_t entered __attribute__((tls_model("initial-exec"))) = 0;
+}  // namespace
 
 ReadSection::ReadSection() { rcu::ReadLock(); }
 ReadSection::~ReadSection() { rcu::ReadUnlock(); }
 bool ReadSection::Active() { return rcu::InReadSection(); }
+
+void ReadSection::Enter() noexcept {
+  rcu::ReadLock();
+  ++entered;
+}
+
+bool ReadSection::Leave() noexcept {
+  if (entered == 0) return false;
+  --entered;
+  rcu::ReadUnlock();
+  return true;
+}
 
 absl::Status AttachThread() {
   rcu::EnsureRegistered();
@@ -16,7 +34,11 @@ absl::Status AttachThread() {
 }
 
 absl::Status DetachThread() {
-  if (rcu::InReadSection()) return detail::InsideReadSection("DetachThread");
+  if (rcu::InReadSection()) {
+    return MakeError(ErrorCode::kState,
+                     "detaching the thread is not allowed inside a read section (the thread's "
+                     "section would be left registered with nobody to end it)");
+  }
   rcu::Unregister();
   return absl::OkStatus();
 }

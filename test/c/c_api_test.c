@@ -158,7 +158,7 @@ static void test_version_and_errors(void) {
                               RCS_ESTATE,   RCS_EIO,       RCS_ECORRUPT, RCS_EINTERNAL};
   size_t i, j;
   char expect[32];
-  /* The pinned values of issue 3. */
+  /* The values are pinned: they are part of the ABI. */
   CHECK(RCS_OK == 0 && RCS_ENOTFOUND == -1 && RCS_EINVAL == -2 && RCS_ENOMEM == -3);
   CHECK(RCS_ENOPARTITION == -4 && RCS_EEXIST == -5 && RCS_ENOTABLE == -6 && RCS_ERANGE == -7);
   CHECK(RCS_ESTATE == -8 && RCS_EIO == -9 && RCS_ECORRUPT == -10 && RCS_EINTERNAL == -100);
@@ -183,26 +183,33 @@ static void test_version_and_errors(void) {
   CHECK(rcs_last_error() != NULL);
 }
 
-/* rcs_store_close inside a read section would wait for its own section; the
- * header documents that it aborts instead. Runs first, before the library
- * has started any thread, so that fork() is safe. */
-static void test_close_inside_read_section_aborts(void) {
-  pid_t pid;
-  int status = 0;
-  fflush(NULL);
-  pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    rcs_store *s;
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2); /* the expected diagnostic */
-    s = open_store();
-    rcs_read_lock();
-    rcs_store_close(s);
-    _exit(0); /* not reached */
-  }
-  CHECK(waitpid(pid, &status, 0) == pid);
-  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+/* The close rule: rcs_store_close inside a read section is refused with
+ * RCS_ESTATE and changes nothing; the store stays open and usable and is
+ * closed after the section. */
+static void test_close_inside_read_section_refused(void) {
+  rcs_store *s = open_store();
+  uint64_t v = 0;
+  char buf[8];
+  CHECK_OK(rcs_partition_create(s, 0));
+  CHECK_OK(put_str(s, 0, T_NAMES, "k", "v"));
+  rcs_read_lock();
+  rcs_read_lock();
+  CHECK_FAILS(rcs_store_close(s), RCS_ESTATE);
+  CHECK(strncmp(rcs_last_error(), "rcs_store_close: ", 17) == 0);
+  CHECK_OK(rcs_read_unlock());
+  CHECK_FAILS(rcs_store_close(s), RCS_ESTATE); /* still inside the outer one */
+  /* Still open and usable inside the section: reads and writes work. */
+  CHECK_OK(get_str(s, 0, T_NAMES, "k", buf, sizeof buf));
+  CHECK(strcmp(buf, "v") == 0);
+  CHECK_OK(put_str(s, 0, T_NAMES, "k2", "w"));
+  CHECK_OK(rcs_read_unlock());
+  /* And outside: commits and reads, then the close succeeds. */
+  CHECK_OK(rcs_commit(s, 0, &v));
+  CHECK(v == 1);
+  CHECK_OK(get_on_other_thread(s, 0, T_NAMES, "k2", buf, sizeof buf));
+  CHECK(strcmp(buf, "w") == 0);
+  CHECK_OK(rcs_store_close(s));
+  CHECK_OK(rcs_store_close(NULL));
 }
 
 static void *fresh_thread_last_error(void *arg) {
@@ -227,7 +234,7 @@ static void test_last_error(void) {
   CHECK(strstr(rcs_last_error(), "rcs_partition_drop") != NULL);
   CHECK_FAILS(rcs_table_id(s, NULL, NULL), RCS_EINVAL);
   CHECK(strstr(rcs_last_error(), "rcs_table_id") != NULL);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_options_and_open(void) {
@@ -276,14 +283,14 @@ static void test_options_and_open(void) {
   o.memory_budget_bytes = 1 << 20;
   CHECK_OK(rcs_store_open(&o, &s));
   CHECK(s != NULL);
-  rcs_store_close(s);
-  rcs_store_close(NULL); /* no-op */
+  CHECK_OK(rcs_store_close(s));
+  CHECK_OK(rcs_store_close(NULL)); /* no-op */
 
   /* Group commit is a valid policy. */
   s = NULL;
   o.max_publish_delay_ns = 1000000;
   CHECK_OK(rcs_store_open(&o, &s));
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_tables(void) {
@@ -303,7 +310,7 @@ static void test_tables(void) {
   CHECK(n == NUM_TABLES);
   CHECK_FAILS(rcs_table_count(NULL, &n), RCS_EINVAL);
   CHECK_FAILS(rcs_table_count(s, NULL), RCS_EINVAL);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_partitions(void) {
@@ -341,7 +348,7 @@ static void test_partitions(void) {
   CHECK_FAILS(rcs_version(s, 7, &v), RCS_ENOPARTITION);
   CHECK_OK(rcs_partition_list(s, ids, 4, &n));
   CHECK(n == 2 && ids[0] == 3 && ids[1] == UINT32_MAX);
-  rcs_store_close(s); /* drops the rest */
+  CHECK_OK(rcs_store_close(s)); /* drops the rest */
 }
 
 static void test_get_put_read_your_writes(void) {
@@ -416,7 +423,7 @@ static void test_get_put_read_your_writes(void) {
     free(big);
   }
   CHECK_OK(rcs_abort(s, 1));
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 struct read_ctx {
@@ -455,7 +462,7 @@ static void test_read_callback(void) {
   CHECK_FAILS(rcs_read(s, 1, T_NAMES, "k", 1, NULL, &c), RCS_EINVAL);
   CHECK_FAILS(rcs_read(s, 9, T_NAMES, "k", 1, read_cb, &c), RCS_ENOPARTITION);
   CHECK_FAILS(rcs_read(s, 1, 99, "k", 1, read_cb, &c), RCS_ENOTABLE);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_read_sections_and_refs(void) {
@@ -481,7 +488,7 @@ static void test_read_sections_and_refs(void) {
   rcs_read_lock(); /* nests */
   CHECK_OK(rcs_get_ref(s, 1, T_NAMES, "k", 1, &ref, &len));
   CHECK(len == 2 && memcmp(ref, "v1", 2) == 0);
-  rcs_read_unlock();
+  CHECK_OK(rcs_read_unlock());
   CHECK(rcs_in_read_section() == 1);
   /* Still valid in the outer section. */
   CHECK(memcmp(ref, "v1", 2) == 0);
@@ -527,7 +534,7 @@ static void test_read_sections_and_refs(void) {
   CHECK_OK(rcs_batch_put(b, T_NAMES, "k", 1, "v2", 2)); /* filling a batch is fine */
   CHECK_FAILS(rcs_batch_commit(b, 1, &v), RCS_ESTATE);
   CHECK(rcs_batch_size(b) == 1); /* intact */
-  rcs_thread_detach(); /* does nothing inside a section, says why */
+  CHECK_FAILS(rcs_thread_detach(), RCS_ESTATE); /* does nothing inside a section, says why */
   CHECK(strstr(rcs_last_error(), "rcs_thread_detach") != NULL);
   CHECK(rcs_in_read_section() == 1);
   /* Allowed inside: writes, aborts, partition create, stats, snapshots. */
@@ -541,18 +548,18 @@ static void test_read_sections_and_refs(void) {
     rcs_snapshot_close(snap); /* never blocks: fine inside */
   }
   CHECK_OK(rcs_abort(s, 1));
-  rcs_read_unlock();
+  CHECK_OK(rcs_read_unlock());
   CHECK(rcs_in_read_section() == 0);
 
-  /* An unbalanced unlock is ignored and reported. */
-  rcs_read_unlock();
+  /* An unbalanced unlock is refused and reported. */
+  CHECK_FAILS(rcs_read_unlock(), RCS_ESTATE);
   CHECK(strstr(rcs_last_error(), "rcs_read_unlock") != NULL);
   CHECK(rcs_in_read_section() == 0);
 
   CHECK_OK(rcs_batch_commit(b, 1, &v));
   CHECK(v == 2);
   rcs_batch_destroy(b);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_merges(void) {
@@ -658,13 +665,13 @@ static void test_merges(void) {
   CHECK_OK(rcs_get_ref(s, 0, T_COUNTS, "a", 1, &ref, &len));
   CHECK_OK(merge_i64(s, 0, T_COUNTS, "a", 1));
   CHECK(len == 8 && dec_i64(ref) == 5);
-  rcs_read_unlock();
+  CHECK_OK(rcs_read_unlock());
   CHECK_OK(get_i64(s, 0, T_COUNTS, "a", &i64));
   CHECK(i64 == 6);
   CHECK_OK(rcs_abort(s, 0));
   CHECK_OK(get_i64(s, 0, T_COUNTS, "a", &i64));
   CHECK(i64 == 4);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_delete_clear_abort(void) {
@@ -734,7 +741,7 @@ static void test_delete_clear_abort(void) {
   CHECK_FAILS(rcs_partition_table_entries(s, 0, 40, &n), RCS_ENOTABLE);
   CHECK_FAILS(rcs_partition_table_entries(NULL, 0, T_NAMES, &n), RCS_EINVAL);
   CHECK_FAILS(rcs_partition_table_entries(s, 0, T_NAMES, NULL), RCS_EINVAL);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_drop_discards_uncommitted(void) {
@@ -752,7 +759,7 @@ static void test_drop_discards_uncommitted(void) {
   CHECK_OK(rcs_commit(s, 5, &v));
   CHECK(v == 1);
   CHECK_FAILS(get_str(s, 5, T_NAMES, "k", buf, sizeof buf), RCS_ENOTFOUND);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_batches(void) {
@@ -841,7 +848,7 @@ static void test_batches(void) {
 
   rcs_batch_destroy(b);
   rcs_batch_destroy(NULL);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 struct collect {
@@ -941,7 +948,7 @@ static void test_snapshots(void) {
   CHECK_OK(rcs_partition_drop(s, 0));
   CHECK_OK(rcs_snapshot_get(old, T_COUNTS, "k9", 2, &val, &len));
   CHECK(dec_i64(val) == 9);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
   CHECK_OK(rcs_snapshot_get(old, T_COUNTS, "k3", 2, &val, &len));
   CHECK(dec_i64(val) == 3);
   memset(&c, 0, sizeof c);
@@ -983,7 +990,7 @@ static void test_stats(void) {
   rcs_snapshot_close(snap);
   CHECK_OK(rcs_partition_stats(s, 2, &st));
   CHECK(st.pins_alive == 0);
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_store_close_with_handles_alive(void) {
@@ -999,7 +1006,7 @@ static void test_store_close_with_handles_alive(void) {
   CHECK_OK(rcs_batch_create(s, &b));
   CHECK_OK(rcs_batch_put(b, T_NAMES, "b", 1, "B", 1));
   CHECK_OK(rcs_snapshot_open(s, 0, &snap));
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
   /* The batch survives but refuses work; the snapshot still reads. */
   CHECK_FAILS(rcs_batch_put(b, T_NAMES, "c", 1, "C", 1), RCS_ESTATE);
   CHECK_FAILS(rcs_batch_delete(b, T_NAMES, "c", 1), RCS_ESTATE);
@@ -1017,15 +1024,15 @@ static void test_threads_attach_detach(void) {
   char buf[8];
   CHECK_OK(rcs_thread_attach());
   CHECK_OK(rcs_thread_attach()); /* idempotent */
-  rcs_thread_detach();
+  CHECK_OK(rcs_thread_detach());
   CHECK_OK(rcs_partition_create(s, 0));
   CHECK_OK(put_str(s, 0, T_NAMES, "k", "v"));
   CHECK_OK(rcs_commit(s, 0, NULL)); /* re-registers on use */
   CHECK_OK(get_str(s, 0, T_NAMES, "k", buf, sizeof buf));
-  rcs_thread_detach();
+  CHECK_OK(rcs_thread_detach());
   rcs_read_lock(); /* registers again */
-  rcs_read_unlock();
-  rcs_store_close(s);
+  CHECK_OK(rcs_read_unlock());
+  CHECK_OK(rcs_store_close(s));
 }
 
 static void test_group_commit(void) {
@@ -1056,7 +1063,7 @@ static void test_group_commit(void) {
   CHECK_OK(rcs_version(s, 0, &v));
   CHECK(v == 20);
   CHECK_OK(get_on_other_thread(s, 0, T_NAMES, "k20", buf, sizeof buf));
-  rcs_store_close(s);
+  CHECK_OK(rcs_store_close(s));
 }
 
 /* ------------------------------------------------------------------ stress
@@ -1199,7 +1206,7 @@ static void *stress_reader(void *arg) {
       violation(r, "a value changed under an open read section", (uint64_t)dec_i64(first_ref),
                 (uint64_t)first_value);
     }
-    rcs_read_unlock();
+    CHECK_OK(rcs_read_unlock());
 
     /* Copying reads, outside any section. */
     {
@@ -1275,7 +1282,7 @@ static void run_stress(uint64_t max_publish_delay_ns, const char *name) {
   CHECK(v == __atomic_load_n(&st.last_version, __ATOMIC_ACQUIRE));
   CHECK(total == 0);
   CHECK(rounds > 0);
-  rcs_store_close(st.store);
+  CHECK_OK(rcs_store_close(st.store));
 }
 
 /* ------------------------------------------------------------------ main */
@@ -1284,7 +1291,7 @@ int main(int argc, char **argv) {
   int unit = argc < 2 || strcmp(argv[1], "unit") == 0;
   int stress = argc < 2 || strcmp(argv[1], "stress") == 0;
   if (unit) {
-    test_close_inside_read_section_aborts();
+    test_close_inside_read_section_refused();
     test_version_and_errors();
     test_last_error();
     test_options_and_open();

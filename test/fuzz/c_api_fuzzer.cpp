@@ -242,7 +242,7 @@ class Run {
       std::fprintf(stderr, "\n");
     }
     rcs_batch_destroy(batch_);
-    rcs_store_close(store_);
+    FCHECK_RC(rcs_store_close(store_), RCS_OK);
     // Pins outlive the store.
     for (Pin& pin : pins_) {
       CheckSnapshot(pin.snap, *pin.expected);
@@ -621,7 +621,7 @@ class Run {
              "get_ref value " + Hex(std::string(static_cast<const char*>(ref), len)) +
                  ", want " + Hex(*want));
     }
-    rcs_read_unlock();
+    FCHECK_RC(rcs_read_unlock(), RCS_OK);
   }
 
   void CheckSnapshot(rcs_snapshot* snap, const State& s) {
