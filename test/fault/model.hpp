@@ -1,10 +1,10 @@
-// File: test/fault/fault_util.hpp
+// File: test/fault/model.hpp
 //
 // The machinery of the fault-injection sweep (fault_sweep.cpp): the model of
 // a partition's contents, the failure log, and the bounded probe that proves
 // no lock is held and no grace period is blocked after an injected failure.
-#ifndef RCUSTATE_TEST_FAULT_FAULT_UTIL_HPP_
-#define RCUSTATE_TEST_FAULT_FAULT_UTIL_HPP_
+#ifndef RCUSTATE_TEST_FAULT_MODEL_HPP_
+#define RCUSTATE_TEST_FAULT_MODEL_HPP_
 
 #include <unistd.h>
 
@@ -137,4 +137,4 @@ inline std::string OnOtherThreadBounded(Log& log, const std::string& what,
 
 }  // namespace rcustate::testing::fault
 
-#endif  // RCUSTATE_TEST_FAULT_FAULT_UTIL_HPP_
+#endif  // RCUSTATE_TEST_FAULT_MODEL_HPP_
