@@ -99,7 +99,9 @@ run_build() {
     failed=$((failed + 1)); summary+=("$name: NO TEST RAN"); return
   fi
   local results p f s problems=()
-  results=$(tally "$json" "$suites")
+  if ! results=$(tally "$json" "$suites"); then
+    failed=$((failed + 1)); summary+=("$name: cannot read $json"); return
+  fi
   p=$(grep -c '^pass ' <<<"$results")
   f=$(grep -c '^fail ' <<<"$results")
   s=$(grep -c '^skip ' <<<"$results")
