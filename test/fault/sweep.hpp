@@ -23,7 +23,7 @@ namespace rcustate::testing::fault {
 // What one child's scenario holds. The main partition is kP; the model keeps
 // every committed version of it (history[v] is version v) and what the
 // writer thread sees (committed plus its uncommitted delta).
-constexpr uint32_t kP = 1;
+inline constexpr uint32_t kP = 1;
 
 struct Ctx {
   Log log;
