@@ -7,11 +7,25 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fault/sweep.hpp"
 
 namespace rcustate::testing::fault {
+namespace {
+
+// ListPartitions' result, whether it is a vector or a StatusOr of one.
+void TakeList(std::vector<uint32_t> got, std::vector<uint32_t>* ids, absl::Status*) {
+  *ids = std::move(got);
+}
+[[maybe_unused]] void TakeList(absl::StatusOr<std::vector<uint32_t>> got,
+                               std::vector<uint32_t>* ids, absl::Status* status) {
+  *status = got.status();
+  if (got.ok()) *ids = *std::move(got);
+}
+
+}  // namespace
 
 std::vector<Step> CppSteps() {
   std::vector<Step> steps;
@@ -249,9 +263,11 @@ std::vector<Step> CppSteps() {
   }});
   steps.push_back({"list", false, [](Ctx& c, int64_t n) {
     std::vector<uint32_t> ids;
-    // ListPartitions has no error channel: std::bad_alloc may escape it, but
-    // nothing may be left behind.
-    bool fired = Armed(c, n, [&] { ids = c.store->ListPartitions(); }, true);
+    absl::Status status;
+    // Returning a plain vector, ListPartitions has no error channel: then
+    // std::bad_alloc may escape it, but nothing may be left behind.
+    bool fired = Armed(c, n, [&] { TakeList(c.store->ListPartitions(), &ids, &status); }, true);
+    ExpectOkOrNoMemory(c, status, fired, "ListPartitions");
     if (!fired && (ids.empty() || ids[0] != kP)) c.log.Fail("ListPartitions lost the partition");
     if (n != 0) CheckAfter(c, "after ListPartitions");
     return fired;
