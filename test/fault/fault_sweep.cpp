@@ -230,8 +230,9 @@ bool SweepStep(const Scenario& sc, size_t index, const Step& step) {
                    r.last_progress.c_str());
     }
     if (n <= 0 || restarts >= 1) {
-      if (n > 0) std::fprintf(stderr, "[%s] not swept beyond N=%lld\n", name.c_str(),
-                              static_cast<long long>(n));
+      if (n > 0)
+        std::fprintf(stderr, "[%s] not swept beyond N=%lld\n", name.c_str(),
+                     static_cast<long long>(n));
       break;
     }
     first = n + 1;

@@ -47,15 +47,21 @@ struct Op {
 inline void Apply(State& s, const Op& op) {
   Table& t = s.t[op.table];
   switch (op.kind) {
-    case Op::kPut: t[op.key] = op.value; break;
-    case Op::kErase: t.erase(op.key); break;
-    case Op::kClear: t.clear(); break;
+    case Op::kPut:
+      t[op.key] = op.value;
+      break;
+    case Op::kErase:
+      t.erase(op.key);
+      break;
+    case Op::kClear:
+      t.clear();
+      break;
     case Op::kMerge: {
       auto it = t.find(op.key);
       const int64_t old = it == t.end() ? 0 : DecodeInt64(it->second).value_or(0);
       const int64_t add = DecodeInt64(op.value).value_or(0);
-      t[op.key] = EncodeInt64(static_cast<int64_t>(static_cast<uint64_t>(old) +
-                                                   static_cast<uint64_t>(add)));
+      t[op.key] = EncodeInt64(
+          static_cast<int64_t>(static_cast<uint64_t>(old) + static_cast<uint64_t>(add)));
       break;
     }
   }
@@ -128,8 +134,9 @@ inline std::string OnOtherThreadBounded(Log& log, const std::string& what,
   const auto bound = std::chrono::seconds(static_cast<int64_t>(10 * StressScale()));
   if (done.wait_for(bound) != std::future_status::ready) {
     t.detach();
-    log.Fatal(what + ": another thread did not complete within the bound (a lock is held or "
-                     "a read section was left open)");
+    log.Fatal(what +
+              ": another thread did not complete within the bound (a lock is held or "
+              "a read section was left open)");
   }
   t.join();
   return done.get();

@@ -223,8 +223,8 @@ void Probe(Ctx& c, uint32_t extra_partition) {
   State got = ReadPublished(c, kP, &v);
   if (v != committed || !(got == c.history.back())) {
     c.log.Fail("after another thread's commit and flush, the partition reads version " +
-               std::to_string(v) + " (expected " + std::to_string(committed) + "): " +
-               Diff(got, c.history.back()));
+               std::to_string(v) + " (expected " + std::to_string(committed) +
+               "): " + Diff(got, c.history.back()));
   }
 }
 
@@ -242,10 +242,14 @@ namespace {
 
 absl::Status Do(Ctx& c, const Op& op) {
   switch (op.kind) {
-    case Op::kPut: return c.store->Put(kP, op.table, op.key, op.value);
-    case Op::kErase: return c.store->Erase(kP, op.table, op.key);
-    case Op::kMerge: return c.store->Merge(kP, op.table, op.key, op.value);
-    case Op::kClear: return c.store->Clear(kP, op.table);
+    case Op::kPut:
+      return c.store->Put(kP, op.table, op.key, op.value);
+    case Op::kErase:
+      return c.store->Erase(kP, op.table, op.key);
+    case Op::kMerge:
+      return c.store->Merge(kP, op.table, op.key, op.value);
+    case Op::kClear:
+      return c.store->Clear(kP, op.table);
   }
   return absl::InternalError("op");
 }
@@ -254,11 +258,13 @@ int DoC(Ctx& c, const Op& op) {
     case Op::kPut:
       return rcs_put(c.cs, kP, op.table, op.key.data(), op.key.size(), op.value.data(),
                      op.value.size());
-    case Op::kErase: return rcs_delete(c.cs, kP, op.table, op.key.data(), op.key.size());
+    case Op::kErase:
+      return rcs_delete(c.cs, kP, op.table, op.key.data(), op.key.size());
     case Op::kMerge:
       return rcs_merge(c.cs, kP, op.table, op.key.data(), op.key.size(), op.value.data(),
                        op.value.size());
-    case Op::kClear: return rcs_clear(c.cs, kP, op.table);
+    case Op::kClear:
+      return rcs_clear(c.cs, kP, op.table);
   }
   return RCS_EINTERNAL;
 }
@@ -266,10 +272,14 @@ int DoC(Ctx& c, const Op& op) {
 
 absl::Status DoBatch(Ctx& c, const Op& op) {
   switch (op.kind) {
-    case Op::kPut: return c.batch->Put(op.table, op.key, op.value);
-    case Op::kErase: return c.batch->Erase(op.table, op.key);
-    case Op::kMerge: return c.batch->Merge(op.table, op.key, op.value);
-    case Op::kClear: return c.batch->Clear(op.table);
+    case Op::kPut:
+      return c.batch->Put(op.table, op.key, op.value);
+    case Op::kErase:
+      return c.batch->Erase(op.table, op.key);
+    case Op::kMerge:
+      return c.batch->Merge(op.table, op.key, op.value);
+    case Op::kClear:
+      return c.batch->Clear(op.table);
   }
   return absl::InternalError("op");
 }
@@ -278,11 +288,13 @@ int DoCBatch(Ctx& c, const Op& op) {
     case Op::kPut:
       return rcs_batch_put(c.cbatch, op.table, op.key.data(), op.key.size(), op.value.data(),
                            op.value.size());
-    case Op::kErase: return rcs_batch_delete(c.cbatch, op.table, op.key.data(), op.key.size());
+    case Op::kErase:
+      return rcs_batch_delete(c.cbatch, op.table, op.key.data(), op.key.size());
     case Op::kMerge:
       return rcs_batch_merge(c.cbatch, op.table, op.key.data(), op.key.size(), op.value.data(),
                              op.value.size());
-    case Op::kClear: return rcs_batch_clear(c.cbatch, op.table);
+    case Op::kClear:
+      return rcs_batch_clear(c.cbatch, op.table);
   }
   return RCS_EINTERNAL;
 }
@@ -330,7 +342,8 @@ int Scaled(int count) { return static_cast<int>(count * StressScale()); }
 
 std::vector<Op> Puts(Ctx& c, int count) {
   std::vector<Op> ops;
-  for (int i = 0; i < count; ++i) ops.push_back({Op::kPut, kPlainTable, Key(c, "k", i), Value(c, i)});
+  for (int i = 0; i < count; ++i)
+    ops.push_back({Op::kPut, kPlainTable, Key(c, "k", i), Value(c, i)});
   return ops;
 }
 std::vector<Op> Merges(Ctx& c, int count) {
@@ -381,7 +394,8 @@ bool CommitDelta(Ctx& c, int64_t n) {
     c.history.push_back(c.Own());
     c.delta.clear();
   }
-  if (n != 0) CheckAfter(c, ok ? "after a commit with a failed allocation" : "after a failed commit");
+  if (n != 0)
+    CheckAfter(c, ok ? "after a commit with a failed allocation" : "after a failed commit");
   if (!ok) {
     c.log.Progress("finish");
     return CommitDelta(c, 0) || fired;
@@ -415,8 +429,8 @@ bool CloseStep(Ctx& c, int64_t n, bool destroy) {
     rcs_store* s = nullptr;
     OpenC(c, &s, 0, &fired);
     uint64_t v = 0;
-    if (s == nullptr || rcs_partition_create(s, 7) != RCS_OK || rcs_put(s, 7, 0, "k", 1, "v", 1) != RCS_OK ||
-        rcs_commit(s, 7, &v) != RCS_OK) {
+    if (s == nullptr || rcs_partition_create(s, 7) != RCS_OK ||
+        rcs_put(s, 7, 0, "k", 1, "v", 1) != RCS_OK || rcs_commit(s, 7, &v) != RCS_OK) {
       c.log.Fail("setting up a store to close failed");
       return false;
     }
@@ -453,6 +467,5 @@ bool CloseStep(Ctx& c, int64_t n, bool destroy) {
   s.reset();
   return fired;
 }
-
 
 }  // namespace rcustate::testing::fault

@@ -28,7 +28,7 @@ inline constexpr uint32_t kP = 1;
 struct Ctx {
   Log log;
   bool c_api = false;
-  bool group = false;  // group commit (max_publish_delay > 0)
+  bool group = false;   // group commit (max_publish_delay > 0)
   int64_t attempt = 0;  // makes fresh keys and partition ids
   bool threw = false;   // the last armed call let an exception escape
 

@@ -1,6 +1,7 @@
 // File: test/unit/store_catch_up_test.cpp
 //
-// rcustate::Store through the public API. Standby catch-up by retirement tickets, off the commit path.
+// rcustate::Store through the public API. Standby catch-up by retirement tickets, off the commit
+// path.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // File: test/unit/store_merge_test.cpp
 //
-// rcustate::Store through the public API. Every merge operator across commits (so that replay onto the standby map set is exercised) and merge errors.
+// rcustate::Store through the public API. Every merge operator across commits (so that replay onto
+// the standby map set is exercised) and merge errors.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // File: test/unit/store_misuse_test.cpp
 //
-// rcustate::Store through the public API. Misuse: the read-section rules, unknown tables, everything after Close, and the store's lifetime.
+// rcustate::Store through the public API. Misuse: the read-section rules, unknown tables,
+// everything after Close, and the store's lifetime.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

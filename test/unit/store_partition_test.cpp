@@ -1,6 +1,7 @@
 // File: test/unit/store_partition_test.cpp
 //
-// rcustate::Store through the public API. Creating, listing and dropping partitions, also while readers run.
+// rcustate::Store through the public API. Creating, listing and dropping partitions, also while
+// readers run.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

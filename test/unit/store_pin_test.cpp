@@ -1,6 +1,7 @@
 // File: test/unit/store_pin_test.cpp
 //
-// rcustate::Store through the public API. PinnedSnapshot: outliving commits, several pins, close and store destruction, moves.
+// rcustate::Store through the public API. PinnedSnapshot: outliving commits, several pins, close
+// and store destruction, moves.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

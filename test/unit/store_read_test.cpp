@@ -1,6 +1,7 @@
 // File: test/unit/store_read_test.cpp
 //
-// rcustate::Store through the public API. Reads: GetCopy, Contains, table views, views inside a section while writers commit, nested sections.
+// rcustate::Store through the public API. Reads: GetCopy, Contains, table views, views inside a
+// section while writers commit, nested sections.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // File: test/unit/store_read_your_writes_test.cpp
 //
-// rcustate::Store through the public API. A thread sees its own uncommitted writes, other threads do not; abort, exited writers, concurrent writers.
+// rcustate::Store through the public API. A thread sees its own uncommitted writes, other threads
+// do not; abort, exited writers, concurrent writers.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // File: test/unit/store_version_test.cpp
 //
-// rcustate::Store through the public API. Partition versions: where they start and what advances them.
+// rcustate::Store through the public API. Partition versions: where they start and what advances
+// them.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>

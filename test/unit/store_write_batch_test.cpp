@@ -1,6 +1,7 @@
 // File: test/unit/store_write_batch_test.cpp
 //
-// rcustate::Store through the public API. WriteBatch: invisible until committed, unchanged by a failed commit or a rejected change, movable.
+// rcustate::Store through the public API. WriteBatch: invisible until committed, unchanged by a
+// failed commit or a rejected change, movable.
 // Part of unit_store (the store_*_test.cpp files); shared helpers and the
 // StoreTest policy fixture are in unit_util.hpp.
 #include <gtest/gtest.h>
