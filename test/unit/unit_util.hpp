@@ -1,7 +1,8 @@
 // File: test/unit/unit_util.hpp
 //
 // Helpers shared by the unit tests: status matchers by rcustate error code,
-// opening a store under a publication policy, and making a commit visible to
+// opening a store under a publication policy, the StoreTest policy fixture of
+// the store_*_test.cpp files, and making a commit visible to
 // other threads in a way that keeps the default policy's promise checked
 // (a commit is visible when it returns) while letting group commit publish
 // through Flush().
@@ -17,6 +18,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -132,6 +134,43 @@ inline void ExpectVisible(Store& store, const Policy& policy, uint32_t p, uint64
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(*v, committed) << "policy " << policy.name;
 }
+
+// Encoded operands and values of the numeric tables.
+inline std::string I(int64_t v) { return EncodeInt64(v); }
+inline std::string D(double v) { return EncodeDouble(v); }
+
+// Runs `fn` on a new thread and waits for it: "what does another thread see".
+template <typename Fn>
+void OnOtherThread(Fn&& fn) {
+  std::thread t(std::forward<Fn>(fn));
+  t.join();
+}
+
+// The fixture of the store_*_test.cpp cases that run once per publication
+// policy (instantiated once, in store_partition_test.cpp): a store with
+// AllKindsOfTables() under the policy, closed at the end.
+class StoreTest : public ::testing::TestWithParam<testing::Policy> {
+ protected:
+  void SetUp() override {
+    store_ = testing::OpenOrDie(testing::AllKindsOfTables(), GetParam().max_publish_delay);
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    if (store_ != nullptr) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
+  }
+  // Commits this thread's delta, expects version `v`, and makes it visible.
+  void CommitExpect(uint32_t p, uint64_t v) {
+    absl::StatusOr<uint64_t> got = store_->Commit(p);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(*got, v);
+    ExpectVisible(*store_, GetParam(), p, v);
+  }
+  Store& s() { return *store_; }
+
+  std::unique_ptr<Store> store_;
+};
 
 }  // namespace testing
 }  // namespace rcustate
