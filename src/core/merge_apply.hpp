@@ -1,10 +1,17 @@
 // File: src/core/merge_apply.hpp
 //
-// Applying merge operators on the write path. The built-in operators are
-// recognized once per table (Schema::kinds) and applied in place, inline,
-// without the virtual calls and temporary strings a user operator needs:
-// a groupby stream does several merges per record, so this is the hot path
-// of a writer.
+// The arithmetic of the built-in merge operators, written once, and how the
+// write path applies operators. The built-in operators are recognized once per
+// table (Schema::kinds) and applied in place, inline, without the virtual
+// calls and temporary strings a user operator needs: a groupby stream does
+// several merges per record, so this is the hot path of a writer.
+//
+// Three users share this header: the write path (delta.cpp, map_set.cpp,
+// local_delta.cpp: MergeInto), the built-in MergeOperator objects of the
+// public API (merge.cpp: their virtual Merge is MergeNumeric with the same
+// Arith), and the benchmark harness (bench/: MergeBuiltin), whose baselines
+// must compute exactly what rcustate computes. What the harness uses is
+// inline: it links the shared library, whose internal symbols are hidden.
 #ifndef RCUSTATE_SRC_CORE_MERGE_APPLY_HPP_
 #define RCUSTATE_SRC_CORE_MERGE_APPLY_HPP_
 
@@ -28,52 +35,88 @@ MergeKind KindOf(const MergeOperator* op);
 // Checks a put value or merge operand for a table whose operator is `op`.
 absl::Status ValidateValue(MergeKind kind, const MergeOperator* op, std::string_view value);
 
-// target = exists ? target ⊕ operand : (nothing ⊕ operand), in place.
-inline void MergeInto(MergeKind kind, const MergeOperator* op, std::string& target, bool exists,
-                      std::string_view operand) {
-  auto numeric = [&](auto combine, auto zero) {
-    using T = decltype(zero);
-    T b;
-    std::memcpy(&b, operand.data(), 8);
-    T r = b;
-    if (exists) {
-      T a;
-      std::memcpy(&a, target.data(), 8);
-      r = combine(a, b);
-    }
-    target.resize(8);
-    std::memcpy(target.data(), &r, 8);
-  };
+// The numeric built-ins on 8-byte little-endian values: T is the value type,
+// Combine(existing, operand) the result (see rcustate/merge.hpp for the
+// semantics users are promised).
+struct AddInt64Arith {
+  using T = int64_t;
+  static T Combine(T a, T b) {  // wraps on overflow (two's complement)
+    return static_cast<T>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  }
+};
+struct MinInt64Arith {
+  using T = int64_t;
+  static T Combine(T a, T b) { return b < a ? b : a; }
+};
+struct MaxInt64Arith {
+  using T = int64_t;
+  static T Combine(T a, T b) { return b > a ? b : a; }
+};
+struct AddDoubleArith {
+  using T = double;
+  static T Combine(T a, T b) { return a + b; }
+};
+
+// out = existing ? *existing ⊕ operand : operand, for a numeric built-in.
+// `existing` (8 bytes, or nullptr for an absent key) may point into `out`: it
+// is read before `out` is written. `operand` is 8 bytes (validated).
+template <class Arith>
+inline void MergeNumeric(const char* existing, std::string_view operand, std::string& out) {
+  using T = typename Arith::T;
+  T b;
+  std::memcpy(&b, operand.data(), 8);
+  T r = b;
+  if (existing != nullptr) {
+    T a;
+    std::memcpy(&a, existing, 8);
+    r = Arith::Combine(a, b);
+  }
+  out.resize(8);
+  std::memcpy(out.data(), &r, 8);
+}
+
+// target = exists ? target ⊕ operand : operand, in place, for a built-in
+// operator (the numeric ones and kAppend). Returns false, changing nothing,
+// for kUser and kNone, which need the operator object (MergeInto).
+inline bool MergeBuiltin(MergeKind kind, std::string& target, bool exists,
+                         std::string_view operand) {
+  const char* existing = exists ? target.data() : nullptr;
   switch (kind) {
     case MergeKind::kAddInt64:
-      numeric([](int64_t a, int64_t b) {
-        return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-      }, int64_t{0});
-      return;
+      MergeNumeric<AddInt64Arith>(existing, operand, target);
+      return true;
     case MergeKind::kMinInt64:
-      numeric([](int64_t a, int64_t b) { return b < a ? b : a; }, int64_t{0});
-      return;
+      MergeNumeric<MinInt64Arith>(existing, operand, target);
+      return true;
     case MergeKind::kMaxInt64:
-      numeric([](int64_t a, int64_t b) { return b > a ? b : a; }, int64_t{0});
-      return;
+      MergeNumeric<MaxInt64Arith>(existing, operand, target);
+      return true;
     case MergeKind::kAddDouble:
-      numeric([](double a, double b) { return a + b; }, double{0});
-      return;
+      MergeNumeric<AddDoubleArith>(existing, operand, target);
+      return true;
     case MergeKind::kAppend:
       if (exists) {
         target.append(operand.data(), operand.size());
       } else {
         target.assign(operand.data(), operand.size());
       }
-      return;
+      return true;
     case MergeKind::kUser:
-    case MergeKind::kNone: {
-      std::string out;
-      op->Merge(exists ? std::optional<std::string_view>(target) : std::nullopt, operand, &out);
-      target.swap(out);
-      return;
-    }
+    case MergeKind::kNone:
+      return false;
   }
+  return false;
+}
+
+// target = exists ? target ⊕ operand : (nothing ⊕ operand), in place, with the
+// table's operator `op` of kind `kind` (never kNone: a table without an
+// operator accepts no merge).
+inline void MergeInto(MergeKind kind, const MergeOperator* op, std::string& target, bool exists,
+                      std::string_view operand) {
+  if (MergeBuiltin(kind, target, exists, operand)) return;
+  std::string out;
+  op->Merge(exists ? std::optional<std::string_view>(target) : std::nullopt, operand, &out);
+  target.swap(out);
 }
 
 }  // namespace rcustate::detail
