@@ -117,6 +117,7 @@ class LfhtImpl : public ImplBase<LfhtImpl, UrcuThreads> {
     }
     urcu_memb_barrier();
   }
+
   void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
     UrcuReadGuard g;
     struct cds_lfht* ht = Table(p, t);
