@@ -58,7 +58,10 @@ class NumericOperator final : public MergeOperator {
   }
   void Merge(std::optional<std::string_view> existing, std::string_view operand,
              std::string* out) const override {
-    detail::MergeNumeric<Arith>(existing ? existing->data() : nullptr, operand, *out);
+    // `out` never aliases the arguments: copy the existing value (or, when
+    // there is none, any 8 bytes), then merge in place.
+    out->assign(existing ? existing->data() : operand.data(), 8);
+    detail::MergeNumeric<Arith>(*out, existing.has_value(), operand);
   }
 
  private:
