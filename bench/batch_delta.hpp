@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "bench/common.hpp"
 
 namespace rcsbench {
@@ -27,13 +28,25 @@ class BatchDelta {
     for (const TableDef& t : schema.tables) kinds_.push_back(t.merge);
   }
 
-  // base(table, key) returns the committed value (const std::string*) or nullptr.
-  template <typename Base>
-  void Merge(uint32_t table, std::string_view key, std::string_view operand, Base&& base) {
+  // Records key ⊕= operand, resolved against this delta or else against
+  // `committed` (the partition's maps, one per table) unless the table was
+  // cleared in this batch. Always inlined, like DeltaBaseline::Merge and
+  // GroupBy::Record: with these three forced, the baselines' writer loops
+  // compile as they did before the adapters shared this code (callgrind,
+  // groupby, 2e5 records: instructions within 1.5% of before for every
+  // implementation; without, +3% to +10% depending on which GCC inlined).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Merge(uint32_t table, std::string_view key,
+                                          std::string_view operand,
+                                          const std::vector<StrMap>& committed) {
     Table& tb = tables_[table];
     auto [it, inserted] = tb.ops.try_emplace(key);
     if (inserted) {
-      const std::string* b = tb.cleared ? nullptr : base(table, key);
+      const std::string* b = nullptr;
+      if (!tb.cleared) {
+        const StrMap& m = committed[table];
+        auto c = m.find(key);
+        if (c != m.end()) b = &c->second;
+      }
       if (b != nullptr) it->second = *b;
       MergeInPlace(kinds_[table], it->second, b != nullptr, operand);
     } else {

@@ -34,8 +34,8 @@ namespace rcsbench {
 static_assert(std::endian::native == std::endian::little,
               "values are encoded by memcpy: the harness assumes a little-endian host");
 
-// The merge operators are rcustate's own (src/core/merge_apply.hpp), and the
-// baselines apply them with MergeInPlace, i.e. with the very arithmetic
+// The merge operators are rcustate's own (src/core/merge_apply.hpp): the
+// baselines combine values with its Arith functions, the very arithmetic
 // rcustate's write path inlines, so every implementation computes the same
 // values. The scenarios use kNone and the numeric built-ins only.
 using rcustate::detail::MergeKind;
@@ -88,12 +88,41 @@ inline uint64_t ThreadCpuNs() {
   std::abort();
 }
 
-// v = exists ? v ⊕ operand : operand, for a table with a built-in operator
-// (the scenarios merge into no other table).
+// v = v ⊕ operand for 8-byte values, in place.
+template <class Arith>
+inline void CombineInPlace(std::string& v, std::string_view operand) {
+  typename Arith::T a, b;
+  std::memcpy(&a, v.data(), 8);
+  std::memcpy(&b, operand.data(), 8);
+  const typename Arith::T r = Arith::Combine(a, b);
+  std::memcpy(v.data(), &r, 8);
+}
+
+// v = exists ? v ⊕ operand : operand, for a table with a numeric built-in
+// operator (the scenarios merge into no other table). The values of such a
+// table are always 8 bytes. In place, without rcustate's resize of the
+// target (MergeNumeric): a baseline's merge stays as cheap as it can be.
 inline void MergeInPlace(MergeKind kind, std::string& v, bool exists, std::string_view operand) {
-  if (!rcustate::detail::MergeBuiltin(kind, v, exists, operand)) {
-    Die("merge into a table without a built-in merge operator");
+  if (!exists) {
+    v.assign(operand.data(), operand.size());
+    return;
   }
+  using namespace rcustate::detail;
+  switch (kind) {
+    case MergeKind::kAddInt64:
+      return CombineInPlace<AddInt64Arith>(v, operand);
+    case MergeKind::kMinInt64:
+      return CombineInPlace<MinInt64Arith>(v, operand);
+    case MergeKind::kMaxInt64:
+      return CombineInPlace<MaxInt64Arith>(v, operand);
+    case MergeKind::kAddDouble:
+      return CombineInPlace<AddDoubleArith>(v, operand);
+    case MergeKind::kNone:
+    case MergeKind::kAppend:
+    case MergeKind::kUser:
+      break;
+  }
+  Die("merge into a table without a numeric built-in merge operator");
 }
 
 // Transparent hashing of byte-string keys (the same function rcustate uses).

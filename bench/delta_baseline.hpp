@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "bench/batch_delta.hpp"
 #include "bench/common.hpp"
 #include "bench/impl_base.hpp"
@@ -39,13 +40,11 @@ class DeltaBaseline : public ImplBase<Derived, Threads> {
   void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
     parts_[p]->delta.Put(t, key, value);
   }
-  void Merge(uint32_t p, uint32_t t, std::string_view key, std::string_view operand) {
+  // Always inlined: see BatchDelta::Merge.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Merge(uint32_t p, uint32_t t, std::string_view key,
+                                          std::string_view operand) {
     Part& part = *parts_[p];
-    part.delta.Merge(t, key, operand, [&](uint32_t tt, std::string_view k) -> const std::string* {
-      const StrMap& m = part.committed()[tt];
-      auto it = m.find(k);
-      return it == m.end() ? nullptr : &it->second;
-    });
+    part.delta.Merge(t, key, operand, part.committed());
   }
   void Clear(uint32_t p, uint32_t t) { parts_[p]->delta.Clear(t); }
 

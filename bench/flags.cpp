@@ -115,8 +115,9 @@ std::vector<std::string> ParseList(const std::string& s, const std::vector<std::
   return out;
 }
 
-// The flags, as the base configuration of every run.
-Config BaseConfig() {
+// The flags, as the base configuration of every run (values that do not
+// parse are refused here; ranges are checked by ValidateConfig).
+Config ReadConfig() {
   Config c;
   const double keys = absl::GetFlag(FLAGS_keys);
   if (!(keys >= 1 && keys < 4e9)) Usage("--keys must be in [1, 4e9)");
@@ -149,15 +150,22 @@ Config BaseConfig() {
   c.progress = absl::GetFlag(FLAGS_progress);
   c.max_records = static_cast<uint64_t>(std::llround(absl::GetFlag(FLAGS_records)));
   c.seed = absl::GetFlag(FLAGS_seed);
-  if (absl::GetFlag(FLAGS_smoke)) {
-    c.keys = 2000;
-    c.batch = 100;
-    c.duration = absl::Milliseconds(150);
-    c.window_records = 3000;
-    c.pin_interval = absl::Milliseconds(30);
-    c.pin_hold = absl::Milliseconds(20);
-    c.progress = false;
-  }
+  return c;
+}
+
+// --smoke: tiny sizes, whatever the other flags say.
+void ApplySmokeSizes(Config& c) {
+  c.keys = 2000;
+  c.batch = 100;
+  c.duration = absl::Milliseconds(150);
+  c.window_records = 3000;
+  c.pin_interval = absl::Milliseconds(30);
+  c.pin_hold = absl::Milliseconds(20);
+  c.progress = false;
+}
+
+// The ranges the harness supports; exits through Usage on the first violation.
+void ValidateConfig(const Config& c) {
   if (c.batch == 0) Usage("--batch must be > 0");
   if (c.writers == 0) Usage("--writers must be > 0");
   if (c.inv_keys > 64) Usage("--inv_keys must be <= 64");
@@ -167,7 +175,6 @@ Config BaseConfig() {
   if (c.lookup_alone < 0 || c.lookup_alone > 10) Usage("--lookup_alone must be in [0, 10]");
   if (c.duration <= absl::ZeroDuration()) Usage("--duration must be > 0");
   if (c.ref_partitions == 0) Usage("--ref_partitions must be > 0");
-  return c;
 }
 
 // --sweep=PARAM:V1,V2,...: the parameter and its values; without --sweep one
@@ -205,7 +212,9 @@ Options ParseFlags(int argc, char** argv) {
   }
 
   o.smoke = absl::GetFlag(FLAGS_smoke);
-  o.base = BaseConfig();
+  o.base = ReadConfig();
+  if (o.smoke) ApplySmokeSizes(o.base);
+  ValidateConfig(o.base);
   std::vector<std::string> all_impls;
   for (const ImplEntry& e : Implementations()) all_impls.emplace_back(e.name);
   o.scenarios = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_scenarios), kAllScenarios);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_format.h"
 #include "bench/common.hpp"
 #include "bench/config.hpp"
@@ -139,8 +140,10 @@ class GroupBy {
   const MarkerTables markers_{kMarker, kInvA, kInvB, cfg_.inv_keys};
 
  private:
+  // Always inlined: see BatchDelta::Merge (batch_delta.hpp).
   template <class Impl>
-  void Record(Impl& impl, uint32_t p, std::string_view key, int64_t value) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Record(Impl& impl, uint32_t p, std::string_view key,
+                                           int64_t value) const {
     impl.Merge(p, kCount, key, OneI64());
     if (cfg_.groupby_aggs < 2) return;
     char d[8], v[8];

@@ -6,10 +6,10 @@
 // calls and temporary strings a user operator needs: a groupby stream does
 // several merges per record, so this is the hot path of a writer.
 //
-// Three users share this header: the write path (delta.cpp, map_set.cpp,
-// local_delta.cpp: MergeInto), the built-in MergeOperator objects of the
-// public API (merge.cpp: their virtual Merge is MergeNumeric with the same
-// Arith), and the benchmark harness (bench/: MergeBuiltin), whose baselines
+// Three users share the arithmetic (the *Arith structs): the write path
+// (delta.cpp, map_set.cpp, local_delta.cpp: MergeInto), the built-in
+// MergeOperator objects of the public API (merge.cpp: their virtual Merge is
+// MergeNumeric), and the benchmark harness (bench/common.hpp), whose baselines
 // must compute exactly what rcustate computes. What the harness uses is
 // inline: it links the shared library, whose internal symbols are hidden.
 #ifndef RCUSTATE_SRC_CORE_MERGE_APPLY_HPP_
@@ -74,15 +74,6 @@ inline void MergeNumeric(std::string& target, bool exists, std::string_view oper
   std::memcpy(target.data(), &r, 8);
 }
 
-// target = exists ? target + operand : operand (the Append built-in), in place.
-inline void AppendInto(std::string& target, bool exists, std::string_view operand) {
-  if (exists) {
-    target.append(operand.data(), operand.size());
-  } else {
-    target.assign(operand.data(), operand.size());
-  }
-}
-
 // target = exists ? target ⊕ operand : (nothing ⊕ operand), in place, with the
 // table's operator `op` of kind `kind`. The built-ins are computed inline; `op`
 // is called only for kUser (and kNone, which callers never pass: a table
@@ -108,7 +99,11 @@ inline void MergeInto(MergeKind kind, const MergeOperator* op, std::string& targ
       numeric(AddDoubleArith{});
       return;
     case MergeKind::kAppend:
-      AppendInto(target, exists, operand);
+      if (exists) {
+        target.append(operand.data(), operand.size());
+      } else {
+        target.assign(operand.data(), operand.size());
+      }
       return;
     case MergeKind::kUser:
     case MergeKind::kNone: {
@@ -118,35 +113,6 @@ inline void MergeInto(MergeKind kind, const MergeOperator* op, std::string& targ
       return;
     }
   }
-}
-
-// MergeInto for a built-in operator, which needs no operator object (the
-// harness's baselines use it). Returns false, changing nothing, for kUser and
-// kNone. (Its own switch rather than a call of MergeInto with a null
-// operator: GCC then warns of the null `op` on the path it cannot rule out.)
-inline bool MergeBuiltin(MergeKind kind, std::string& target, bool exists,
-                         std::string_view operand) {
-  switch (kind) {
-    case MergeKind::kAddInt64:
-      MergeNumeric<AddInt64Arith>(target, exists, operand);
-      return true;
-    case MergeKind::kMinInt64:
-      MergeNumeric<MinInt64Arith>(target, exists, operand);
-      return true;
-    case MergeKind::kMaxInt64:
-      MergeNumeric<MaxInt64Arith>(target, exists, operand);
-      return true;
-    case MergeKind::kAddDouble:
-      MergeNumeric<AddDoubleArith>(target, exists, operand);
-      return true;
-    case MergeKind::kAppend:
-      AppendInto(target, exists, operand);
-      return true;
-    case MergeKind::kUser:
-    case MergeKind::kNone:
-      return false;
-  }
-  return false;
 }
 
 }  // namespace rcustate::detail
