@@ -1,9 +1,9 @@
 // File: bench/common.hpp
 //
 // The vocabulary every implementation of the harness shares: the table
-// schema (with the merge operator of each table), the 8-byte little-endian
-// value encoding rcustate uses (merge.hpp), byte-string maps hashed the way
-// rcustate hashes them, and BatchDelta, the per-batch delta of the baselines.
+// schema (with the merge operator of each table, named by rcustate's own
+// MergeKind), the 8-byte little-endian value encoding rcustate uses
+// (merge.hpp), and byte-string maps hashed the way rcustate hashes them.
 //
 // Every baseline stores the same byte strings rcustate stores (std::string
 // keys and values in absl::flat_hash_map, the same hash), so a ratio between
@@ -27,13 +27,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
+#include "src/core/merge_apply.hpp"
 
 namespace rcsbench {
 
 static_assert(std::endian::native == std::endian::little,
               "values are encoded by memcpy: the harness assumes a little-endian host");
 
-enum class MergeKind : uint8_t { kNone, kAddInt64, kAddDouble, kMinInt64, kMaxInt64 };
+// The merge operators are rcustate's own (src/core/merge_apply.hpp): the
+// baselines combine values with its Arith functions, the very arithmetic
+// rcustate's write path inlines, so every implementation computes the same
+// values. The scenarios use kNone and the numeric built-ins only.
+using rcustate::detail::MergeKind;
 
 struct TableDef {
   std::string name;
@@ -83,6 +88,43 @@ inline uint64_t ThreadCpuNs() {
   std::abort();
 }
 
+// v = v ⊕ operand for 8-byte values, in place.
+template <class Arith>
+inline void CombineInPlace(std::string& v, std::string_view operand) {
+  typename Arith::T a, b;
+  std::memcpy(&a, v.data(), 8);
+  std::memcpy(&b, operand.data(), 8);
+  const typename Arith::T r = Arith::Combine(a, b);
+  std::memcpy(v.data(), &r, 8);
+}
+
+// v = exists ? v ⊕ operand : operand, for a table with a numeric built-in
+// operator (the scenarios merge into no other table). The values of such a
+// table are always 8 bytes. In place, without rcustate's resize of the
+// target (MergeNumeric): a baseline's merge stays as cheap as it can be.
+inline void MergeInPlace(MergeKind kind, std::string& v, bool exists, std::string_view operand) {
+  if (!exists) {
+    v.assign(operand.data(), operand.size());
+    return;
+  }
+  using namespace rcustate::detail;
+  switch (kind) {
+    case MergeKind::kAddInt64:
+      return CombineInPlace<AddInt64Arith>(v, operand);
+    case MergeKind::kMinInt64:
+      return CombineInPlace<MinInt64Arith>(v, operand);
+    case MergeKind::kMaxInt64:
+      return CombineInPlace<MaxInt64Arith>(v, operand);
+    case MergeKind::kAddDouble:
+      return CombineInPlace<AddDoubleArith>(v, operand);
+    case MergeKind::kNone:
+    case MergeKind::kAppend:
+    case MergeKind::kUser:
+      break;
+  }
+  Die("merge into a table without a numeric built-in merge operator");
+}
+
 // Transparent hashing of byte-string keys (the same function rcustate uses).
 struct KeyHash {
   using is_transparent = void;
@@ -95,110 +137,6 @@ struct KeyEq {
   bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 using StrMap = absl::flat_hash_map<std::string, std::string, KeyHash, KeyEq>;
-
-// `v` becomes `v ⊕ operand` (or `operand` when !exists): the semantics of
-// rcustate's built-in operators on 8-byte values.
-inline void MergeInPlace(MergeKind kind, std::string& v, bool exists, std::string_view operand) {
-  if (!exists || v.size() != 8) {
-    v.assign(operand.data(), operand.size());
-    return;
-  }
-  char out[8] = {};
-  switch (kind) {
-    case MergeKind::kAddInt64:
-      EncodeI64(static_cast<int64_t>(static_cast<uint64_t>(DecodeI64(v)) +
-                                     static_cast<uint64_t>(DecodeI64(operand))),
-                out);
-      break;
-    case MergeKind::kAddDouble:
-      EncodeF64(DecodeF64(v) + DecodeF64(operand), out);
-      break;
-    case MergeKind::kMinInt64:
-      EncodeI64(std::min(DecodeI64(v), DecodeI64(operand)), out);
-      break;
-    case MergeKind::kMaxInt64:
-      EncodeI64(std::max(DecodeI64(v), DecodeI64(operand)), out);
-      break;
-    case MergeKind::kNone:
-      v.assign(operand.data(), operand.size());
-      return;
-  }
-  std::memcpy(v.data(), out, 8);
-}
-
-// The changes of one batch of one partition, as the baselines keep them:
-// per table key -> resolved value (merges are resolved when recorded, against
-// the delta itself or else the committed state), plus "table cleared".
-// Erase is not needed by any scenario.
-class BatchDelta {
- public:
-  explicit BatchDelta(const Schema& schema) : tables_(schema.tables.size()) {
-    kinds_.reserve(schema.tables.size());
-    for (const TableDef& t : schema.tables) kinds_.push_back(t.merge);
-  }
-
-  // base(table, key) returns the committed value (const std::string*) or nullptr.
-  template <typename Base>
-  void Merge(uint32_t table, std::string_view key, std::string_view operand, Base&& base) {
-    Table& tb = tables_[table];
-    auto [it, inserted] = tb.ops.try_emplace(key);
-    if (inserted) {
-      const std::string* b = tb.cleared ? nullptr : base(table, key);
-      if (b != nullptr) it->second = *b;
-      MergeInPlace(kinds_[table], it->second, b != nullptr, operand);
-    } else {
-      MergeInPlace(kinds_[table], it->second, true, operand);
-    }
-  }
-  void Put(uint32_t table, std::string_view key, std::string_view value) {
-    tables_[table].ops.try_emplace(key).first->second.assign(value.data(), value.size());
-  }
-  void Clear(uint32_t table) {
-    tables_[table].ops.clear();
-    tables_[table].cleared = true;
-  }
-  // Brings `maps` (one per table) up to date with this delta. kMove steals
-  // the values (for the last application of a delta).
-  template <bool kMove>
-  void ApplyTo(std::vector<StrMap>& maps) {
-    for (size_t t = 0; t < tables_.size(); ++t) {
-      Table& tb = tables_[t];
-      StrMap& map = maps[t];
-      if (tb.cleared) map.clear();
-      for (auto& [key, value] : tb.ops) {
-        auto it = map.try_emplace(key).first;
-        if constexpr (kMove) {
-          it->second = std::move(value);
-        } else {
-          it->second = value;
-        }
-      }
-    }
-  }
-  // Empties the delta but keeps its tables' capacity (absl's clear() frees
-  // the slot array above 127 slots, which would make every batch regrow it).
-  void Reset() {
-    for (Table& tb : tables_) {
-      const size_t n = tb.ops.size();
-      tb.ops.clear();
-      if (n > 0) tb.ops.reserve(n);
-      tb.cleared = false;
-    }
-  }
-  size_t size() const {
-    size_t n = 0;
-    for (const Table& tb : tables_) n += tb.ops.size() + (tb.cleared ? 1 : 0);
-    return n;
-  }
-
- private:
-  struct Table {
-    bool cleared = false;
-    StrMap ops;
-  };
-  std::vector<MergeKind> kinds_;
-  std::vector<Table> tables_;
-};
 
 // Bytes one absl::flat_hash_map<std::string, std::string> holding exactly
 // `entries` entries occupies after growing by insertion: the slot array at

@@ -1,7 +1,7 @@
 // File: bench/config.hpp
 //
-// What one run is asked to do (Config, filled from the flags by main.cpp) and
-// what it measured (RunResult, printed by report.cpp).
+// What one run is asked to do (Config, filled from the flags by flags.cpp) and
+// what it measured (RunResult, printed by report_*.cpp).
 #ifndef RCUSTATE_BENCH_CONFIG_HPP_
 #define RCUSTATE_BENCH_CONFIG_HPP_
 

@@ -68,6 +68,94 @@ void ControlWait(Shared& sh, const std::string& label, uint64_t t_begin, uint64_
   }
 }
 
+uint64_t SummarizeThreads(const std::vector<WriterOut>& writers,
+                          const std::vector<const ReaderOut*>& readers, uint32_t reader_threads,
+                          const PhaseTimes& times, RunResult& r) {
+  // Throughput: writers over their own timed windows, readers over phase 1.
+  const uint32_t nw = static_cast<uint32_t>(writers.size());
+  uint64_t wall = 0, writer_cpu = 0;
+  Histogram commits;
+  for (const WriterOut& o : writers) {
+    writer_cpu += o.cpu_ns;
+    r.records += o.records;
+    r.commits += o.commits;
+    r.windows_closed += o.windows_closed;
+    commits.Merge(o.commit);
+    if (o.t_end > o.t_start) wall = std::max(wall, o.t_end - o.t_start);
+  }
+  r.seconds = static_cast<double>(wall != 0 ? wall : times.t_stop - times.t1) / 1e9;
+  r.records_per_s = static_cast<double>(r.records) / r.seconds;
+  r.commits_per_s = static_cast<double>(r.commits) / r.seconds;
+  Histogram reads;
+  uint64_t reads0 = 0, reader_cpu0 = 0, reader_cpu1 = 0;
+  for (const ReaderOut* o : readers) {
+    reads.Merge(o->read);
+    r.reads += o->reads[1];
+    r.sections += o->sections[1];
+    reads0 += o->reads[0];
+    reader_cpu0 += o->cpu_ns[0];
+    reader_cpu1 += o->cpu_ns[1];
+  }
+  const double phase1_s = static_cast<double>(times.t_stop - times.t1) / 1e9;
+  r.reads_per_s = static_cast<double>(r.reads) / phase1_s;
+  const uint32_t nreaders = reader_threads;
+  if (reader_cpu1 > 0 && nreaders > 0) {
+    r.reads_per_cpu_s = static_cast<double>(r.reads) / (static_cast<double>(reader_cpu1) / 1e9);
+    r.reader_cpu_share = static_cast<double>(reader_cpu1) / 1e9 / phase1_s / nreaders;
+  }
+  const uint64_t d0_ns = times.d0_ns;
+  if (d0_ns > 0) {
+    r.reads_alone_per_s = static_cast<double>(reads0) / (static_cast<double>(d0_ns) / 1e9);
+    if (r.reads_alone_per_s > 0) r.isolation = r.reads_per_s / r.reads_alone_per_s;
+    if (reader_cpu0 > 0 && r.reads_per_cpu_s > 0) {
+      const double alone_per_cpu = static_cast<double>(reads0) / (static_cast<double>(reader_cpu0) / 1e9);
+      r.isolation_per_cpu = r.reads_per_cpu_s / alone_per_cpu;
+      r.reader_cpu_share_alone =
+          static_cast<double>(reader_cpu0) / static_cast<double>(d0_ns) / nreaders;
+    }
+  }
+  if (writer_cpu > 0) {
+    r.records_per_cpu_s = static_cast<double>(r.records) / (static_cast<double>(writer_cpu) / 1e9);
+    if (wall > 0) r.writer_cpu_share = static_cast<double>(writer_cpu) / static_cast<double>(wall) / nw;
+  }
+  r.read_samples = reads.count();
+  r.read_p50_ns = reads.Quantile(0.5);
+  r.read_p99_ns = reads.Quantile(0.99);
+  r.read_p999_ns = reads.Quantile(0.999);
+  r.commit_p50_ns = commits.Quantile(0.5);
+  r.commit_p99_ns = commits.Quantile(0.99);
+  r.commit_p999_ns = commits.Quantile(0.999);
+  r.commit_max_ns = static_cast<double>(commits.max());
+  r.commit_mean_ns = commits.mean();
+  return wall;
+}
+
+void SummarizeRun(const Shared& sh, uint64_t wall, uint32_t writer_threads,
+                  const MemorySamples& mem, RunResult& r) {
+  if (wall > 0) {
+    r.commit_wait_frac =
+        static_cast<double>(r.commit_wait_ns) / static_cast<double>(wall * writer_threads);
+  }
+  r.rss_peak = mem.peak > mem.rss_base ? mem.peak - mem.rss_base : 0;
+  const auto& samples = *mem.samples;
+  if (!samples.empty()) {
+    const uint64_t half = (samples.back().first) / 2;
+    for (const auto& [t, rss] : samples) {
+      if (t <= half || r.rss_mid == 0) r.rss_mid = rss;
+    }
+    r.rss_end = samples.back().second;
+  }
+  const uint64_t pinned = sh.rss_pinned.load();
+  r.rss_pinned = pinned > mem.rss_base ? pinned - mem.rss_base : 0;
+  r.live_bytes = sh.live_bytes.load();
+  r.entries = sh.entries.load();
+  r.violations = sh.violations.load();
+  r.torn_reads = sh.torn.load();
+  r.violation_examples = sh.examples;
+  r.pins = sh.pins.load();
+  if (r.pins > 0) r.scan_ms = static_cast<double>(sh.scan_ns.load()) / 1e6 / r.pins;
+}
+
 void ControlDone(const Config& cfg) {
   if (cfg.progress && isatty(STDERR_FILENO) != 0) {
     std::fprintf(stderr, "\r\033[K");

@@ -128,6 +128,29 @@ void ControlWait(Shared& sh, const std::string& label, uint64_t t_begin, uint64_
 // Ends the progress line.
 void ControlDone(const Config& cfg);
 
+// When the timed phases ran: phase 1 (everybody) from t1 to t_stop, after a
+// readers-only phase 0 of d0_ns (0: none).
+struct PhaseTimes {
+  uint64_t t1, t_stop, d0_ns;
+};
+// The process's RSS before the implementation existed, its peak in the timed
+// phase, and the (ns since phase 1, RSS above the base) samples.
+struct MemorySamples {
+  uint64_t rss_base, peak;
+  const std::vector<std::pair<uint64_t, uint64_t>>* samples;
+};
+// Fills r's throughput, CPU shares and latencies from what the writers and
+// `readers` (the solo reader of a one-thread implementation included)
+// measured; CPU shares divide by `reader_threads`. Returns the writers' wall
+// time (ns).
+uint64_t SummarizeThreads(const std::vector<WriterOut>& writers,
+                          const std::vector<const ReaderOut*>& readers, uint32_t reader_threads,
+                          const PhaseTimes& times, RunResult& r);
+// After the implementation's counters are in r (Impl::Collect): the commit
+// wait fraction, memory, the final state and the correctness counters.
+void SummarizeRun(const Shared& sh, uint64_t wall, uint32_t writer_threads,
+                  const MemorySamples& mem, RunResult& r);
+
 template <class Impl, class Sc>
 RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   RunResult r;
@@ -202,13 +225,12 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   sh.t_phase1.store(t_go, std::memory_order_relaxed);
   if (d0 <= 0) sh.phase.store(1, std::memory_order_release);
   sync.arrive_and_wait();  // go
-  uint64_t reads0_at_switch = 0, d0_ns = 0;
+  uint64_t d0_ns = 0;
   if (d0 > 0) {
     d0_ns = static_cast<uint64_t>(d0 * 1e9);
     ControlWait(sh, label + " alone", t_go, t_go + d0_ns, rss_base, nullptr);
     const uint64_t t1 = NowNs();
     d0_ns = t1 - t_go;
-    for (auto& c : sh.readers) reads0_at_switch += c.reads[0].load(std::memory_order_relaxed);
     sh.t_phase1.store(t1, std::memory_order_relaxed);
     sh.phase.store(1, std::memory_order_release);
   }
@@ -220,86 +242,14 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   for (auto& t : threads) t.join();
   ControlDone(cfg);
 
-  // Throughput: writers over their own timed windows, readers over phase 1.
-  uint64_t wall = 0, writer_cpu = 0;
-  Histogram commits;
-  for (const WriterOut& o : wout) {
-    writer_cpu += o.cpu_ns;
-    r.records += o.records;
-    r.commits += o.commits;
-    r.windows_closed += o.windows_closed;
-    commits.Merge(o.commit);
-    if (o.t_end > o.t_start) wall = std::max(wall, o.t_end - o.t_start);
-  }
-  r.seconds = static_cast<double>(wall != 0 ? wall : t_stop - t1) / 1e9;
-  r.records_per_s = static_cast<double>(r.records) / r.seconds;
-  r.commits_per_s = static_cast<double>(r.commits) / r.seconds;
-  Histogram reads;
-  uint64_t reads0 = 0, reader_cpu0 = 0, reader_cpu1 = 0;
-  auto add_reader = [&](const ReaderOut& o) {
-    reads.Merge(o.read);
-    r.reads += o.reads[1];
-    r.sections += o.sections[1];
-    reads0 += o.reads[0];
-    reader_cpu0 += o.cpu_ns[0];
-    reader_cpu1 += o.cpu_ns[1];
-  };
-  for (const ReaderOut& o : rout) add_reader(o);
-  if (!Impl::kConcurrent) add_reader(sh.solo_reader);
-  const double phase1_s = static_cast<double>(t_stop - t1) / 1e9;
-  r.reads_per_s = static_cast<double>(r.reads) / phase1_s;
-  const uint32_t nreaders = Impl::kConcurrent ? nr : 1;
-  if (reader_cpu1 > 0 && nreaders > 0) {
-    r.reads_per_cpu_s = static_cast<double>(r.reads) / (static_cast<double>(reader_cpu1) / 1e9);
-    r.reader_cpu_share = static_cast<double>(reader_cpu1) / 1e9 / phase1_s / nreaders;
-  }
-  if (d0_ns > 0) {
-    (void)reads0_at_switch;
-    r.reads_alone_per_s = static_cast<double>(reads0) / (static_cast<double>(d0_ns) / 1e9);
-    if (r.reads_alone_per_s > 0) r.isolation = r.reads_per_s / r.reads_alone_per_s;
-    if (reader_cpu0 > 0 && r.reads_per_cpu_s > 0) {
-      const double alone_per_cpu = static_cast<double>(reads0) / (static_cast<double>(reader_cpu0) / 1e9);
-      r.isolation_per_cpu = r.reads_per_cpu_s / alone_per_cpu;
-      r.reader_cpu_share_alone =
-          static_cast<double>(reader_cpu0) / static_cast<double>(d0_ns) / nreaders;
-    }
-  }
-  if (writer_cpu > 0) {
-    r.records_per_cpu_s = static_cast<double>(r.records) / (static_cast<double>(writer_cpu) / 1e9);
-    if (wall > 0) r.writer_cpu_share = static_cast<double>(writer_cpu) / static_cast<double>(wall) / nw;
-  }
-  r.read_samples = reads.count();
-  r.read_p50_ns = reads.Quantile(0.5);
-  r.read_p99_ns = reads.Quantile(0.99);
-  r.read_p999_ns = reads.Quantile(0.999);
-  r.commit_p50_ns = commits.Quantile(0.5);
-  r.commit_p99_ns = commits.Quantile(0.99);
-  r.commit_p999_ns = commits.Quantile(0.999);
-  r.commit_max_ns = static_cast<double>(commits.max());
-  r.commit_mean_ns = commits.mean();
-
+  std::vector<const ReaderOut*> readers;
+  for (const ReaderOut& o : rout) readers.push_back(&o);
+  if (!Impl::kConcurrent) readers.push_back(&sh.solo_reader);
+  const uint64_t wall = SummarizeThreads(wout, readers, Impl::kConcurrent ? nr : 1,
+                                         PhaseTimes{t1, t_stop, d0_ns}, r);
   impl->Collect(r);
-  if (wall > 0) {
-    r.commit_wait_frac = static_cast<double>(r.commit_wait_ns) / static_cast<double>(wall * nw);
-  }
-  r.rss_peak = peak > rss_base ? peak - rss_base : 0;
-  if (!samples.empty()) {
-    const uint64_t half = (samples.back().first) / 2;
-    for (const auto& [t, rss] : samples) {
-      if (t <= half || r.rss_mid == 0) r.rss_mid = rss;
-    }
-    r.rss_end = samples.back().second;
-  }
-  const uint64_t pinned = sh.rss_pinned.load();
-  r.rss_pinned = pinned > rss_base ? pinned - rss_base : 0;
-  r.live_bytes = sh.live_bytes.load();
-  r.entries = sh.entries.load();
-  r.violations = sh.violations.load();
-  r.torn_reads = sh.torn.load();
+  SummarizeRun(sh, wall, nw, MemorySamples{rss_base, peak, &samples}, r);
   r.invariant_checked = Impl::kBatchAtomic;
-  r.violation_examples = sh.examples;
-  r.pins = sh.pins.load();
-  if (r.pins > 0) r.scan_ms = static_cast<double>(sh.scan_ns.load()) / 1e6 / r.pins;
   if (!Impl::kBatchAtomic) r.note = "no batch atomicity: torn batches counted, not failed";
   if (!Impl::kConcurrent) r.note = "one thread, no synchronization";
 

@@ -11,57 +11,48 @@
 
 #include <atomic>
 #include <cstddef>
-#include <memory>
-#include <optional>
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "bench/batch_delta.hpp"
 #include "bench/common.hpp"
 #include "bench/config.hpp"
-#include "bench/impl_raw.hpp"
+#include "bench/delta_baseline.hpp"
 #include "bench/urcu.hpp"
 
 namespace rcsbench {
 
-class CopyImpl {
+struct CopyPart {
+  struct Set {
+    explicit Set(size_t tables) : maps(tables) {}
+    Set(const Set& o) : maps(o.maps) {}
+    std::vector<StrMap> maps;
+    std::atomic<uint32_t> refs{1};
+  };
+  explicit CopyPart(const Schema& s) : current(new Set(s.tables.size())), delta(s) {}
+  // The writer is the only one that replaces `current`: it reads it plainly.
+  const std::vector<StrMap>& committed() const { return current->maps; }
+  Set* current;  // RCU-published
+  BatchDelta delta;
+  uint64_t commits = 0;
+};
+
+class CopyImpl : public DeltaBaseline<CopyImpl, CopyPart, UrcuThreads> {
  public:
   static constexpr std::string_view kName = "copy";
   static constexpr bool kConcurrent = true;
   static constexpr bool kBatchAtomic = true;
   static constexpr bool kHasPins = true;
 
-  using View = RawImpl::View;
-
-  CopyImpl(const Schema& schema, const Config&) {
-    for (uint32_t i = 0; i < schema.partitions; ++i) {
-      parts_.push_back(std::make_unique<Part>(schema));
-    }
-  }
+  CopyImpl(const Schema& schema, const Config&) : DeltaBaseline(schema) {}
   ~CopyImpl() {
     // No reader is left; wait for the callbacks we queued, then free the rest.
     urcu_memb_barrier();
     for (auto& p : parts_) Unref(p->current);
   }
-  absl::Status Init() { return absl::OkStatus(); }
-  static void ThreadStart() { urcu_memb_register_thread(); }
-  static void ThreadStop() { urcu_memb_unregister_thread(); }
 
-  void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
-    parts_[p]->delta.Put(t, key, value);
-  }
-  void Merge(uint32_t p, uint32_t t, std::string_view key, std::string_view operand) {
-    Part& part = *parts_[p];
-    // The writer is the only one that replaces `current`: it reads it plainly.
-    part.delta.Merge(t, key, operand, [&](uint32_t tt, std::string_view k) -> const std::string* {
-      const StrMap& m = part.current->maps[tt];
-      auto it = m.find(k);
-      return it == m.end() ? nullptr : &it->second;
-    });
-  }
-  void Clear(uint32_t p, uint32_t t) { parts_[p]->delta.Clear(t); }
   void Commit(uint32_t p) {
-    Part& part = *parts_[p];
+    CopyPart& part = *parts_[p];
     Set* old = part.current;
     Set* next = new Set(*old);  // the whole-state copy
     part.delta.ApplyTo<true>(next->maps);
@@ -70,7 +61,6 @@ class CopyImpl {
     urcu_memb_call_rcu(&(new Retired{{}, old})->head, &CopyImpl::Reclaim);
     ++part.commits;
   }
-  void Finish(uint32_t) {}
 
   template <typename F>
   void Read(uint32_t p, F&& f) {
@@ -78,15 +68,6 @@ class CopyImpl {
     Set* s = rcu_dereference(parts_[p]->current);
     View v(&s->maps);
     f(v);
-  }
-  template <typename F>
-  void WriterRead(uint32_t p, F&& f) {
-    Read(p, f);
-  }
-  // A read that may walk whole tables (verification).
-  template <typename F>
-  void Scan(uint32_t p, F&& f) {
-    Read(p, f);
   }
   template <typename F, typename Hold>
   bool PinScan(uint32_t p, F&& scan, Hold&& hold) {
@@ -112,23 +93,12 @@ class CopyImpl {
   }
 
  private:
-  struct Set {
-    explicit Set(size_t tables) : maps(tables) {}
-    Set(const Set& o) : maps(o.maps) {}
-    std::vector<StrMap> maps;
-    std::atomic<uint32_t> refs{1};
-  };
+  using Set = CopyPart::Set;
   // call_rcu's handle on a retired set (first member: a pointer to it is a
   // pointer to the whole struct).
   struct Retired {
     struct rcu_head head;
     Set* set;
-  };
-  struct Part {
-    explicit Part(const Schema& s) : current(new Set(s.tables.size())), delta(s) {}
-    Set* current;  // RCU-published
-    BatchDelta delta;
-    uint64_t commits = 0;
   };
   static void Unref(Set* s) {
     if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
@@ -138,7 +108,6 @@ class CopyImpl {
     Unref(r->set);
     delete r;
   }
-  std::vector<std::unique_ptr<Part>> parts_;
 };
 
 }  // namespace rcsbench

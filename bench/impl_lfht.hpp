@@ -16,16 +16,16 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "bench/common.hpp"
 #include "bench/config.hpp"
+#include "bench/impl_base.hpp"
 #include "bench/urcu.hpp"
 
 #include <urcu/rculfhash.h>
 
 namespace rcsbench {
 
-class LfhtImpl {
+class LfhtImpl : public ImplBase<LfhtImpl, UrcuThreads> {
  public:
   static constexpr std::string_view kName = "lfht";
   static constexpr bool kConcurrent = true;
@@ -117,9 +117,6 @@ class LfhtImpl {
     }
     urcu_memb_barrier();
   }
-  absl::Status Init() { return absl::OkStatus(); }
-  static void ThreadStart() { urcu_memb_register_thread(); }
-  static void ThreadStop() { urcu_memb_unregister_thread(); }
 
   void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
     UrcuReadGuard g;
@@ -152,27 +149,12 @@ class LfhtImpl {
   }
   void Clear(uint32_t p, uint32_t t) { writers_[p].retired += EmptyTable(Table(p, t)); }
   void Commit(uint32_t p) { ++writers_[p].commits; }
-  void Finish(uint32_t) {}
 
   template <typename F>
   void Read(uint32_t p, F&& f) {
     UrcuReadGuard g;
     View v(this, p);
     f(v);
-  }
-  template <typename F>
-  void WriterRead(uint32_t p, F&& f) {
-    Read(p, f);
-  }
-  // A read that may walk whole tables (verification).
-  template <typename F>
-  void Scan(uint32_t p, F&& f) {
-    Read(p, f);
-  }
-  template <typename F, typename Hold>
-  bool PinScan(uint32_t p, F&& scan, Hold&&) {
-    Read(p, scan);
-    return false;
   }
   void Collect(RunResult& r) const {
     for (const WriterState& w : writers_) {

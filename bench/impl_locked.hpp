@@ -10,52 +10,38 @@
 #ifndef RCUSTATE_BENCH_IMPL_LOCKED_HPP_
 #define RCUSTATE_BENCH_IMPL_LOCKED_HPP_
 
-#include <memory>
 #include <mutex>
-#include <optional>
 #include <shared_mutex>
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "bench/batch_delta.hpp"
 #include "bench/common.hpp"
 #include "bench/config.hpp"
-#include "bench/impl_raw.hpp"
+#include "bench/delta_baseline.hpp"
 
 namespace rcsbench {
 
-class LockedImpl {
+struct LockedPart {
+  explicit LockedPart(const Schema& s) : maps(s.tables.size()), delta(s) {}
+  const std::vector<StrMap>& committed() const { return maps; }
+  std::shared_mutex mu;
+  std::vector<StrMap> maps;  // written under mu (exclusive), read under mu (shared)
+  BatchDelta delta;          // writer only
+  uint64_t wait_ns = 0, commits = 0;
+};
+
+class LockedImpl : public DeltaBaseline<LockedImpl, LockedPart> {
  public:
   static constexpr std::string_view kName = "locked";
   static constexpr bool kConcurrent = true;
   static constexpr bool kBatchAtomic = true;
   static constexpr bool kHasPins = true;  // by copying under the shared lock
 
-  using View = RawImpl::View;
+  LockedImpl(const Schema& schema, const Config&) : DeltaBaseline(schema) {}
 
-  LockedImpl(const Schema& schema, const Config&) {
-    for (uint32_t i = 0; i < schema.partitions; ++i) {
-      parts_.push_back(std::make_unique<Part>(schema));
-    }
-  }
-  absl::Status Init() { return absl::OkStatus(); }
-  static void ThreadStart() {}
-  static void ThreadStop() {}
-
-  void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
-    parts_[p]->delta.Put(t, key, value);
-  }
-  void Merge(uint32_t p, uint32_t t, std::string_view key, std::string_view operand) {
-    Part& part = *parts_[p];
-    part.delta.Merge(t, key, operand, [&](uint32_t tt, std::string_view k) -> const std::string* {
-      const StrMap& m = part.maps[tt];
-      auto it = m.find(k);
-      return it == m.end() ? nullptr : &it->second;
-    });
-  }
-  void Clear(uint32_t p, uint32_t t) { parts_[p]->delta.Clear(t); }
   void Commit(uint32_t p) {
-    Part& part = *parts_[p];
+    LockedPart& part = *parts_[p];
     const uint64_t t0 = NowNs();
     std::unique_lock<std::shared_mutex> lock(part.mu);
     part.wait_ns += NowNs() - t0;
@@ -64,27 +50,17 @@ class LockedImpl {
     part.delta.Reset();
     ++part.commits;
   }
-  void Finish(uint32_t) {}
 
   template <typename F>
   void Read(uint32_t p, F&& f) {
-    Part& part = *parts_[p];
+    LockedPart& part = *parts_[p];
     std::shared_lock<std::shared_mutex> lock(part.mu);
     View v(&part.maps);
     f(v);
   }
-  template <typename F>
-  void WriterRead(uint32_t p, F&& f) {
-    Read(p, f);
-  }
-  // A read that may walk whole tables (verification).
-  template <typename F>
-  void Scan(uint32_t p, F&& f) {
-    Read(p, f);
-  }
   template <typename F, typename Hold>
   bool PinScan(uint32_t p, F&& scan, Hold&& hold) {
-    Part& part = *parts_[p];
+    LockedPart& part = *parts_[p];
     std::vector<StrMap> copy;
     {
       std::shared_lock<std::shared_mutex> lock(part.mu);
@@ -101,16 +77,6 @@ class LockedImpl {
       r.publications += p->commits;
     }
   }
-
- private:
-  struct Part {
-    explicit Part(const Schema& s) : maps(s.tables.size()), delta(s) {}
-    std::shared_mutex mu;
-    std::vector<StrMap> maps;  // written under mu (exclusive), read under mu (shared)
-    BatchDelta delta;          // writer only
-    uint64_t wait_ns = 0, commits = 0;
-  };
-  std::vector<std::unique_ptr<Part>> parts_;
 };
 
 }  // namespace rcsbench

@@ -26,11 +26,21 @@
 #include "absl/strings/str_cat.h"
 #include "bench/common.hpp"
 #include "bench/config.hpp"
+#include "bench/impl_base.hpp"
 #include "rcustate/rcustate.hpp"
 
 namespace rcsbench {
 
-class RcuStateImpl {
+// rcustate registers its threads itself (AttachThread/DetachThread).
+struct RcuStateThreads {
+  static void ThreadStart() { Check(rcustate::AttachThread()); }
+  static void ThreadStop() { Check(rcustate::DetachThread()); }
+  static void Check(const absl::Status& s) {
+    if (!s.ok()) Die(s.ToString());
+  }
+};
+
+class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
  public:
   static constexpr std::string_view kName = "rcustate";
   static constexpr bool kConcurrent = true;
@@ -127,6 +137,8 @@ class RcuStateImpl {
         case MergeKind::kAddDouble: op = rcustate::AddDouble(); break;
         case MergeKind::kMinInt64: op = rcustate::MinInt64(); break;
         case MergeKind::kMaxInt64: op = rcustate::MaxInt64(); break;
+        case MergeKind::kAppend: op = rcustate::Append(); break;
+        case MergeKind::kUser: Die("the harness has no user merge operator");
       }
       o.tables.push_back(rcustate::TableSpec{t.name, std::move(op), 0});
     }
@@ -148,8 +160,6 @@ class RcuStateImpl {
     }
     return absl::OkStatus();
   }
-  static void ThreadStart() { Check(rcustate::AttachThread()); }
-  static void ThreadStop() { Check(rcustate::DetachThread()); }
 
   void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
     Check(store_->Put(p, t, key, value));
@@ -235,9 +245,6 @@ class RcuStateImpl {
   }
 
  private:
-  static void Check(const absl::Status& s) {
-    if (!s.ok()) Die(s.ToString());
-  }
   enum class ReadMode { kReader, kSnapshot, kGet };
   Schema schema_;
   bool group_commit_;

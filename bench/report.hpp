@@ -1,8 +1,9 @@
 // File: bench/report.hpp
 //
 // Output of the harness: the final table (with a ratio column against a
-// chosen baseline implementation measured in the same run), JSON and CSV
-// files, and PNG plots drawn by gnuplot.
+// chosen baseline implementation measured in the same run; report_table.cpp),
+// JSON and CSV files (report_files.cpp), and PNG plots drawn by gnuplot
+// (report_plot.cpp).
 #ifndef RCUSTATE_BENCH_REPORT_HPP_
 #define RCUSTATE_BENCH_REPORT_HPP_
 
@@ -22,6 +23,11 @@ struct RunInfo {
   Config config;      // the flags' values (scenario and impl are per run)
   double load_start = 0, load_end = 0;  // 1-minute load average
 };
+
+// The run of `impl` at the same point (scenario, keys, batch, dist,
+// partitions) as `like`, not skipped; nullptr if there is none.
+const RunResult* FindRun(const std::vector<RunResult>& results, const RunResult& like,
+                         const std::string& impl);
 
 void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline);
 bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<RunResult>& results);

@@ -30,6 +30,8 @@ struct ImplEntry {
 };
 // Every implementation, in the order the table lists them.
 const std::vector<ImplEntry>& Implementations();
+// The implementation called `name` (a harness bug if there is none).
+const ImplEntry& FindImplementation(std::string_view name);
 
 }  // namespace rcsbench
 

@@ -29,6 +29,13 @@ inline void RcuPublish(T*& slot, T* value) {
 #endif
 }
 
+// Threads of an RCU baseline register with urcu-memb (the Threads parameter
+// of ImplBase, impl_base.hpp).
+struct UrcuThreads {
+  static void ThreadStart() { urcu_memb_register_thread(); }
+  static void ThreadStop() { urcu_memb_unregister_thread(); }
+};
+
 class UrcuReadGuard {
  public:
   UrcuReadGuard() { urcu_memb_read_lock(); }

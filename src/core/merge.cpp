@@ -43,8 +43,9 @@ std::optional<double> DecodeDouble(std::string_view bytes) {
 
 namespace {
 
-// An 8-byte numeric operator; Combine(a, b) defines it.
-template <typename T, typename Combine>
+// An 8-byte numeric operator; its arithmetic is Arith's (merge_apply.hpp), the
+// very code the write path inlines.
+template <class Arith>
 class NumericOperator final : public MergeOperator {
  public:
   explicit NumericOperator(std::string_view name) : name_(name) {}
@@ -57,35 +58,14 @@ class NumericOperator final : public MergeOperator {
   }
   void Merge(std::optional<std::string_view> existing, std::string_view operand,
              std::string* out) const override {
-    T b;
-    std::memcpy(&b, operand.data(), 8);
-    T r = b;
-    if (existing) {
-      T a;
-      std::memcpy(&a, existing->data(), 8);
-      r = Combine()(a, b);
-    }
-    out->resize(8);
-    std::memcpy(out->data(), &r, 8);
+    // `out` never aliases the arguments: copy the existing value (or, when
+    // there is none, any 8 bytes), then merge in place.
+    out->assign(existing ? existing->data() : operand.data(), 8);
+    detail::MergeNumeric<Arith>(*out, existing.has_value(), operand);
   }
 
  private:
   std::string_view name_;
-};
-
-struct WrappingAdd {
-  int64_t operator()(int64_t a, int64_t b) const {
-    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-  }
-};
-struct Min {
-  int64_t operator()(int64_t a, int64_t b) const { return b < a ? b : a; }
-};
-struct Max {
-  int64_t operator()(int64_t a, int64_t b) const { return b > a ? b : a; }
-};
-struct DoubleAdd {
-  double operator()(double a, double b) const { return a + b; }
 };
 
 class AppendOperator final : public MergeOperator {
@@ -105,19 +85,19 @@ class AppendOperator final : public MergeOperator {
 }  // namespace
 
 std::shared_ptr<const MergeOperator> AddInt64() {
-  static const auto op = std::make_shared<NumericOperator<int64_t, WrappingAdd>>("add_i64");
+  static const auto op = std::make_shared<NumericOperator<detail::AddInt64Arith>>("add_i64");
   return op;
 }
 std::shared_ptr<const MergeOperator> MinInt64() {
-  static const auto op = std::make_shared<NumericOperator<int64_t, Min>>("min_i64");
+  static const auto op = std::make_shared<NumericOperator<detail::MinInt64Arith>>("min_i64");
   return op;
 }
 std::shared_ptr<const MergeOperator> MaxInt64() {
-  static const auto op = std::make_shared<NumericOperator<int64_t, Max>>("max_i64");
+  static const auto op = std::make_shared<NumericOperator<detail::MaxInt64Arith>>("max_i64");
   return op;
 }
 std::shared_ptr<const MergeOperator> AddDouble() {
-  static const auto op = std::make_shared<NumericOperator<double, DoubleAdd>>("add_f64");
+  static const auto op = std::make_shared<NumericOperator<detail::AddDoubleArith>>("add_f64");
   return op;
 }
 std::shared_ptr<const MergeOperator> Append() {

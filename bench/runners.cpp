@@ -1,0 +1,34 @@
+// File: bench/runners.cpp
+//
+// The list of implementations, in the order the table lists them.
+#include "bench/runners.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "bench/common.hpp"
+
+namespace rcsbench {
+
+const std::vector<ImplEntry>& Implementations() {
+  static const std::vector<ImplEntry> v = {
+      {"rcustate", &RunRcuState, "the library, default policy (publish every commit)"},
+      {"rcustate-gc", &RunRcuState, "the library, group commit (max_publish_delay = --gc_delay)"},
+      {"locked", &RunLocked, "std::shared_mutex + absl::flat_hash_map, batch applied under the lock"},
+      {"copy", &RunCopy, "whole map set copied per batch, rcu_assign_pointer, call_rcu free"},
+      {"lr-sync", &RunLrSync, "two map sets, synchronize_rcu inline on every commit"},
+      {"lfht", &RunLfht, "liburcu cds_lfht, per-key replace + call_rcu (no batch atomicity)"},
+      {"raw", &RunRaw, "one thread, plain flat_hash_map, no synchronization"},
+  };
+  return v;
+}
+
+const ImplEntry& FindImplementation(std::string_view name) {
+  const std::vector<ImplEntry>& all = Implementations();
+  auto it = std::find_if(all.begin(), all.end(), [&](const ImplEntry& e) { return e.name == name; });
+  if (it == all.end()) Die("unknown implementation " + std::string(name));
+  return *it;
+}
+
+}  // namespace rcsbench
