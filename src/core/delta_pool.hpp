@@ -47,6 +47,13 @@ class DeltaPool {
   }
 
   size_t size() const { return spares_.size(); }
+  // Heap bytes held by the pool: its slots and each spare (see DeltaBytes).
+  template <typename Bytes>
+  size_t ApproxBytes(Bytes delta_bytes) const {
+    size_t total = spares_.capacity() * sizeof(spares_[0]);
+    for (const auto& d : spares_) total += delta_bytes(*d);
+    return total;
+  }
 
  private:
   size_t num_tables_;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "rcustate/snapshot.hpp"
@@ -49,10 +50,29 @@ class MapSet : public SnapshotData {
   // own value, in the slot it is about to write (one probe instead of a
   // lookup in the published set plus an insert here), and the delta keeps the
   // result as a kPut, ready to be replayed onto the other set.
+  // A failure (std::bad_alloc) leaves the set partly updated (the caller
+  // then rebuilds it) and each op either as it was or converted.
   void ApplyResolving(const Schema& schema, Delta& delta);
+
+  // Like ApplyResolving, but leaves `delta` as it is: each merge op and the
+  // slot holding its result are appended to `resolved` (the maps are grown
+  // first, so the slots stay put until the next change of the set). Then
+  // ReserveResolved (may throw; changes only capacities) and ConvertResolved
+  // (never fails) turn those merges into puts, as ApplyResolving would.
+  struct Resolved {
+    Op* op;
+    const std::string* value;
+  };
+  void ApplyResolvingKeep(const Schema& schema, Delta& delta, std::vector<Resolved>& resolved);
+  static void ReserveResolved(const std::vector<Resolved>& resolved);
+  static void ConvertResolved(const std::vector<Resolved>& resolved) noexcept;
 
   // Heap bytes of both keys and values plus the tables' slot arrays.
   size_t ApproxBytes() const;
+  // Bytes ApproxBytes() leaves out: the per-table vectors of the set.
+  size_t FixedBytes() const {
+    return tables.capacity() * sizeof(TableMap) + heap_bytes_.capacity() * sizeof(size_t);
+  }
 
   void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
   // Frees the set when this was the last reference (see the file comment).
@@ -72,8 +92,8 @@ class MapSet : public SnapshotData {
 
  private:
   MapSet() { live_.fetch_add(1, std::memory_order_relaxed); }
-  template <bool kMove, bool kResolve, typename D>
-  void ApplyImpl(D& delta, const Schema* schema);
+  template <bool kMove, bool kResolve, bool kKeep, typename D>
+  void ApplyImpl(D& delta, const Schema* schema, std::vector<Resolved>* resolved);
   std::vector<size_t> heap_bytes_;  // per table; writer only
   static std::atomic<int64_t> live_;
 };
