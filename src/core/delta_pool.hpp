@@ -41,7 +41,11 @@ class DeltaPool {
     try {
       d->Reset();  // keeps capacity, so it may allocate
     } catch (const std::bad_alloc&) {
-      return;  // frees d: a spare is an optimization, never required
+      // A spare is an optimization, never required. But a map whose
+      // reservation failed is corrupt in abseil 20220623 (safe_map.hpp):
+      // destroying it would crash, so it is leaked (out of memory only).
+      d.release();
+      return;
     }
     spares_.push_back(std::move(d));
   }

@@ -50,22 +50,20 @@ class MapSet : public SnapshotData {
   // own value, in the slot it is about to write (one probe instead of a
   // lookup in the published set plus an insert here), and the delta keeps the
   // result as a kPut, ready to be replayed onto the other set.
-  // A failure (std::bad_alloc) leaves the set partly updated (the caller
-  // then rebuilds it) and each op either as it was or converted.
+  // On std::bad_alloc every Apply leaves the set whole but partly updated
+  // (the caller then rebuilds it; safe_map.hpp) and, for ApplyResolving, each
+  // op either as it was or converted.
   void ApplyResolving(const Schema& schema, Delta& delta);
 
-  // Like ApplyResolving, but leaves `delta` as it is: each merge op and the
-  // slot holding its result are appended to `resolved` (the maps are grown
-  // first, so the slots stay put until the next change of the set). Then
-  // ReserveResolved (may throw; changes only capacities) and ConvertResolved
-  // (never fails) turn those merges into puts, as ApplyResolving would.
-  struct Resolved {
+  // Like ApplyResolving, with each merge op it turns into a put recorded
+  // in `undo` (reserved by the caller for delta.size() entries), so that
+  // Undo() can give `delta` back its merges if the publication fails.
+  struct Undo {
     Op* op;
-    const std::string* value;
+    std::string operand;
   };
-  void ApplyResolvingKeep(const Schema& schema, Delta& delta, std::vector<Resolved>& resolved);
-  static void ReserveResolved(const std::vector<Resolved>& resolved);
-  static void ConvertResolved(const std::vector<Resolved>& resolved) noexcept;
+  void ApplyResolvingUndoable(const Schema& schema, Delta& delta, std::vector<Undo>& undo);
+  static void UndoResolved(std::vector<Undo>& undo) noexcept;
 
   // Heap bytes of both keys and values plus the tables' slot arrays.
   size_t ApproxBytes() const;
@@ -92,8 +90,8 @@ class MapSet : public SnapshotData {
 
  private:
   MapSet() { live_.fetch_add(1, std::memory_order_relaxed); }
-  template <bool kMove, bool kResolve, bool kKeep, typename D>
-  void ApplyImpl(D& delta, const Schema* schema, std::vector<Resolved>* resolved);
+  template <bool kMove, bool kResolve, bool kUndo, typename D>
+  void ApplyImpl(D& delta, const Schema* schema, std::vector<Undo>* undo);
   std::vector<size_t> heap_bytes_;  // per table; writer only
   static std::atomic<int64_t> live_;
 };

@@ -165,8 +165,8 @@ void Partition::ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) {
   if (!sealed_.empty()) {
     if (void (*hook)() = publish_taken_hook.load(std::memory_order_acquire)) hook();
   }
-  resolved_.clear();
-  if (batch != nullptr) resolved_.reserve((*batch)->size());
+  undo_.clear();
+  if (batch != nullptr) undo_.reserve((*batch)->size());
 }
 
 absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
@@ -198,11 +198,10 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
       for (size_t i = sealed_.size(); i < queue_.SizeLocked(); ++i) {
         next->ApplyResolving(schema_, *queue_.AtLocked(i));
       }
-      if (batch != nullptr) next->ApplyResolvingKeep(schema_, **batch, resolved_);
+      if (batch != nullptr) next->ApplyResolvingUndoable(schema_, **batch, undo_);
       missed_.reserve(queue_.SizeLocked() + 1);
-      MapSet::ReserveResolved(resolved_);
       // Nothing below allocates or fails.
-      MapSet::ConvertResolved(resolved_);
+      undo_.clear();
       version = queue_.TakeAllLocked(batch != nullptr, missed_);
     }
     if (batch != nullptr) {
@@ -225,6 +224,7 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
     return absl::OkStatus();
   } catch (const std::bad_alloc&) {
     if (touched) standby_valid_ = false;
+    MapSet::UndoResolved(undo_);  // the caller's batch as it was
     pool_.Give(std::move(spare));
     return NoMemory(batch != nullptr ? "commit" : "publication");
   }
@@ -379,7 +379,7 @@ size_t Partition::ApproxBytes() {
   absl::MutexLock lock(&mu_);
   size_t bytes = sizeof(Partition) + queue_.ApproxBytes() + pool_.ApproxBytes(DeltaBytes) +
                  missed_.capacity() * sizeof(missed_[0]) + sealed_.capacity() * sizeof(Delta*) +
-                 resolved_.capacity() * sizeof(MapSet::Resolved);
+                 undo_.capacity() * sizeof(MapSet::Undo);
   for (const auto& d : missed_) bytes += DeltaBytes(*d);
   if (current_ != nullptr) bytes += current_->ApproxBytes() + current_->FixedBytes();
   if (standby_ != nullptr) bytes += standby_->ApproxBytes() + standby_->FixedBytes();

@@ -221,7 +221,7 @@ class Partition final : private PublishTarget {
   DeltaPool pool_ ABSL_GUARDED_BY(mu_);
   // Scratch of ApplyAll, kept for its capacity.
   std::vector<Delta*> sealed_ ABSL_GUARDED_BY(mu_);
-  std::vector<MapSet::Resolved> resolved_ ABSL_GUARDED_BY(mu_);
+  std::vector<MapSet::Undo> undo_ ABSL_GUARDED_BY(mu_);
   SealedQueue queue_;  // its mutex: after mu_
   Counters counters_ ABSL_GUARDED_BY(mu_);
 };

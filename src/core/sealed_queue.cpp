@@ -1,9 +1,13 @@
 // File: src/core/sealed_queue.cpp
 #include "src/core/sealed_queue.hpp"
 
+#include <new>
+
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include "src/core/safe_map.hpp"
 
 namespace rcustate::detail {
 namespace {
@@ -40,9 +44,21 @@ SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
   }
   if (keep) {
     try {
-      spare->Absorb(schema, *delta);  // into an empty delta: a plain copy
-    } catch (...) {
+      // Room first (a failure there leaves the spare whole), then the copy.
+      for (size_t t = 0; t < delta->tables().size(); ++t) {
+        ReserveSafely(spare->tables()[t].ops, delta->tables()[t].ops.size());
+      }
+    } catch (const std::bad_alloc&) {
       GiveSpare(std::move(spare));
+      throw;
+    }
+    try {
+      spare->Absorb(schema, *delta);  // into an empty delta: a plain copy
+    } catch (const std::bad_alloc&) {
+      // Delta::Absorb copies keys into the map, which abseil 20220623 leaves
+      // corrupt if the copy fails (safe_map.hpp): the spare can be neither
+      // reused nor destroyed. Leaked (out of memory only).
+      spare.release();
       throw;
     }
   }
