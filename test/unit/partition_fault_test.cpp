@@ -354,36 +354,37 @@ TEST(PartitionGroupCommit, PublisherPublishesAtTheDeadlineAndNotBefore) {
   {
     const auto delay = std::chrono::milliseconds(5);
     Fixture f(delay);
-    std::unique_ptr<Delta> d = MakeBatch(f.schema, 0);
-    ASSERT_TRUE(f.partition->Commit(f.schema, d, true)->visible);  // standby reclaimed
-    // Hold a read section so that the old set's grace period cannot end:
-    // the next commit must seal.
-    std::atomic<bool> in_section{false}, release{false};
-    std::thread reader([&] {
-      rcu::ReadLock();
-      in_section = true;
-      while (!release.load()) std::this_thread::yield();
-      rcu::ReadUnlock();
-    });
-    while (!in_section.load()) std::this_thread::yield();
-    const Clock::TimePoint sealed_at = f.clock.Now();
-    d = MakeBatch(f.schema, 1);
-    absl::StatusOr<CommitResult> r = f.partition->Commit(f.schema, d, true);
-    ASSERT_TRUE(r.ok());
+    // While a reader holds its section, the set a publication retires cannot
+    // be reclaimed: at the latest the second commit from now seals.
+    auto section = std::make_unique<HeldSection>();
+    uint64_t version = 0;
+    absl::StatusOr<CommitResult> r;
+    Clock::TimePoint sealed_at;
+    for (int i = 0; i < 2; ++i) {
+      std::unique_ptr<Delta> d = MakeBatch(f.schema, i);
+      sealed_at = f.clock.Now();
+      r = f.partition->Commit(f.schema, d, true);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->version, ++version);
+      if (!r->visible) break;
+    }
     ASSERT_FALSE(r->visible);
-    EXPECT_EQ(r->version, 2u);
-    // Just before the deadline: the publisher does nothing.
+    const uint64_t published = f.PublishedVersion();
+    EXPECT_EQ(published, version - 1);
+    // Just before the deadline: the publisher does nothing (had it started
+    // a round, it would wait for the held section and Poke with it).
     f.clock.now = sealed_at + delay - std::chrono::nanoseconds(1);
-    f.publisher.Poke();
+    ASSERT_TRUE(CompletesOnAnotherThread([&] { f.publisher.Poke(); }))
+        << "the publisher started before the deadline";
     EXPECT_EQ(f.publisher.rounds(), 0u);
-    EXPECT_EQ(f.PublishedVersion(), 1u);
-    // At the deadline: it publishes, once the reader's section ended.
+    EXPECT_EQ(f.PublishedVersion(), published);
+    // At the deadline: it publishes, once the reader's section ended (the
+    // grace period it waits for).
     f.clock.now = sealed_at + delay;
-    release = true;
-    reader.join();
+    section.reset();
     f.publisher.Poke();
     EXPECT_EQ(f.publisher.rounds(), 1u);
-    EXPECT_EQ(f.PublishedVersion(), 2u);
+    EXPECT_EQ(f.PublishedVersion(), version);
     EXPECT_EQ(f.partition->Stats().grace_waits, 0u);  // no commit waited
   }
   ticket_publishes = true;
