@@ -22,9 +22,14 @@ std::atomic<bool> ticket_publishes{true};
 
 namespace {
 
-absl::Status NoMemory(const char* what) {
-  return MakeError(ErrorCode::kNoMemory, absl::StrCat(what, ": out of memory"));
+// Made once, at load: returning a copy of it never allocates, so the error
+// paths between TryLock and UnlockPublisher cannot throw.
+const absl::Status& NoMemory() {
+  static const absl::Status* const status = new absl::Status(
+      MakeError(ErrorCode::kNoMemory, "out of memory: the call changed nothing"));
+  return *status;
 }
+[[maybe_unused]] const absl::Status& kNoMemoryAtLoad = NoMemory();
 
 }  // namespace
 
@@ -75,14 +80,16 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
     try {
       r = Seal(schema, delta, keep_sealed);
     } catch (const std::bad_alloc&) {
-      return NoMemory("commit");
+      return NoMemory();
     }
     RequestPublish();
     return r;
   }
-  absl::StatusOr<CommitResult> r;
-  if (dropped_.load(std::memory_order_relaxed)) {
-    r = DroppedError();
+  // Nothing from here to UnlockPublisher() may throw (the error statuses
+  // are made after it).
+  absl::StatusOr<CommitResult> r = NoMemory();
+  const bool dropped = dropped_.load(std::memory_order_relaxed);
+  if (dropped) {
   } else if (DecideCommit({/*group_commit=*/true, /*got_mutex=*/true, StandbyReclaimed()}) ==
              CommitAction::kPublish) {
     r = PublishCommitLocked(/*may_wait=*/false, delta);
@@ -90,16 +97,16 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
     try {
       r = Seal(schema, delta, keep_sealed);
     } catch (const std::bad_alloc&) {
-      r = NoMemory("commit");
     }
   }
   UnlockPublisher();
+  if (dropped) return DroppedError();
   return r;
 }
 
 absl::StatusOr<CommitResult> Partition::PublishCommitLocked(bool may_wait,
                                                             std::unique_ptr<Delta>& delta) {
-  if (absl::Status s = PublishLocked(may_wait, &delta); !s.ok()) return s;
+  if (!PublishLocked(may_wait, &delta)) return NoMemory();
   const uint64_t version = current_->version;
   return CommitResult{version, true, version, 0};
 }
@@ -169,7 +176,7 @@ void Partition::PublishDue() noexcept {
                              seen, gen, std::memory_order_release, std::memory_order_relaxed)) {
     }
   }
-  if (!PublishLocked(/*may_wait=*/true, nullptr).ok()) {
+  if (!PublishLocked(/*may_wait=*/true, nullptr)) {
     // Out of memory: try again one delay later.
     publisher_->Schedule(this, publisher_->clock().Now() + max_publish_delay_);
   }
@@ -179,18 +186,13 @@ void Partition::PublishDue() noexcept {
 
 absl::StatusOr<uint64_t> Partition::Flush() {
   mu_.Lock();
-  absl::StatusOr<uint64_t> r;
-  if (dropped_.load(std::memory_order_relaxed)) {
-    r = DroppedError();
-  } else if (absl::Status s =
-                 queue_.empty() ? absl::OkStatus() : PublishLocked(/*may_wait=*/true, nullptr);
-             !s.ok()) {
-    r = s;
-  } else {
-    r = current_->version;
-  }
+  const bool dropped = dropped_.load(std::memory_order_relaxed);
+  const bool ok = dropped || queue_.empty() || PublishLocked(/*may_wait=*/true, nullptr);
+  const uint64_t version = dropped ? 0 : current_->version;
   UnlockPublisher();
-  return r;
+  if (dropped) return DroppedError();
+  if (!ok) return NoMemory();
+  return version;
 }
 
 void Partition::MarkDropped() {

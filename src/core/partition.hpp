@@ -158,10 +158,11 @@ class Partition final : private PublishTarget {
     return standby_->reclaimed_gen.load(std::memory_order_acquire) >= standby_->retired_gen;
   }
   // Publishes everything sealed, then `*batch` if not null, as the next
-  // version; *batch is then replaced by an empty delta. On kNoMemory nothing
-  // is published or consumed (the standby may be left invalid). Waits for the
-  // standby's grace period if `may_wait`, else needs StandbyReclaimed().
-  absl::Status PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch)
+  // version; *batch is then replaced by an empty delta. False if out of
+  // memory: nothing published or consumed (the standby may be left invalid).
+  // Never throws. Waits for the standby's grace period if `may_wait`, else
+  // needs StandbyReclaimed().
+  bool PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The parts of PublishLocked that may throw std::bad_alloc.
   MapSet* PrepareStandby(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -17,8 +17,6 @@
 #include <new>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "rcustate/status.hpp"
 #include "src/core/partition.hpp"
 
 namespace rcustate::detail {
@@ -72,7 +70,7 @@ void Partition::ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) {
   if (batch != nullptr) undo_.reserve((*batch)->size());
 }
 
-absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
+bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
   bool touched = false;  // the standby was changed
   std::unique_ptr<Delta> spare;
   try {
@@ -124,13 +122,12 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
     standby_valid_ = true;
     ++retirements_;
     ++counters_.publications;
-    return absl::OkStatus();
+    return true;
   } catch (const std::bad_alloc&) {
     if (touched) standby_valid_ = false;
     MapSet::UndoResolved(undo_);  // the caller's batch as it was
     pool_.Give(std::move(spare));
-    return MakeError(ErrorCode::kNoMemory,
-                     batch != nullptr ? "commit: out of memory" : "publication: out of memory");
+    return false;
   }
 }
 
