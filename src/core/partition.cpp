@@ -159,9 +159,10 @@ void Partition::UnlockPublisher() {
 
 // ---- the publisher's thread
 
-void Partition::BeforeGrace() {
+bool Partition::BeforeGrace() {
   absl::MutexLock lock(&mu_);
   grace_mark_ = retirements_;
+  return current_ != nullptr && !StandbyReclaimed() && !queue_.empty();
 }
 
 void Partition::PublishDue() noexcept {

@@ -188,7 +188,7 @@ class Partition final : private PublishTarget {
   // the standby).
   void CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // PublishTarget (the publisher's thread).
-  void BeforeGrace() override ABSL_LOCKS_EXCLUDED(mu_);
+  bool BeforeGrace() override ABSL_LOCKS_EXCLUDED(mu_);
   void PublishDue() noexcept override ABSL_LOCKS_EXCLUDED(mu_);
 
   static std::atomic<int64_t> live_;

@@ -65,12 +65,14 @@ void Publisher::Schedule(PublishTarget* t, Clock::TimePoint deadline) noexcept {
     case PublishTarget::State::kIdle:
       t->deadline_ = deadline;
       Link(t);
-      wake_.Signal();
+      // Wake the thread only if it would sleep past the deadline (a commit
+      // that seals the first batch of a round pays no wake-up).
+      if (deadline < wake_at_) wake_.Signal();
       break;
     case PublishTarget::State::kScheduled:
       if (deadline < t->deadline_) {
         t->deadline_ = deadline;
-        wake_.Signal();
+        if (deadline < wake_at_) wake_.Signal();
       }
       break;
     case PublishTarget::State::kBusy:
@@ -127,11 +129,13 @@ void Publisher::Run() {
         pokes_seen_ = poke;
         idle_.SignalAll();
         if (pokes_ != poke) continue;
+        wake_at_ = next;
         if (next == Clock::TimePoint::max()) {
           wake_.Wait(&mu_);
         } else {
           wake_.WaitWithTimeout(&mu_, absl::FromChrono(next - now));
         }
+        wake_at_ = Clock::TimePoint::min();  // awake: Schedule need not signal
       }
     }
     // busy_ is this thread's until the round ends: Schedule and Cancel only
@@ -141,10 +145,11 @@ void Publisher::Run() {
       absl::MutexLock lock(&mu_);
       due = busy_;
     }
-    for (PublishTarget* t = due; t != nullptr; t = t->next_) t->BeforeGrace();
+    bool wait = false;
+    for (PublishTarget* t = due; t != nullptr; t = t->next_) wait |= t->BeforeGrace();
     // One grace period for every due partition, then each publishes without
     // waiting (unless a publication in between retired its standby again).
-    rcu::Synchronize();
+    if (wait) rcu::Synchronize();
     for (PublishTarget* t = due; t != nullptr; t = t->next_) t->PublishDue();
     absl::MutexLock lock(&mu_);
     while (busy_ != nullptr) {

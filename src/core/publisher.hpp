@@ -40,8 +40,9 @@ class PublishTarget {
  public:
   virtual ~PublishTarget() = default;
   // Before the publisher waits for a grace period: remember what that grace
-  // period will reclaim.
-  virtual void BeforeGrace() = 0;
+  // period will reclaim. False if there is nothing to wait for (nothing
+  // sealed, or the standby already reclaimed).
+  virtual bool BeforeGrace() = 0;
   // After it: publish what is sealed. Must not throw.
   virtual void PublishDue() noexcept = 0;
 
@@ -80,7 +81,8 @@ class Publisher {
   // Makes the thread read the clock again and waits until it did (and
   // published whatever was due then).
   void Poke() ABSL_LOCKS_EXCLUDED(mu_);
-  // Rounds of publication (each: one grace period, then the due partitions).
+  // Rounds of publication (each: at most one grace period, then the due
+  // partitions).
   uint64_t rounds() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -98,6 +100,8 @@ class Publisher {
   uint64_t pokes_ ABSL_GUARDED_BY(mu_) = 0;       // requested
   uint64_t pokes_seen_ ABSL_GUARDED_BY(mu_) = 0;  // served
   uint64_t rounds_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the thread will look at the clock again (max: when woken).
+  Clock::TimePoint wake_at_ ABSL_GUARDED_BY(mu_) = Clock::TimePoint::max();
   PublishTarget* head_ ABSL_GUARDED_BY(mu_) = nullptr;  // scheduled, unordered
   PublishTarget* busy_ ABSL_GUARDED_BY(mu_) = nullptr;  // being published (linked)
 };
