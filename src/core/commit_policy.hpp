@@ -36,6 +36,13 @@ constexpr CommitAction DecideCommit(const CommitFacts& f) {
   return CommitAction::kSeal;
 }
 
+// Group commit's promise, checked at compile time: without both the mutex
+// and a reclaimed standby, a group commit seals (never waits).
+static_assert(DecideCommit({true, true, false}) == CommitAction::kSeal);
+static_assert(DecideCommit({true, false, true}) == CommitAction::kSeal);
+static_assert(DecideCommit({true, true, true}) == CommitAction::kPublish);
+static_assert(DecideCommit({false, true, false}) == CommitAction::kPublishWaiting);
+
 }  // namespace rcustate::detail
 
 #endif  // RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
