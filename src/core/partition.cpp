@@ -53,7 +53,7 @@ Partition::~Partition() {
   if (group_commit()) publisher_->Cancel(this);  // normally MarkDropped() did
   live_.fetch_sub(1, std::memory_order_release);
   // Normally ReleaseSets() ran already (drop); this covers the rest.
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   if (current_ != nullptr) current_->Unref();
   if (standby_ != nullptr) standby_->Unref();
 }
@@ -67,7 +67,7 @@ absl::Status Partition::DroppedError() const {
 absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
                                                bool keep_sealed) {
   if (!group_commit()) {
-    absl::MutexLock lock(&mu_);
+    CheckedMutexLock lock(&mu_);
     if (dropped_.load(std::memory_order_relaxed)) return DroppedError();
     return PublishCommitLocked(/*may_wait=*/true, delta);
   }
@@ -160,13 +160,13 @@ void Partition::UnlockPublisher() {
 // ---- the publisher's thread
 
 bool Partition::BeforeGrace() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   grace_mark_ = retirements_;
   return current_ != nullptr && !StandbyReclaimed() && !queue_.empty();
 }
 
 void Partition::PublishDue() noexcept {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   if (dropped_.load(std::memory_order_relaxed) || current_ == nullptr || queue_.empty()) return;
   if (retirements_ == grace_mark_) {
     // The standby was retired before the grace period the publisher just
@@ -198,7 +198,7 @@ absl::StatusOr<uint64_t> Partition::Flush() {
 
 void Partition::MarkDropped() {
   {
-    absl::MutexLock lock(&mu_);
+    CheckedMutexLock lock(&mu_);
     dropped_.store(true, std::memory_order_release);
   }
   // After dropped_ is set: the publisher skips it from now on, and a seal
@@ -207,7 +207,7 @@ void Partition::MarkDropped() {
 }
 
 void Partition::ReleaseSets() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   if (current_ != nullptr) slot_.DropHold();  // handles may keep it (TableReader)
   if (standby_ != nullptr) standby_->Unref();
   current_ = standby_ = nullptr;
@@ -216,7 +216,7 @@ void Partition::ReleaseSets() {
 }
 
 PartitionStats Partition::Stats() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   PartitionStats s;
   if (current_ == nullptr) return s;
   s.version = current_->version;
@@ -233,7 +233,7 @@ PartitionStats Partition::Stats() {
 }
 
 size_t Partition::ApproxBytes() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   size_t bytes = sizeof(Partition) + queue_.ApproxBytes() + pool_.ApproxBytes(DeltaBytes) +
                  missed_.capacity() * sizeof(missed_[0]) + sealed_.capacity() * sizeof(Delta*) +
                  undo_.capacity() * sizeof(MapSet::Undo);

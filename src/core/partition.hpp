@@ -42,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "src/core/checked_mutex.hpp"
 #include "rcustate/options.hpp"
 #include "src/core/delta.hpp"
 #include "src/core/delta_pool.hpp"
@@ -205,7 +206,7 @@ class Partition final : private PublishTarget {
   // The version of the last publication (written under mu_ after it).
   std::atomic<uint64_t> published_version_{0};
 
-  absl::Mutex mu_;
+  CheckedMutex mu_;
   // The published set as the writer sees it (null once the sets were
   // released). Readers never load it.
   MapSet* current_ ABSL_GUARDED_BY(mu_);

@@ -95,7 +95,7 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
     {
       // The final step, against concurrent sealing: apply what was sealed
       // since, then the batch, and take them all with the version.
-      absl::MutexLock seal(&queue_.mu());
+      CheckedMutexLock seal(&queue_.mu());
       for (size_t i = sealed_.size(); i < queue_.SizeLocked(); ++i) {
         next->ApplyResolving(schema_, *queue_.AtLocked(i));
       }

@@ -28,7 +28,7 @@ Publisher::Publisher(const Clock* clock) : clock_(clock) {}
 Publisher::~Publisher() {
   std::thread t;
   {
-    absl::MutexLock lock(&mu_);
+    CheckedMutexLock lock(&mu_);
     stop_ = true;
     wake_.Signal();
     t = std::move(thread_);
@@ -37,7 +37,7 @@ Publisher::~Publisher() {
 }
 
 void Publisher::EnsureStarted() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   if (started_) return;
   thread_ = std::thread([this] { Run(); });  // may throw: nothing changed then
   started_ = true;
@@ -60,7 +60,7 @@ void Publisher::Unlink(PublishTarget* t) {
 }
 
 void Publisher::Schedule(PublishTarget* t, Clock::TimePoint deadline) noexcept {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   switch (t->state_) {
     case PublishTarget::State::kIdle:
       t->deadline_ = deadline;
@@ -84,22 +84,22 @@ void Publisher::Schedule(PublishTarget* t, Clock::TimePoint deadline) noexcept {
 }
 
 void Publisher::Cancel(PublishTarget* t) {
-  absl::MutexLock lock(&mu_);
-  while (t->state_ == PublishTarget::State::kBusy) idle_.Wait(&mu_);
+  CheckedMutexLock lock(&mu_);
+  while (t->state_ == PublishTarget::State::kBusy) mu_.Wait(idle_);
   if (t->state_ == PublishTarget::State::kScheduled) Unlink(t);
   t->again_ = false;
 }
 
 void Publisher::Poke() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   if (!started_) return;
   const uint64_t target = ++pokes_;
   wake_.Signal();
-  while (pokes_seen_ < target && !stop_) idle_.Wait(&mu_);
+  while (pokes_seen_ < target && !stop_) mu_.Wait(idle_);
 }
 
 uint64_t Publisher::rounds() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   return rounds_;
 }
 
@@ -107,7 +107,7 @@ void Publisher::Run() {
   for (;;) {
     uint64_t poke;
     {
-      absl::MutexLock lock(&mu_);
+      CheckedMutexLock lock(&mu_);
       for (;;) {
         if (stop_) return;
         poke = pokes_;
@@ -131,9 +131,9 @@ void Publisher::Run() {
         if (pokes_ != poke) continue;
         wake_at_ = next;
         if (next == Clock::TimePoint::max()) {
-          wake_.Wait(&mu_);
+          mu_.Wait(wake_);
         } else {
-          wake_.WaitWithTimeout(&mu_, absl::FromChrono(next - now));
+          mu_.WaitWithTimeout(wake_, absl::FromChrono(next - now));
         }
         wake_at_ = Clock::TimePoint::min();  // awake: Schedule need not signal
       }
@@ -142,7 +142,7 @@ void Publisher::Run() {
     // look at a busy target's state, under mu_.
     PublishTarget* due;
     {
-      absl::MutexLock lock(&mu_);
+      CheckedMutexLock lock(&mu_);
       due = busy_;
     }
     bool wait = false;
@@ -151,7 +151,7 @@ void Publisher::Run() {
     // waiting (unless a publication in between retired its standby again).
     if (wait) rcu::Synchronize();
     for (PublishTarget* t = due; t != nullptr; t = t->next_) t->PublishDue();
-    absl::MutexLock lock(&mu_);
+    CheckedMutexLock lock(&mu_);
     while (busy_ != nullptr) {
       PublishTarget* t = busy_;
       busy_ = t->next_;

@@ -23,6 +23,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "src/core/checked_mutex.hpp"
 
 namespace rcustate::detail {
 
@@ -91,7 +92,7 @@ class Publisher {
   void Unlink(PublishTarget* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;
-  absl::Mutex mu_;
+  CheckedMutex mu_;
   absl::CondVar wake_;  // the thread: something scheduled, poked or stopping
   absl::CondVar idle_;  // Cancel and Poke: a round ended
   std::thread thread_ ABSL_GUARDED_BY(mu_);

@@ -38,7 +38,7 @@ SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
   // and the queue's slot. Any of these may throw; nothing is changed yet.
   std::unique_ptr<Delta> spare;
   {
-    absl::MutexLock lock(&mu_);
+    CheckedMutexLock lock(&mu_);
     spare = spares_.Take();
     batches_.reserve(batches_.size() + 1);
   }
@@ -62,7 +62,7 @@ SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
       throw;
     }
   }
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   if (batches_.capacity() == batches_.size()) {
     // A publication took batches and another seal used the room we
     // reserved: reserve again (still before any change).
@@ -86,12 +86,12 @@ SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
 }
 
 void SealedQueue::PeekFrom(size_t from, std::vector<Delta*>& out) {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   for (size_t i = from; i < batches_.size(); ++i) out.push_back(batches_[i].get());
 }
 
 size_t SealedQueue::size() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   return batches_.size();
 }
 
@@ -104,27 +104,27 @@ uint64_t SealedQueue::TakeAllLocked(bool commit, std::vector<std::unique_ptr<Del
 }
 
 void SealedQueue::GiveSpare(std::unique_ptr<Delta> d) {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   spares_.Give(std::move(d));
 }
 
 uint64_t SealedQueue::committed() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   return committed_;
 }
 
 bool SealedQueue::empty() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   return batches_.empty();
 }
 
 void SealedQueue::Clear() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   batches_.clear();
 }
 
 size_t SealedQueue::ApproxBytes() {
-  absl::MutexLock lock(&mu_);
+  CheckedMutexLock lock(&mu_);
   size_t total = batches_.capacity() * sizeof(batches_[0]);
   for (const auto& d : batches_) total += DeltaBytes(*d);
   total += spares_.ApproxBytes(DeltaBytes);

@@ -24,6 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "src/core/checked_mutex.hpp"
 #include "src/core/delta.hpp"
 #include "src/core/delta_pool.hpp"
 #include "src/core/schema.hpp"
@@ -66,7 +67,7 @@ class SealedQueue {
   Delta* AtLocked(size_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return batches_[i].get();
   }
-  absl::Mutex& mu() ABSL_LOCK_RETURNED(mu_) { return mu_; }
+  CheckedMutex& mu() ABSL_LOCK_RETURNED(mu_) { return mu_; }
 
   // Empty deltas for the callers of Seal(keep == false) and for the copies.
   void GiveSpare(std::unique_ptr<Delta> d) ABSL_LOCKS_EXCLUDED(mu_);
@@ -79,7 +80,7 @@ class SealedQueue {
   size_t ApproxBytes() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  absl::Mutex mu_;
+  CheckedMutex mu_;
   std::vector<std::unique_ptr<Delta>> batches_ ABSL_GUARDED_BY(mu_);
   DeltaPool spares_ ABSL_GUARDED_BY(mu_);
   // Commits accepted (the version of the latest) and publications that took
