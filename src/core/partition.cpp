@@ -165,10 +165,10 @@ bool Partition::BeforeGrace() {
   return current_ != nullptr && !StandbyReclaimed() && !queue_.empty();
 }
 
-void Partition::PublishDue() noexcept {
+void Partition::PublishDue(bool waited) noexcept {
   CheckedMutexLock lock(&mu_);
   if (dropped_.load(std::memory_order_relaxed) || current_ == nullptr || queue_.empty()) return;
-  if (retirements_ == grace_mark_) {
+  if (waited && retirements_ == grace_mark_) {
     // The standby was retired before the grace period the publisher just
     // waited for: it is reclaimed even if its ticket has not run yet.
     uint64_t seen = standby_->reclaimed_gen.load(std::memory_order_relaxed);

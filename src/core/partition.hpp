@@ -190,7 +190,7 @@ class Partition final : private PublishTarget {
   void CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // PublishTarget (the publisher's thread).
   bool BeforeGrace() override ABSL_LOCKS_EXCLUDED(mu_);
-  void PublishDue() noexcept override ABSL_LOCKS_EXCLUDED(mu_);
+  void PublishDue(bool waited) noexcept override ABSL_LOCKS_EXCLUDED(mu_);
 
   static std::atomic<int64_t> live_;
   const uint32_t id_;

@@ -150,7 +150,7 @@ void Publisher::Run() {
     // One grace period for every due partition, then each publishes without
     // waiting (unless a publication in between retired its standby again).
     if (wait) rcu::Synchronize();
-    for (PublishTarget* t = due; t != nullptr; t = t->next_) t->PublishDue();
+    for (PublishTarget* t = due; t != nullptr; t = t->next_) t->PublishDue(wait);
     CheckedMutexLock lock(&mu_);
     while (busy_ != nullptr) {
       PublishTarget* t = busy_;

@@ -44,8 +44,10 @@ class PublishTarget {
   // period will reclaim. False if there is nothing to wait for (nothing
   // sealed, or the standby already reclaimed).
   virtual bool BeforeGrace() = 0;
-  // After it: publish what is sealed. Must not throw.
-  virtual void PublishDue() noexcept = 0;
+  // After it (`waited`: the publisher did wait for a grace period that began
+  // after BeforeGrace; false if no due partition needed one): publish what is
+  // sealed. Must not throw.
+  virtual void PublishDue(bool waited) noexcept = 0;
 
  private:
   friend class Publisher;
