@@ -41,12 +41,23 @@ class DeltaPool {
     try {
       d->Reset();  // keeps capacity, so it may allocate
     } catch (const std::bad_alloc&) {
-      return;  // frees d: a spare is an optimization, never required
+      // A spare is an optimization, never required. But a map whose
+      // reservation failed is corrupt in abseil 20220623 (safe_map.hpp):
+      // destroying it would crash, so it is leaked (out of memory only).
+      d.release();
+      return;
     }
     spares_.push_back(std::move(d));
   }
 
   size_t size() const { return spares_.size(); }
+  // Heap bytes held by the pool: its slots and each spare (see DeltaBytes).
+  template <typename Bytes>
+  size_t ApproxBytes(Bytes delta_bytes) const {
+    size_t total = spares_.capacity() * sizeof(spares_[0]);
+    for (const auto& d : spares_) total += delta_bytes(*d);
+    return total;
+  }
 
  private:
   size_t num_tables_;

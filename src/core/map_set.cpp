@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "src/core/safe_map.hpp"
+
 namespace rcustate::detail {
 namespace {
 
@@ -41,16 +43,27 @@ MapSet::~MapSet() {
 }
 
 MapSet* MapSet::CopyOf(const MapSet& other) {
-  auto* set = new MapSet();
+  // Element by element with safe_map.hpp's helpers rather than the maps' copy
+  // constructors, which abseil does not make exception-safe: on
+  // std::bad_alloc the partial copy is whole, and freed.
+  std::unique_ptr<MapSet> set(new MapSet());
   set->version = other.version;
-  set->tables = other.tables;
+  set->tables.resize(other.tables.size());
   set->heap_bytes_ = other.heap_bytes_;
+  for (size_t t = 0; t < other.tables.size(); ++t) {
+    TableMap& map = set->tables[t];
+    ReserveSafely(map, other.tables[t].size());
+    for (const auto& [key, value] : other.tables[t]) {
+      auto [it, inserted] = TryEmplaceSafely(map, key);
+      it->second = value;
+    }
+  }
   set->partition_pins = other.partition_pins;
-  return set;
+  return set.release();
 }
 
-template <bool kMove, bool kResolve, typename D>
-void MapSet::ApplyImpl(D& delta, const Schema* schema) {
+template <bool kMove, bool kResolve, bool kUndo, typename D>
+void MapSet::ApplyImpl(D& delta, const Schema* schema, std::vector<Undo>* undo) {
   auto& dtables = delta.tables();
   for (size_t t = 0; t < dtables.size(); ++t) {
     auto& td = dtables[t];
@@ -60,6 +73,8 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema) {
       map.clear();
       bytes = 0;
     }
+    // Growing first, safely: an allocation failure below leaves a whole map.
+    ReserveSafely(map, td.ops.size());
     // A batch's keys are random in a large map: each update is a cache miss
     // or two. Prefetching the slot of the update kAhead positions ahead lets
     // those misses overlap (rcustate-readpath's apply1000 at 1e6 keys: 103 ->
@@ -84,7 +99,7 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema) {
         }
         continue;
       }
-      auto [it, inserted] = map.try_emplace(key);
+      auto [it, inserted] = TryEmplaceSafely(map, key);
       if (inserted) {
         bytes += HeapBytes(it->first);
       } else {
@@ -97,8 +112,15 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema) {
           MergeInto(schema->kinds[t], schema->tables[t].merge.get(), it->second, !inserted,
                     op.value);
           bytes += HeapBytes(it->second);
-          op.kind = Op::kPut;
-          op.value = it->second;
+          if constexpr (kUndo) {
+            std::string result(it->second);                  // may throw: op unchanged
+            undo->push_back(Undo{&op, std::move(op.value)});  // reserved: cannot throw
+            op.value = std::move(result);
+            op.kind = Op::kPut;
+          } else {
+            op.value = it->second;  // first: if it throws, op is still the merge
+            op.kind = Op::kPut;
+          }
           continue;
         }
       }
@@ -114,11 +136,23 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema) {
 }
 
 void MapSet::ApplyResolving(const Schema& schema, Delta& delta) {
-  ApplyImpl<false, true>(delta, &schema);
+  ApplyImpl<false, true, false>(delta, &schema, nullptr);
 }
 
-void MapSet::Apply(const Delta& delta) { ApplyImpl<false, false>(delta, nullptr); }
-void MapSet::ApplyMove(Delta& delta) { ApplyImpl<true, false>(delta, nullptr); }
+void MapSet::ApplyResolvingUndoable(const Schema& schema, Delta& delta, std::vector<Undo>& undo) {
+  ApplyImpl<false, true, true>(delta, &schema, &undo);
+}
+
+void MapSet::UndoResolved(std::vector<Undo>& undo) noexcept {
+  for (Undo& u : undo) {
+    u.op->value = std::move(u.operand);
+    u.op->kind = Op::kMerge;
+  }
+  undo.clear();
+}
+
+void MapSet::Apply(const Delta& delta) { ApplyImpl<false, false, false>(delta, nullptr, nullptr); }
+void MapSet::ApplyMove(Delta& delta) { ApplyImpl<true, false, false>(delta, nullptr, nullptr); }
 
 size_t MapSet::ApproxBytes() const {
   size_t total = sizeof(MapSet);

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "rcustate/snapshot.hpp"
@@ -49,10 +50,27 @@ class MapSet : public SnapshotData {
   // own value, in the slot it is about to write (one probe instead of a
   // lookup in the published set plus an insert here), and the delta keeps the
   // result as a kPut, ready to be replayed onto the other set.
+  // On std::bad_alloc every Apply leaves the set whole but partly updated
+  // (the caller then rebuilds it; safe_map.hpp) and, for ApplyResolving, each
+  // op either as it was or converted.
   void ApplyResolving(const Schema& schema, Delta& delta);
+
+  // Like ApplyResolving, with each merge op it turns into a put recorded
+  // in `undo` (reserved by the caller for delta.size() entries), so that
+  // Undo() can give `delta` back its merges if the publication fails.
+  struct Undo {
+    Op* op;
+    std::string operand;
+  };
+  void ApplyResolvingUndoable(const Schema& schema, Delta& delta, std::vector<Undo>& undo);
+  static void UndoResolved(std::vector<Undo>& undo) noexcept;
 
   // Heap bytes of both keys and values plus the tables' slot arrays.
   size_t ApproxBytes() const;
+  // Bytes ApproxBytes() leaves out: the per-table vectors of the set.
+  size_t FixedBytes() const {
+    return tables.capacity() * sizeof(TableMap) + heap_bytes_.capacity() * sizeof(size_t);
+  }
 
   void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
   // Frees the set when this was the last reference (see the file comment).
@@ -72,8 +90,8 @@ class MapSet : public SnapshotData {
 
  private:
   MapSet() { live_.fetch_add(1, std::memory_order_relaxed); }
-  template <bool kMove, bool kResolve, typename D>
-  void ApplyImpl(D& delta, const Schema* schema);
+  template <bool kMove, bool kResolve, bool kUndo, typename D>
+  void ApplyImpl(D& delta, const Schema* schema, std::vector<Undo>* undo);
   std::vector<size_t> heap_bytes_;  // per table; writer only
   static std::atomic<int64_t> live_;
 };

@@ -53,8 +53,16 @@ struct CallbackTracker::Node : NodeHead {
   absl::AnyInvocable<void() &&> fn;
 };
 
-void CallbackTracker::Defer(absl::AnyInvocable<void() &&> fn) {
-  auto* node = new Node(this, std::move(fn));
+void CallbackTracker::Defer(absl::AnyInvocable<void() &&> fn) { Defer(Prepare(std::move(fn))); }
+
+void CallbackTracker::NodeDeleter::operator()(Node* node) const noexcept { delete node; }
+
+CallbackTracker::Prepared CallbackTracker::Prepare(absl::AnyInvocable<void() &&> fn) {
+  return Prepared(new Node(this, std::move(fn)));
+}
+
+void CallbackTracker::Defer(Prepared prepared) noexcept {
+  Node* node = prepared.release();
   pending_.fetch_add(1, std::memory_order_relaxed);
   EnsureRegistered();
   RCUSTATE_TSAN_RELEASE(node);

@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
@@ -113,6 +114,7 @@ void Synchronize();
 // Counts the callbacks one owner (a store) has queued and waits for them.
 class CallbackTracker {
  public:
+  struct Node;
   CallbackTracker() = default;
   CallbackTracker(const CallbackTracker&) = delete;
   CallbackTracker& operator=(const CallbackTracker&) = delete;
@@ -122,6 +124,17 @@ class CallbackTracker {
   // not block on a grace period.
   void Defer(absl::AnyInvocable<void() &&> fn);
 
+  // Defer in two steps, for a caller that must not fail once it has made a
+  // change visible: Prepare() allocates the callback's node (may throw
+  // std::bad_alloc; nothing is queued), Defer(Prepared) queues it and never
+  // fails. A Prepared that is never queued is freed without running.
+  struct NodeDeleter {
+    void operator()(Node* node) const noexcept;
+  };
+  using Prepared = std::unique_ptr<Node, NodeDeleter>;
+  Prepared Prepare(absl::AnyInvocable<void() &&> fn);
+  void Defer(Prepared node) noexcept;
+
   // Waits until every callback Defer()ed so far, and every callback those
   // queued, has run. Precondition: !InReadSection(), not in a callback.
   void Drain();
@@ -129,7 +142,6 @@ class CallbackTracker {
   int64_t pending() const { return pending_.load(std::memory_order_acquire); }
 
  private:
-  struct Node;
   static void Trampoline(struct rcu_head* head);
   std::atomic<int64_t> pending_{0};
 };

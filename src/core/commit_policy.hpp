@@ -1,0 +1,48 @@
+// File: src/core/commit_policy.hpp
+//
+// The publish-or-seal decision of a commit, as a pure function of the facts
+// the commit knows (StoreOptions::max_publish_delay):
+//
+//  - default policy (delay zero): every commit publishes, waiting for the
+//    partition mutex and, if the standby's retirement ticket has not run
+//    yet, for a grace period;
+//  - group commit (delay positive): a commit never waits for a grace period
+//    nor for a publication in progress. It publishes only if it got the
+//    mutex without waiting and the standby is already reclaimed; otherwise it
+//    seals its batch. How long sealed batches have waited plays no part
+//    here: the standby's ticket publishes them when it runs, and the
+//    publisher (publisher.hpp) publishes them, waiting for the grace period
+//    itself, once the oldest has waited max_publish_delay.
+#ifndef RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
+#define RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
+
+namespace rcustate::detail {
+
+enum class CommitAction {
+  kPublishWaiting,  // publish, waiting for a grace period if needed
+  kPublish,         // publish; the standby is reclaimed, nothing to wait for
+  kSeal,            // seal into the queue and return
+};
+
+struct CommitFacts {
+  bool group_commit;       // max_publish_delay > 0
+  bool got_mutex;          // the partition mutex (always true for the default policy)
+  bool standby_reclaimed;  // the standby's last retirement is past its grace period
+};
+
+constexpr CommitAction DecideCommit(const CommitFacts& f) {
+  if (!f.group_commit) return CommitAction::kPublishWaiting;
+  if (f.got_mutex && f.standby_reclaimed) return CommitAction::kPublish;
+  return CommitAction::kSeal;
+}
+
+// Group commit's promise, checked at compile time: without both the mutex
+// and a reclaimed standby, a group commit seals (never waits).
+static_assert(DecideCommit({true, true, false}) == CommitAction::kSeal);
+static_assert(DecideCommit({true, false, true}) == CommitAction::kSeal);
+static_assert(DecideCommit({true, true, true}) == CommitAction::kPublish);
+static_assert(DecideCommit({false, true, false}) == CommitAction::kPublishWaiting);
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_

@@ -1,0 +1,168 @@
+// File: src/core/partition_publish.cpp
+//
+// Partition's publication: prepare the standby (wait for its grace period,
+// replace it if pinned or invalid), apply what it lacks, the sealed batches
+// and the commit's batch, then the final step that cannot fail (take the
+// sealed batches, give the version, store the pointer, queue the retirement
+// ticket prepared beforehand). And the ticket's side: catching the standby
+// up, or publishing what is sealed, once its grace period ended.
+//
+// Failure model (see partition.hpp): every allocation happens before the
+// final step. A std::bad_alloc before it returns kNoMemory: if the standby
+// was already changed it is marked invalid (rebuilt by the next
+// publication), the caller's batch gets its merges back (UndoResolved), and
+// the sealed batches stay queued (those whose merges were turned into puts
+// hold the same result for the same state, which is what the next attempt
+// applies them to).
+#include <new>
+#include <utility>
+
+#include "src/core/partition.hpp"
+
+namespace rcustate::detail {
+
+MapSet* Partition::PrepareStandby(bool may_wait) {
+  MapSet* set = standby_;
+  if (!StandbyReclaimed() && may_wait) {
+    // The call_rcu ticket of its last retirement has not run yet: wait for a
+    // grace period here. The ticket still runs later; it records an older
+    // generation than any later retirement, which is harmless.
+    auto t0 = std::chrono::steady_clock::now();
+    rcu::Synchronize();
+    counters_.commit_wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - t0)
+                                    .count();
+    ++counters_.grace_waits;
+  }
+  // A grace period has passed since `set` was last published: no reader can
+  // see it and nobody can pin it any more, so `pins` is final. Pinned (left
+  // to the pins) or invalid (a failed publication): start a new standby from
+  // the published set, which already contains everything missed_ holds.
+  if (!standby_valid_ || set->pins.load(std::memory_order_acquire) != 0) {
+    MapSet* fresh = MapSet::CopyOf(*current_);  // may throw: nothing changed
+    set->Unref();
+    standby_ = set = fresh;
+    standby_valid_ = true;
+    for (auto& d : missed_) pool_.Give(std::move(d));
+    missed_.clear();
+    ++counters_.standby_copies;
+  }
+  return set;
+}
+
+void Partition::ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) {
+  // Bring the standby to the published state (each delta is applied twice
+  // in all: once to each set, the second time moving its strings).
+  for (auto& d : missed_) next->ApplyMove(*d);
+  for (auto& d : missed_) pool_.Give(std::move(d));
+  missed_.clear();
+  // Then the sealed batches, oldest first. ApplyResolving turns their merges
+  // into puts in place, which stays right if this publication fails: the
+  // put holds the merge's result on the same state, which is what the next
+  // attempt applies it to.
+  sealed_.clear();
+  queue_.PeekFrom(0, sealed_);
+  for (Delta* d : sealed_) next->ApplyResolving(schema_, *d);
+  if (!sealed_.empty()) {
+    if (void (*hook)() = publish_taken_hook.load(std::memory_order_acquire)) hook();
+  }
+  undo_.clear();
+  if (batch != nullptr) undo_.reserve((*batch)->size());
+}
+
+bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
+  bool touched = false;  // the standby was changed
+  std::unique_ptr<Delta> spare;
+  try {
+    MapSet* next = PrepareStandby(may_wait);
+    // What the final step needs, allocated first.
+    if (batch != nullptr) spare = pool_.Take();
+    MapSet* const previous = current_;
+    const uint64_t gen = previous->retired_gen + 1;
+    rcu::CallbackTracker::Prepared ticket = tracker_->Prepare([this, previous, gen] {
+      uint64_t seen = previous->reclaimed_gen.load(std::memory_order_relaxed);
+      while (seen < gen &&
+             !previous->reclaimed_gen.compare_exchange_weak(
+                 seen, gen, std::memory_order_release, std::memory_order_relaxed)) {
+      }
+      previous->Unref();
+      OnReclaimed();
+      Unref();
+    });
+    touched = true;
+    ApplyAll(next, batch);
+    uint64_t version;
+    {
+      // The final step, against concurrent sealing: apply what was sealed
+      // since, then the batch, and take them all with the version.
+      CheckedMutexLock seal(&queue_.mu());
+      for (size_t i = sealed_.size(); i < queue_.SizeLocked(); ++i) {
+        next->ApplyResolving(schema_, *queue_.AtLocked(i));
+      }
+      if (batch != nullptr) next->ApplyResolvingUndoable(schema_, **batch, undo_);
+      missed_.reserve(queue_.SizeLocked() + 1);
+      // Nothing below allocates or fails.
+      undo_.clear();
+      version = queue_.TakeAllLocked(batch != nullptr, missed_);
+    }
+    if (batch != nullptr) {
+      missed_.push_back(std::move(*batch));
+      *batch = std::move(spare);
+    }
+    next->version = version;
+    current_ = next;
+    slot_.Store(next);
+    published_version_.store(version, std::memory_order_release);
+    // Retire the old set: its ticket's references, then the ticket.
+    ++previous->retired_gen;
+    previous->Ref();
+    Ref();
+    tracker_->Defer(std::move(ticket));
+    standby_ = previous;
+    standby_valid_ = true;
+    ++retirements_;
+    ++counters_.publications;
+    return true;
+  } catch (const std::bad_alloc&) {
+    if (touched) standby_valid_ = false;
+    MapSet::UndoResolved(undo_);  // the caller's batch as it was
+    pool_.Give(std::move(spare));
+    return false;
+  }
+}
+
+void Partition::OnReclaimed() {
+  // Blocking: mu_ is held for one publication at most, and no holder of mu_
+  // ever waits for a call_rcu callback (Synchronize waits for readers only;
+  // Drain is never called under mu_).
+  mu_.Lock();
+  if (!dropped_.load(std::memory_order_relaxed) && current_ != nullptr && StandbyReclaimed()) {
+    if (ticket_publishes.load(std::memory_order_relaxed) && !queue_.empty()) {
+      // Group commit: publish what is sealed. On failure the batches stay
+      // sealed, for the next commit or the publisher.
+      (void)PublishLocked(/*may_wait=*/false, nullptr);
+    } else {
+      CatchUpLocked();
+    }
+  }
+  UnlockPublisher();
+}
+
+void Partition::CatchUpLocked() {
+  // A pinned or invalid standby is left to the commit path, which replaces
+  // it by a copy.
+  if (missed_.empty() || !standby_valid_ || standby_->pins.load(std::memory_order_acquire) != 0) {
+    return;
+  }
+  try {
+    for (auto& d : missed_) standby_->ApplyMove(*d);
+  } catch (const std::bad_alloc&) {
+    standby_valid_ = false;
+    return;
+  }
+  for (auto& d : missed_) pool_.Give(std::move(d));
+  missed_.clear();
+  ++counters_.catch_ups;
+}
+
+}  // namespace rcustate::detail

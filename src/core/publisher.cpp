@@ -1,0 +1,171 @@
+// File: src/core/publisher.cpp
+#include "src/core/publisher.hpp"
+
+#include <utility>
+
+#include "absl/time/time.h"
+#include "src/rcu/rcu.hpp"
+
+namespace rcustate::detail {
+namespace {
+
+class SteadyClock final : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
+};
+
+}  // namespace
+
+Publisher& Publisher::Default() {
+  // Leaked on purpose: partitions of stores closed at exit may still be
+  // cancelling, and its thread only ever waits or publishes.
+  static Publisher* const publisher = new Publisher(new SteadyClock);
+  return *publisher;
+}
+
+Publisher::Publisher(const Clock* clock) : clock_(clock) {}
+
+Publisher::~Publisher() {
+  std::thread t;
+  {
+    CheckedMutexLock lock(&mu_);
+    stop_ = true;
+    wake_.Signal();
+    t = std::move(thread_);
+  }
+  if (t.joinable()) t.join();
+}
+
+void Publisher::EnsureStarted() {
+  CheckedMutexLock lock(&mu_);
+  if (started_) return;
+  thread_ = std::thread([this] { Run(); });  // may throw: nothing changed then
+  started_ = true;
+}
+
+void Publisher::Link(PublishTarget* t) {
+  t->prev_ = nullptr;
+  t->next_ = head_;
+  if (head_ != nullptr) head_->prev_ = t;
+  head_ = t;
+  t->state_ = PublishTarget::State::kScheduled;
+}
+
+void Publisher::Unlink(PublishTarget* t) {
+  if (t->prev_ != nullptr) t->prev_->next_ = t->next_;
+  if (t->next_ != nullptr) t->next_->prev_ = t->prev_;
+  if (head_ == t) head_ = t->next_;
+  t->next_ = t->prev_ = nullptr;
+  t->state_ = PublishTarget::State::kIdle;
+}
+
+void Publisher::Schedule(PublishTarget* t, Clock::TimePoint deadline) noexcept {
+  CheckedMutexLock lock(&mu_);
+  switch (t->state_) {
+    case PublishTarget::State::kIdle:
+      t->deadline_ = deadline;
+      Link(t);
+      // Wake the thread only if it would sleep past the deadline (a commit
+      // that seals the first batch of a round pays no wake-up).
+      if (deadline < wake_at_) wake_.Signal();
+      break;
+    case PublishTarget::State::kScheduled:
+      if (deadline < t->deadline_) {
+        t->deadline_ = deadline;
+        if (deadline < wake_at_) wake_.Signal();
+      }
+      break;
+    case PublishTarget::State::kBusy:
+      // Being published: what it published may not include this batch.
+      if (!t->again_ || deadline < t->deadline_) t->deadline_ = deadline;
+      t->again_ = true;
+      break;
+  }
+}
+
+void Publisher::Cancel(PublishTarget* t) {
+  CheckedMutexLock lock(&mu_);
+  while (t->state_ == PublishTarget::State::kBusy) mu_.Wait(idle_);
+  if (t->state_ == PublishTarget::State::kScheduled) Unlink(t);
+  t->again_ = false;
+}
+
+void Publisher::Poke() {
+  CheckedMutexLock lock(&mu_);
+  if (!started_) return;
+  const uint64_t target = ++pokes_;
+  wake_.Signal();
+  while (pokes_seen_ < target && !stop_) mu_.Wait(idle_);
+}
+
+uint64_t Publisher::rounds() {
+  CheckedMutexLock lock(&mu_);
+  return rounds_;
+}
+
+void Publisher::Run() {
+  for (;;) {
+    uint64_t poke;
+    {
+      CheckedMutexLock lock(&mu_);
+      for (;;) {
+        if (stop_) return;
+        poke = pokes_;
+        const Clock::TimePoint now = clock_->Now();
+        Clock::TimePoint next = Clock::TimePoint::max();
+        for (PublishTarget* t = head_; t != nullptr;) {
+          PublishTarget* following = t->next_;
+          if (t->deadline_ <= now) {
+            Unlink(t);
+            t->state_ = PublishTarget::State::kBusy;
+            t->next_ = busy_;
+            busy_ = t;
+          } else if (t->deadline_ < next) {
+            next = t->deadline_;
+          }
+          t = following;
+        }
+        if (busy_ != nullptr) break;
+        pokes_seen_ = poke;
+        idle_.SignalAll();
+        if (pokes_ != poke) continue;
+        wake_at_ = next;
+        if (next == Clock::TimePoint::max()) {
+          mu_.Wait(wake_);
+        } else {
+          mu_.WaitWithTimeout(wake_, absl::FromChrono(next - now));
+        }
+        wake_at_ = Clock::TimePoint::min();  // awake: Schedule need not signal
+      }
+    }
+    // busy_ is this thread's until the round ends: Schedule and Cancel only
+    // look at a busy target's state, under mu_.
+    PublishTarget* due;
+    {
+      CheckedMutexLock lock(&mu_);
+      due = busy_;
+    }
+    bool wait = false;
+    for (PublishTarget* t = due; t != nullptr; t = t->next_) wait |= t->BeforeGrace();
+    // One grace period for every due partition, then each publishes without
+    // waiting (unless a publication in between retired its standby again).
+    if (wait) rcu::Synchronize();
+    for (PublishTarget* t = due; t != nullptr; t = t->next_) t->PublishDue(wait);
+    CheckedMutexLock lock(&mu_);
+    while (busy_ != nullptr) {
+      PublishTarget* t = busy_;
+      busy_ = t->next_;
+      t->next_ = nullptr;
+      t->state_ = PublishTarget::State::kIdle;
+      if (t->again_) {
+        t->again_ = false;
+        Link(t);
+      }
+    }
+    ++rounds_;
+    pokes_seen_ = poke;
+    idle_.SignalAll();
+  }
+}
+
+}  // namespace rcustate::detail

@@ -1,0 +1,97 @@
+// File: src/core/sealed_queue.hpp
+//
+// Group commit's sealed batches: the batches a commit accepted (gave a
+// version) without publishing them, oldest first. A publication applies a prefix of them to the standby and then,
+// under the queue's lock, the rest and takes them all in one step
+// (TakeAllLocked), which also starts a new epoch.
+//
+// Guarded by its own mutex, so that sealing never waits for a publication in
+// progress (only, briefly, for a publication's final step, which applies at
+// most the batches sealed during the publication plus one commit's batch).
+//
+// Failure model: Seal either accepts the batch (version given) or throws
+// std::bad_alloc having changed nothing: every allocation (the copy of the
+// batch, the queue's slot) happens before the version is taken. TakePrefix
+// never allocates (the caller reserved room for what it takes).
+#ifndef RCUSTATE_SRC_CORE_SEALED_QUEUE_HPP_
+#define RCUSTATE_SRC_CORE_SEALED_QUEUE_HPP_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "src/core/checked_mutex.hpp"
+#include "src/core/delta.hpp"
+#include "src/core/delta_pool.hpp"
+#include "src/core/schema.hpp"
+
+namespace rcustate::detail {
+
+class SealedQueue {
+ public:
+  struct Sealed {
+    uint64_t version;  // the batch's version
+    uint64_t epoch;    // publications that took batches before this one
+    bool first;        // the queue was empty: the batch is the oldest
+    // `published` read under the queue's lock: older than this batch, no
+    // older than any publication before the seal.
+    uint64_t published_version;
+  };
+
+  explicit SealedQueue(size_t num_tables);
+
+  // Accepts *delta as the next version. With `keep`, a copy is queued and
+  // *delta is left as it was; else *delta itself is queued and replaced by
+  // an empty delta. Throws std::bad_alloc having changed nothing.
+  Sealed Seal(const Schema& schema, std::unique_ptr<Delta>& delta, bool keep,
+              const std::atomic<uint64_t>& published)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ---- publication (the caller serializes publications)
+  // The batches sealed so far, from the `from`th on (pointers stay valid until
+  // TakeAllLocked takes them; only publications modify them).
+  void PeekFrom(size_t from, std::vector<Delta*>& out) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t size() ABSL_LOCKS_EXCLUDED(mu_);
+  // The final step of a publication, under the queue's lock (mu()): the
+  // caller applied every batch queued. Moves them all to the back of `out`
+  // (which has room: no allocation), consumes a version for a published
+  // commit if `commit`, starts a new epoch, and returns the version the
+  // publication carries (every version up to it is now published).
+  uint64_t TakeAllLocked(bool commit, std::vector<std::unique_ptr<Delta>>& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t SizeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return batches_.size(); }
+  Delta* AtLocked(size_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return batches_[i].get();
+  }
+  CheckedMutex& mu() ABSL_LOCK_RETURNED(mu_) { return mu_; }
+
+  // Empty deltas for the callers of Seal(keep == false) and for the copies.
+  void GiveSpare(std::unique_ptr<Delta> d) ABSL_LOCKS_EXCLUDED(mu_);
+
+  uint64_t committed() ABSL_LOCKS_EXCLUDED(mu_);
+  bool empty() ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops every batch (the partition was dropped).
+  void Clear() ABSL_LOCKS_EXCLUDED(mu_);
+  // Heap bytes of the queued and spare deltas.
+  size_t ApproxBytes() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  CheckedMutex mu_;
+  std::vector<std::unique_ptr<Delta>> batches_ ABSL_GUARDED_BY(mu_);
+  DeltaPool spares_ ABSL_GUARDED_BY(mu_);
+  // Commits accepted (the version of the latest) and publications that took
+  // batches (each starts a new epoch of sealing).
+  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t take_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Heap bytes a delta holds (its object, slot arrays and strings).
+size_t DeltaBytes(const Delta& d);
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_SEALED_QUEUE_HPP_
