@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "rcustate/options.hpp"
+#include "rcustate/snapshot.hpp"
 #include "src/core/merge_apply.hpp"
 
 namespace rcustate::detail {

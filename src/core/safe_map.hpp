@@ -1,0 +1,96 @@
+// File: src/core/safe_map.hpp
+//
+// Growing an absl::flat_hash_map without risking its integrity when an
+// allocation fails. absl (20220623) is not exception-safe there:
+//  - resize() stores the new capacity before it allocates the new backing
+//    array, so a std::bad_alloc from the allocation leaves a table whose
+//    capacity does not match its control bytes (later probes read past the
+//    array: the "ctrl[capacity] == kSentinel" assertion, or a segfault);
+//    reserve() and every insertion that grows go through it;
+//  - an insertion marks its slot full (control byte, size, growth budget)
+//    before it constructs the element, so a throwing key or value
+//    constructor leaves a "full" slot holding garbage, destroyed later.
+// The rules that keep a map whole, used by Delta: build every string before
+// the insertion and move it in (moves do not throw), and never let absl grow
+// a live map: grow a fresh one here instead, which is thrown away untouched
+// if its allocation fails.
+#ifndef RCUSTATE_SRC_CORE_SAFE_MAP_HPP_
+#define RCUSTATE_SRC_CORE_SAFE_MAP_HPP_
+
+#include <cstddef>
+#include <new>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace rcustate::detail {
+
+// True if inserting one more key into `map` would make absl grow it. Exact
+// for maps nobody erased single keys from (no tombstones), which is how
+// Delta uses its maps.
+template <typename Map>
+size_t GrowthOf(const Map& map) {
+  return map.capacity() == 0 ? 0 : absl::container_internal::CapacityToGrowth(map.capacity());
+}
+template <typename Map>
+bool InsertWouldGrow(const Map& map) {
+  return map.size() >= GrowthOf(map);
+}
+
+// Makes `map` hold its elements with room for `n` without growing, moving
+// the elements (no copy). Throws std::bad_alloc with `map` unchanged.
+template <typename Map>
+void SafeReserve(Map& map, size_t n) {
+  if (n < map.size()) n = map.size();
+  // The fresh map lives in raw storage: if its reserve() throws, absl left it
+  // in the inconsistent state described above, so it must not be destroyed;
+  // it holds nothing (its only allocation failed), so abandoning it leaks
+  // nothing.
+  alignas(Map) unsigned char storage[sizeof(Map)];
+  Map* fresh = new (storage) Map();
+  fresh->reserve(n);  // the only step that may throw
+  for (auto it = map.begin(); it != map.end();) {
+    // Node handles move the element (key included) without copying it; the
+    // insertion cannot grow `fresh`, which has room for all of them.
+    fresh->insert(map.extract(it++));
+  }
+  map = std::move(*fresh);
+  fresh->~Map();
+}
+
+// Before inserting one key: grows `map` (doubling) if absl would grow it on
+// that insertion. Throws std::bad_alloc with `map` unchanged.
+template <typename Map>
+void ReserveOneMore(Map& map) {
+  if (InsertWouldGrow(map)) SafeReserve(map, map.size() < 8 ? 16 : map.size() * 2);
+}
+
+// The same for a map that single keys are erased from (tombstones, which
+// absl does not report): grows early enough that absl, finding no room, can
+// always rehash in place (it does so, without allocating, while the table is
+// at most 25/32 full and larger than one group).
+template <typename Map>
+void ReserveOneMoreErasable(Map& map) {
+  const size_t need = map.size() + 1;
+  if (map.capacity() > 16 && need * 32 <= map.capacity() * 25) return;
+  SafeReserve(map, need < 8 ? 16 : 2 * need);
+}
+
+// Empties `map` keeping room for `n` keys if that can be had; never throws
+// (without memory it ends empty with no room).
+template <typename Map>
+void ClearKeepingRoom(Map& map, size_t n) noexcept {
+  // absl's clear() keeps the backing array of small tables and frees large
+  // ones; growing back then goes through SafeReserve.
+  map.clear();
+  if (GrowthOf(map) >= n) return;
+  try {
+    SafeReserve(map, n);
+  } catch (const std::bad_alloc&) {
+    // Left empty: room is an optimization, never required.
+  }
+}
+
+}  // namespace rcustate::detail
+
+#endif  // RCUSTATE_SRC_CORE_SAFE_MAP_HPP_
