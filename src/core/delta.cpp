@@ -17,6 +17,12 @@ absl::StatusOr<Schema> Schema::Make(std::vector<TableSpec> tables) {
     if (tables[i].name.empty()) {
       return MakeError(ErrorCode::kInvalidArgument, absl::StrCat("table ", i, " has an empty name"));
     }
+    if (tables[i].expected_entries > kMaxExpectedEntries) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       absl::StrCat("table \"", tables[i].name, "\": expected_entries ",
+                                    tables[i].expected_entries, " exceeds the limit of ",
+                                    kMaxExpectedEntries));
+    }
     if (!schema.by_name.emplace(tables[i].name, static_cast<TableId>(i)).second) {
       return MakeError(ErrorCode::kInvalidArgument,
                        absl::StrCat("duplicate table name \"", tables[i].name, "\""));

@@ -1,6 +1,8 @@
 // File: src/core/map_set.cpp
 #include "src/core/map_set.hpp"
 
+#include "src/core/safe_map.hpp"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -27,7 +29,9 @@ MapSet::MapSet(const Schema& schema) : heap_bytes_(schema.tables.size(), 0) {
   live_.fetch_add(1, std::memory_order_relaxed);
   tables.resize(schema.tables.size());
   for (size_t i = 0; i < tables.size(); ++i) {
-    if (schema.tables[i].expected_entries > 0) tables[i].reserve(schema.tables[i].expected_entries);
+    // SafeReserve: absl's reserve() corrupts the table when its allocation
+    // throws (safe_map.hpp); this one throws std::bad_alloc cleanly.
+    if (schema.tables[i].expected_entries > 0) SafeReserve(tables[i], schema.tables[i].expected_entries);
   }
 }
 

@@ -1,7 +1,7 @@
 // File: src/core/thread_deltas.cpp
 #include "src/core/thread_deltas.hpp"
 
-#include <deque>
+#include <list>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -111,7 +111,9 @@ struct ThreadDeltas {
   // the count doubled, so sweeping costs O(1) amortized per new entry.
   size_t swept_at = 0;
   // ScratchValue() storage and the section it belongs to.
-  std::deque<std::string> scratch;
+  // A list: stable addresses, and (unlike std::deque) no allocation when the
+  // thread_local is constructed, which would throw from its TLS init.
+  std::list<std::string> scratch;
   uint64_t scratch_section = 0;
 
   ~ThreadDeltas() { last = LastEntry{}; }
