@@ -76,6 +76,7 @@ struct CallbackTracker::Node : NodeHead {
   absl::AnyInvocable<void() &&> fn;
 };
 
+std::atomic<uint64_t> CallbackTracker::barriers_{0};
 const size_t CallbackTracker::kNodeBytes = sizeof(CallbackTracker::Node);
 
 CallbackTracker::Ticket::~Ticket() { delete node_; }
@@ -115,7 +116,10 @@ void CallbackTracker::Drain() {
   EnsureRegistered();
   // urcu_memb_barrier waits only for callbacks queued before it; callbacks
   // queued by callbacks need another round.
-  while (pending_.load(std::memory_order_acquire) != 0) urcu_memb_barrier();
+  while (pending_.load(std::memory_order_acquire) != 0) {
+    barriers_.fetch_add(1, std::memory_order_relaxed);
+    urcu_memb_barrier();
+  }
 }
 
 }  // namespace rcustate::rcu

@@ -164,6 +164,9 @@ class CallbackTracker {
   void Drain();
 
   int64_t pending() const { return pending_.load(std::memory_order_acquire); }
+  // urcu barriers Drain() has waited for, by all trackers (tests: a close
+  // with nothing queued must not wait for liburcu's callback batching).
+  static uint64_t barriers() { return barriers_.load(std::memory_order_relaxed); }
 
   // Heap bytes one Defer()red callback holds until it has run (its node);
   // the function's own captures are counted by its caller.
@@ -172,6 +175,7 @@ class CallbackTracker {
  private:
   static void Trampoline(struct rcu_head* head);
   std::atomic<int64_t> pending_{0};
+  static std::atomic<uint64_t> barriers_;
 };
 
 }  // namespace rcustate::rcu
