@@ -112,14 +112,16 @@ inline T* Dereference(T* const& slot) {
 #endif
 }
 
+// rcu_assign_pointer's guarantee (everything written before is visible to a
+// reader that loads the new pointer) is a release store; written as one
+// because liburcu's macro assigns through a volatile, which C++20 deprecates
+// (clang warns).
 template <typename T>
 inline void Assign(T*& slot, T* value) {
 #ifdef RCUSTATE_TSAN
   RCUSTATE_TSAN_RELEASE(&slot);
-  __atomic_store_n(&slot, value, __ATOMIC_RELEASE);
-#else
-  rcu_assign_pointer(slot, value);
 #endif
+  __atomic_store_n(&slot, value, __ATOMIC_RELEASE);
 }
 
 // Waits for a grace period. Precondition: !InReadSection(), not in a callback.
