@@ -48,6 +48,27 @@ absl::Status Delta::CheckKey(const Schema& schema, TableId table, std::string_vi
   return absl::OkStatus();
 }
 
+namespace {
+// Strings up to this length live in std::string's inline buffer: building or
+// assigning one never allocates, so it cannot throw.
+const size_t kInlineChars = std::string().capacity();
+
+bool IsNumeric(MergeKind kind) {
+  return kind == MergeKind::kAddInt64 || kind == MergeKind::kMinInt64 ||
+         kind == MergeKind::kMaxInt64 || kind == MergeKind::kAddDouble;
+}
+}  // namespace
+
+Op& Delta::SlotInline(TableId table, std::string_view key, bool* inserted) {
+  auto& ops = tables_[table].ops;
+  ReserveOneMore(ops);  // may throw; the map is unchanged then
+  // Cannot throw: there is room, and the key is built in its inline buffer.
+  auto [it, fresh] = ops.try_emplace(key);
+  if (fresh) ++size_;
+  *inserted = fresh;
+  return it->second;
+}
+
 Op* Delta::FindMutable(TableId table, std::string_view key) {
   auto& ops = tables_[table].ops;
   auto it = ops.find(key);
@@ -70,6 +91,15 @@ absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view ke
       return s;
     }
   }
+  if (key.size() <= kInlineChars && value.size() <= kInlineChars) {
+    // The common small case in one probe: nothing below can throw but the
+    // room SlotInline makes first.
+    bool inserted;
+    Op& slot = SlotInline(table, key, &inserted);
+    slot.value.assign(value.data(), value.size());  // fits inline or reuses capacity
+    slot.kind = Op::kPut;
+    return absl::OkStatus();
+  }
   if (Op* slot = FindMutable(table, key)) {
     slot->value.assign(value.data(), value.size());  // strong guarantee: unchanged if it throws
     slot->kind = Op::kPut;
@@ -81,6 +111,13 @@ absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view ke
 
 absl::Status Delta::Erase(const Schema& schema, TableId table, std::string_view key) {
   if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
+  if (key.size() <= kInlineChars) {  // one probe; only the room may throw
+    bool inserted;
+    Op& slot = SlotInline(table, key, &inserted);
+    slot.kind = Op::kErase;
+    slot.value.clear();
+    return absl::OkStatus();
+  }
   if (Op* slot = FindMutable(table, key)) {
     slot->kind = Op::kErase;
     slot->value.clear();
@@ -100,6 +137,27 @@ absl::Status Delta::Merge(const Schema& schema, TableId table, std::string_view 
                      absl::StrCat("table \"", schema.tables[table].name, "\" has no merge operator"));
   }
   if (absl::Status s = ValidateValue(kind, op, operand); !s.ok()) return s;
+  if (IsNumeric(kind) && key.size() <= kInlineChars) {
+    // The common numeric case in one probe: values are 8 bytes, inline, so
+    // nothing below can throw but the room SlotInline makes first.
+    bool inserted;
+    Op& slot = SlotInline(table, key, &inserted);
+    if (inserted) {
+      if (tables_[table].cleared) {  // the base is known empty: resolve now
+        MergeInto(kind, op, slot.value, /*exists=*/false, operand);
+        slot.kind = Op::kPut;
+      } else {
+        slot.value.assign(operand.data(), operand.size());
+        slot.kind = Op::kMerge;
+      }
+    } else if (slot.kind == Op::kErase) {
+      MergeInto(kind, op, slot.value, /*exists=*/false, operand);
+      slot.kind = Op::kPut;
+    } else {
+      MergeInto(kind, op, slot.value, /*exists=*/true, operand);
+    }
+    return absl::OkStatus();
+  }
   // MergeInto gives the strong guarantee: the target is unchanged if it throws.
   if (Op* slot = FindMutable(table, key)) {
     switch (slot->kind) {

@@ -83,6 +83,10 @@ class Delta {
   // Shared validation of table id and key.
   absl::Status CheckKey(const Schema& schema, TableId table, std::string_view key) const;
   Op* FindMutable(TableId table, std::string_view key);
+  // The op of a key short enough for std::string's inline buffer, inserted
+  // (kErase, empty) if absent, in one probe. Throws std::bad_alloc with
+  // nothing changed (only when growing the map).
+  Op& SlotInline(TableId table, std::string_view key, bool* inserted);
   // Inserts a key the table does not hold. Throws std::bad_alloc with
   // nothing changed (see safe_map.hpp).
   void Insert(TableId table, std::string&& key, Op&& op);

@@ -107,6 +107,26 @@ TEST_F(ThreadDeltaFault, FailedPutEraseMergeLeaveTheDeltaAsItWas) {
     }
     ASSERT_FALSE(HasFailure()) << "step " << i;
   }
+  // Short keys and values (std::string's inline buffer: the one-probe path):
+  // only the map's growth allocates.
+  const int injected_long = injected;
+  for (int i = 0; i < 300; ++i) {
+    const std::string k = "s" + std::to_string(i), v = "v" + std::to_string(i);
+    const std::string n = EncodeInt64(i), half = "s" + std::to_string(i / 2);
+    injected += SweepStep([&] { return store_->Put(0, kPlain, k, v); }, [&] { ExpectModel(); });
+    model_[{kPlain, k}] = v;
+    injected += SweepStep([&] { return store_->Merge(0, kSum, k, n); }, [&] { ExpectModel(); });
+    model_[{kSum, k}] = n;
+    if (i % 3 == 0) {
+      injected += SweepStep([&] { return store_->Erase(0, kPlain, half); }, [&] { ExpectModel(); });
+      model_[{kPlain, half}] = std::nullopt;
+      injected += SweepStep([&] { return store_->Erase(0, kSum, "e" + k.substr(1)); },
+                            [&] { ExpectModel(); });
+      model_[{kSum, "e" + k.substr(1)}] = std::nullopt;
+    }
+    ASSERT_FALSE(HasFailure()) << "short step " << i;
+  }
+  EXPECT_GT(injected, injected_long);  // the maps grew under failures
   EXPECT_GT(injected, 300);
   ExpectModel();
   // The delta still commits whole.
