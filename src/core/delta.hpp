@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "rcustate/snapshot.hpp"
+#include "src/core/safe_map.hpp"
 #include "src/core/schema.hpp"
 
 namespace rcustate::detail {
@@ -32,9 +33,14 @@ struct Op {
   std::string value;   // put value or merge operand; empty for erase
 };
 
+// KeyMap<Op> with an allocator that lets the delta grow its maps in place
+// without risking them when an allocation fails (safe_map.hpp).
+using OpMap = absl::flat_hash_map<std::string, Op, KeyHash, KeyEq,
+                                  GrowAllocator<std::pair<const std::string, Op>>>;
+
 struct TableDelta {
   bool cleared = false;
-  KeyMap<Op> ops;
+  OpMap ops;
 };
 
 class Delta {
