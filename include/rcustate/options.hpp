@@ -19,22 +19,31 @@ namespace rcustate {
 
 // Longest key accepted (bytes).
 inline constexpr size_t kMaxKeySize = 64 * 1024;
+// Largest TableSpec::expected_entries accepted (2^32): beyond it Store::Open
+// returns kInvalidArgument. A hint below it that memory cannot satisfy makes
+// CreatePartition return kNoMemory (nothing created).
+inline constexpr size_t kMaxExpectedEntries = size_t{1} << 32;
 
 struct TableSpec {
   std::string name;                               // non-empty, unique in the store
   std::shared_ptr<const MergeOperator> merge;     // nullptr: Merge() is refused
   size_t expected_entries = 0;                    // reserve this many slots per partition
+                                                  // (at most kMaxExpectedEntries)
 };
 
 struct StoreOptions {
   std::vector<TableSpec> tables;  // at least one
-  // Bound on bytes of dropped partitions waiting for their grace period. Past
-  // it, the next DropPartition first waits for pending reclamation. (Map sets
+  // Bound on bytes of dropped partitions waiting for their grace period (all
+  // they hold: maps, keys, values and bookkeeping). Past it, the next
+  // DropPartition first waits for pending reclamation (for the readers that
+  // still hold dropped partitions), so what waits stays below the budget plus
+  // one partition per thread dropping at the same time. (Map sets
   // left to pins are held by the pins, not waiting: see PinnedSnapshot.)
   // 0 = 256 MiB.
   size_t memory_budget_bytes = 0;
-  // Publication policy (design §3). Zero (the default): every commit
-  // publishes before it returns, waiting for a grace period when the standby
+  // Publication policy (docs/design.md, "Publication policies"). Zero (the
+  // default): every commit publishes before it returns, waiting for a grace
+  // period when the standby
   // is not reclaimed yet. Positive: group commit -- a commit never waits, not
   // even for another thread's publication; a batch whose standby is not
   // reclaimed yet stays sealed (still atomic, still visible to the thread that

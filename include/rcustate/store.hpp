@@ -24,6 +24,10 @@
 // wait for a grace period (Commit, Flush, DropPartition, Close, ...) return
 // kState inside a read section.
 //
+// Failures: a call either does all of its work or changes nothing and returns
+// an error; a failed allocation is kNoMemory (the delta, batch, partition or
+// directory is then exactly as it was, and the call may be retried).
+//
 // Reclamation contract (see docs/design.md):
 //  - A published snapshot is never modified while a reader can see it.
 //  - Versions start at 0 and grow by exactly 1 per commit.
@@ -55,7 +59,8 @@ class WriteBatch;
 
 class RCUSTATE_EXPORT Store {
  public:
-  // kInvalidArgument for no tables, an empty or duplicate table name.
+  // kInvalidArgument for no tables, an empty or duplicate table name, an
+  // expected_entries above kMaxExpectedEntries, a negative max_publish_delay.
   static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);
 
   // Close()s the store if that was not done.
@@ -66,7 +71,9 @@ class RCUSTATE_EXPORT Store {
   // Drops every partition and waits until everything retired is freed. After
   // it every other member returns kState. kState inside a read section.
   // Pins and batches still alive stay valid until released (they keep the
-  // memory they need). Idempotent.
+  // memory they need). Idempotent. Costs one grace period if the store has
+  // partitions, plus waiting for callbacks still queued (retired snapshots);
+  // closing an empty store waits for nothing. kNoMemory: still open.
   absl::Status Close();
 
   // ---- schema
@@ -77,11 +84,13 @@ class RCUSTATE_EXPORT Store {
   absl::StatusOr<TableSpec> GetTableSpec(TableId table) const;
 
   // ---- partitions
-  // kExists if it exists. Never waits.
+  // kExists if it exists; kNoMemory (e.g. an expected_entries hint memory
+  // cannot satisfy): nothing created. Never waits. O(1).
   absl::Status CreatePartition(uint32_t partition);
   // Removes the partition; readers already inside it finish undisturbed, its
   // memory is freed after a grace period (never waits for one unless the
-  // memory budget is exceeded). kNoPartition, kState (inside a read section).
+  // memory budget is exceeded). O(1). kNoPartition, kState (inside a read
+  // section), kNoMemory (not dropped).
   absl::Status DropPartition(uint32_t partition);
   bool HasPartition(uint32_t partition) const;
   std::vector<uint32_t> ListPartitions() const;
@@ -112,7 +121,10 @@ class RCUSTATE_EXPORT Store {
   absl::StatusOr<PinnedSnapshot> Pin(uint32_t partition);
 
   // ---- writes through the calling thread's delta for `partition`
-  // Errors as WriteBatch, plus kNoPartition.
+  // Errors as WriteBatch, plus kNoPartition: also once, with a message saying
+  // so, when the partition was dropped (and perhaps re-created) after this
+  // thread wrote to it: its uncommitted changes were discarded with it. The
+  // next call works on the partition as it is now.
   absl::Status Put(uint32_t partition, TableId table, std::string_view key, std::string_view value);
   absl::Status Erase(uint32_t partition, TableId table, std::string_view key);
   absl::Status Merge(uint32_t partition, TableId table, std::string_view key,
@@ -121,7 +133,8 @@ class RCUSTATE_EXPORT Store {
   // Publishes this thread's delta for the partition (even an empty one: every
   // commit creates a version) and returns the new version. Several threads may
   // commit to one partition; commits serialize, a put is last-committer-wins.
-  // kNoPartition, kState (inside a read section, store closed).
+  // kNoPartition (see the writes above), kState (inside a read section, store
+  // closed), kNoMemory (nothing committed; the delta is kept for a retry).
   absl::StatusOr<uint64_t> Commit(uint32_t partition);
   // Makes every committed batch of the partition visible now (under group
   // commit some may be sealed and unpublished; under the default policy this

@@ -44,7 +44,8 @@ class RCUSTATE_EXPORT WriteBatch {
   // Each returns kNoTable for an unknown table, kInvalidArgument for a key over
   // 64 KiB or a value/operand the table's merge operator rejects (numeric
   // tables: exactly 8 bytes), kInvalidArgument for Merge on a table without an
-  // operator, kState once the store is closed. On error the batch is unchanged.
+  // operator, kState once the store is closed, kNoMemory when an allocation
+  // fails. On error the batch is unchanged.
   absl::Status Put(TableId table, std::string_view key, std::string_view value);
   absl::Status Erase(TableId table, std::string_view key);
   absl::Status Merge(TableId table, std::string_view key, std::string_view operand);
@@ -52,8 +53,9 @@ class RCUSTATE_EXPORT WriteBatch {
   absl::Status Clear(TableId table);
 
   // Publishes the batch to `partition` and returns the new version. Errors:
-  // kNoPartition, kState (inside a read section, store closed). On success
-  // the batch is empty again.
+  // kNoPartition, kState (inside a read section, store closed), kNoMemory
+  // (nothing committed). On success the batch is empty again; on error it is
+  // intact.
   absl::StatusOr<uint64_t> Commit(uint32_t partition);
 
   // Drops every change.

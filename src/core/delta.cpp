@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
+#include "src/core/safe_map.hpp"
 
 namespace rcustate::detail {
 
@@ -15,6 +16,12 @@ absl::StatusOr<Schema> Schema::Make(std::vector<TableSpec> tables) {
   for (size_t i = 0; i < tables.size(); ++i) {
     if (tables[i].name.empty()) {
       return MakeError(ErrorCode::kInvalidArgument, absl::StrCat("table ", i, " has an empty name"));
+    }
+    if (tables[i].expected_entries > kMaxExpectedEntries) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       absl::StrCat("table \"", tables[i].name, "\": expected_entries ",
+                                    tables[i].expected_entries, " exceeds the limit of ",
+                                    kMaxExpectedEntries));
     }
     if (!schema.by_name.emplace(tables[i].name, static_cast<TableId>(i)).second) {
       return MakeError(ErrorCode::kInvalidArgument,
@@ -41,13 +48,39 @@ absl::Status Delta::CheckKey(const Schema& schema, TableId table, std::string_vi
   return absl::OkStatus();
 }
 
-Op& Delta::Slot(TableId table, std::string_view key, bool* inserted) {
-  // try_emplace(key) alone: an Op argument would be built (and moved from)
-  // on every call, found or not.
-  auto [it, fresh] = tables_[table].ops.try_emplace(key);
+namespace {
+// Strings up to this length live in std::string's inline buffer: building or
+// assigning one never allocates, so it cannot throw.
+const size_t kInlineChars = std::string().capacity();
+
+bool IsNumeric(MergeKind kind) {
+  return kind == MergeKind::kAddInt64 || kind == MergeKind::kMinInt64 ||
+         kind == MergeKind::kMaxInt64 || kind == MergeKind::kAddDouble;
+}
+}  // namespace
+
+Op& Delta::SlotInline(TableId table, std::string_view key, bool* inserted) {
+  auto& ops = tables_[table].ops;
+  ReserveOneMore(ops);  // may throw; the map is unchanged then
+  // Cannot throw: there is room, and the key is built in its inline buffer.
+  auto [it, fresh] = ops.try_emplace(key);
   if (fresh) ++size_;
   *inserted = fresh;
   return it->second;
+}
+
+Op* Delta::FindMutable(TableId table, std::string_view key) {
+  auto& ops = tables_[table].ops;
+  auto it = ops.find(key);
+  return it == ops.end() ? nullptr : &it->second;
+}
+
+void Delta::Insert(TableId table, std::string&& key, Op&& op) {
+  auto& ops = tables_[table].ops;
+  ReserveOneMore(ops);  // may throw; the map is unchanged then
+  // Cannot throw: there is room (no growth) and both parts are moved in.
+  ops.try_emplace(std::move(key), std::move(op));
+  ++size_;
 }
 
 absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view key,
@@ -58,19 +91,39 @@ absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view ke
       return s;
     }
   }
-  bool inserted;
-  Op& slot = Slot(table, key, &inserted);
-  slot.kind = Op::kPut;
-  slot.value.assign(value.data(), value.size());
+  if (key.size() <= kInlineChars && value.size() <= kInlineChars) {
+    // The common small case in one probe: nothing below can throw but the
+    // room SlotInline makes first.
+    bool inserted;
+    Op& slot = SlotInline(table, key, &inserted);
+    slot.value.assign(value.data(), value.size());  // fits inline or reuses capacity
+    slot.kind = Op::kPut;
+    return absl::OkStatus();
+  }
+  if (Op* slot = FindMutable(table, key)) {
+    slot->value.assign(value.data(), value.size());  // strong guarantee: unchanged if it throws
+    slot->kind = Op::kPut;
+    return absl::OkStatus();
+  }
+  Insert(table, std::string(key), Op{Op::kPut, std::string(value)});
   return absl::OkStatus();
 }
 
 absl::Status Delta::Erase(const Schema& schema, TableId table, std::string_view key) {
   if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
-  bool inserted;
-  Op& slot = Slot(table, key, &inserted);
-  slot.kind = Op::kErase;
-  slot.value.clear();
+  if (key.size() <= kInlineChars) {  // one probe; only the room may throw
+    bool inserted;
+    Op& slot = SlotInline(table, key, &inserted);
+    slot.kind = Op::kErase;
+    slot.value.clear();
+    return absl::OkStatus();
+  }
+  if (Op* slot = FindMutable(table, key)) {
+    slot->kind = Op::kErase;
+    slot->value.clear();
+    return absl::OkStatus();
+  }
+  Insert(table, std::string(key), Op{Op::kErase, std::string()});
   return absl::OkStatus();
 }
 
@@ -84,30 +137,52 @@ absl::Status Delta::Merge(const Schema& schema, TableId table, std::string_view 
                      absl::StrCat("table \"", schema.tables[table].name, "\" has no merge operator"));
   }
   if (absl::Status s = ValidateValue(kind, op, operand); !s.ok()) return s;
-  bool inserted;
-  Op& slot = Slot(table, key, &inserted);
-  if (inserted) {
-    // Nothing earlier in this delta: after a clear the base is known to be
-    // empty, so the merge resolves now; otherwise it waits for the commit.
-    if (tables_[table].cleared) {
-      slot.kind = Op::kPut;
+  if (IsNumeric(kind) && key.size() <= kInlineChars) {
+    // The common numeric case in one probe: values are 8 bytes, inline, so
+    // nothing below can throw but the room SlotInline makes first.
+    bool inserted;
+    Op& slot = SlotInline(table, key, &inserted);
+    if (inserted) {
+      if (tables_[table].cleared) {  // the base is known empty: resolve now
+        MergeInto(kind, op, slot.value, /*exists=*/false, operand);
+        slot.kind = Op::kPut;
+      } else {
+        slot.value.assign(operand.data(), operand.size());
+        slot.kind = Op::kMerge;
+      }
+    } else if (slot.kind == Op::kErase) {
       MergeInto(kind, op, slot.value, /*exists=*/false, operand);
+      slot.kind = Op::kPut;
     } else {
-      slot.kind = Op::kMerge;
-      slot.value.assign(operand.data(), operand.size());
+      MergeInto(kind, op, slot.value, /*exists=*/true, operand);
     }
     return absl::OkStatus();
   }
-  switch (slot.kind) {
-    case Op::kPut:    // put then merge: one put
-    case Op::kMerge:  // merge then merge: one merge of the combined operand (associativity)
-      MergeInto(kind, op, slot.value, /*exists=*/true, operand);
-      break;
-    case Op::kErase:  // erase then merge: a put of the merge with nothing
-      slot.kind = Op::kPut;
-      MergeInto(kind, op, slot.value, /*exists=*/false, operand);
-      break;
+  // MergeInto gives the strong guarantee: the target is unchanged if it throws.
+  if (Op* slot = FindMutable(table, key)) {
+    switch (slot->kind) {
+      case Op::kPut:    // put then merge: one put
+      case Op::kMerge:  // merge then merge: one merge of the combined operand (associativity)
+        MergeInto(kind, op, slot->value, /*exists=*/true, operand);
+        break;
+      case Op::kErase:  // erase then merge: a put of the merge with nothing
+        MergeInto(kind, op, slot->value, /*exists=*/false, operand);
+        slot->kind = Op::kPut;
+        break;
+    }
+    return absl::OkStatus();
   }
+  // Nothing earlier in this delta: after a clear the base is known to be
+  // empty, so the merge resolves now; otherwise it waits for the commit.
+  Op fresh;
+  if (tables_[table].cleared) {
+    fresh.kind = Op::kPut;
+    MergeInto(kind, op, fresh.value, /*exists=*/false, operand);
+  } else {
+    fresh.kind = Op::kMerge;
+    fresh.value.assign(operand.data(), operand.size());
+  }
+  Insert(table, std::string(key), std::move(fresh));
   return absl::OkStatus();
 }
 
@@ -115,7 +190,7 @@ absl::Status Delta::Clear(const Schema& schema, TableId table) {
   if (absl::Status s = schema.CheckTable(table); !s.ok()) return s;
   TableDelta& t = tables_[table];
   size_ -= t.ops.size() + (t.cleared ? 1 : 0);
-  t.ops.clear();
+  t.ops.clear();  // never throws (it frees or keeps the backing array)
   t.cleared = true;
   ++size_;
   return absl::OkStatus();
@@ -136,22 +211,40 @@ void Delta::AbsorbImpl(const Schema& schema, D& later) {
     const MergeKind kind = schema.kinds[t];
     const MergeOperator* mop = schema.tables[t].merge.get();
     for (auto& [key, op] : lt.ops) {
-      auto [it, inserted] = mine.ops.try_emplace(key);
-      Op& slot = it->second;
-      if (inserted) ++size_;
+      // Basic guarantee: if an allocation fails, this delta stays whole (it
+      // absorbed a prefix of `later`'s keys, each wholly).
+      auto found = mine.ops.find(key);
+      if (found == mine.ops.end()) {
+        // A key new here: its op is built first, then moved in.
+        Op fresh;
+        if (op.kind != Op::kMerge) {  // a later put or erase
+          fresh.kind = op.kind;
+        } else if (!mine.cleared) {  // nothing known of the key: stays a merge
+          fresh.kind = Op::kMerge;
+        } else {  // the base is known empty
+          fresh.kind = Op::kPut;
+        }
+        if (op.kind == Op::kMerge && mine.cleared) {
+          MergeInto(kind, mop, fresh.value, /*exists=*/false, op.value);
+        } else if constexpr (kMove) {
+          fresh.value = std::move(op.value);
+        } else {
+          fresh.value = op.value;
+        }
+        Insert(static_cast<TableId>(t), std::string(key), std::move(fresh));
+        continue;
+      }
+      Op& slot = found->second;
       if (op.kind != Op::kMerge) {  // a later put or erase replaces
-        slot.kind = op.kind;
         if constexpr (kMove) {
           slot.value = std::move(op.value);
         } else {
-          slot.value = op.value;
+          slot.value = op.value;  // strong guarantee
         }
-      } else if (inserted && !mine.cleared) {  // nothing known of the key: stays a merge
-        slot.kind = Op::kMerge;
-        slot.value.assign(op.value.data(), op.value.size());
-      } else if (inserted || slot.kind == Op::kErase) {  // the base is known empty
-        slot.kind = Op::kPut;
+        slot.kind = op.kind;
+      } else if (slot.kind == Op::kErase) {  // the base is known empty
         MergeInto(kind, mop, slot.value, /*exists=*/false, op.value);
+        slot.kind = Op::kPut;
       } else {  // onto a put (stays a put) or a merge (combined operand)
         MergeInto(kind, mop, slot.value, /*exists=*/true, op.value);
       }
@@ -162,15 +255,14 @@ void Delta::AbsorbImpl(const Schema& schema, D& later) {
 void Delta::Absorb(const Schema& schema, const Delta& later) { AbsorbImpl<false>(schema, later); }
 void Delta::AbsorbMove(const Schema& schema, Delta& later) { AbsorbImpl<true>(schema, later); }
 
-void Delta::Reset() {
+void Delta::Reset() noexcept {
   // Keep the capacity a batch needed (absl's clear() frees slot arrays above
   // 127 slots, which would make every batch regrow its maps from scratch),
   // up to a bound so that one huge batch does not pin memory forever.
   constexpr size_t kKeepAtMost = size_t{1} << 16;
   for (TableDelta& t : tables_) {
     const size_t n = t.ops.size();
-    t.ops.clear();
-    if (n > 0) t.ops.reserve(n < kKeepAtMost ? n : kKeepAtMost);
+    ClearKeepingRoom(t.ops, n < kKeepAtMost ? n : kKeepAtMost);
     t.cleared = false;
   }
   size_ = 0;

@@ -4,9 +4,9 @@
 // pending merge operand, plus "table cleared". The same type serves three
 // roles: an explicit WriteBatch, a thread's thread-local delta for a
 // partition, and, once publication resolved its merges into puts, the record
-// a partition keeps to replay onto its standby map set (design §4: replay is
-// a plain, deterministic put/erase). Under group commit, the sealed batches
-// waiting for publication are one Delta too.
+// a partition keeps to replay onto its standby map set (docs/design.md,
+// reclamation contract: replay is a plain, deterministic put/erase). Under
+// group commit, the sealed batches waiting for publication are one Delta too.
 //
 // Repeated changes of one key compact in place: put-then-merge becomes one put,
 // merge-then-merge one merge of the combined operand.
@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "rcustate/snapshot.hpp"
+#include "src/core/safe_map.hpp"
 #include "src/core/schema.hpp"
 
 namespace rcustate::detail {
@@ -32,16 +33,23 @@ struct Op {
   std::string value;   // put value or merge operand; empty for erase
 };
 
+// KeyMap<Op> with an allocator that lets the delta grow its maps in place
+// without risking them when an allocation fails (safe_map.hpp).
+using OpMap = absl::flat_hash_map<std::string, Op, KeyHash, KeyEq,
+                                  GrowAllocator<std::pair<const std::string, Op>>>;
+
 struct TableDelta {
   bool cleared = false;
-  KeyMap<Op> ops;
+  OpMap ops;
 };
 
 class Delta {
  public:
   explicit Delta(size_t num_tables) : tables_(num_tables) {}
 
-  // Validate, then record. On error nothing changes.
+  // Validate, then record. On error nothing changes: an invalid argument
+  // returns its status, a failed allocation throws std::bad_alloc (the
+  // caller maps it to kNoMemory) with the delta exactly as it was.
   absl::Status Put(const Schema& schema, TableId table, std::string_view key,
                    std::string_view value);
   absl::Status Erase(const Schema& schema, TableId table, std::string_view key);
@@ -62,14 +70,17 @@ class Delta {
   // applying both in order: later puts, erases and clears replace, later
   // merges combine with what is here (associativity) and stay unresolved
   // where nothing is known of the key. Compacts sealed batches under group
-  // commit. The Move variant steals strings.
+  // commit. The Move variant steals strings. If an allocation fails it
+  // throws std::bad_alloc with both deltas whole but `later` partly absorbed
+  // (basic guarantee).
   void Absorb(const Schema& schema, const Delta& later);
   void AbsorbMove(const Schema& schema, Delta& later);
 
   // Distinct keys changed plus tables cleared.
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  void Reset();
+  // Empties the delta, keeping (bounded) room for as many keys. Never throws.
+  void Reset() noexcept;
 
   std::vector<TableDelta>& tables() { return tables_; }
   const std::vector<TableDelta>& tables() const { return tables_; }
@@ -77,7 +88,14 @@ class Delta {
  private:
   // Shared validation of table id and key.
   absl::Status CheckKey(const Schema& schema, TableId table, std::string_view key) const;
-  Op& Slot(TableId table, std::string_view key, bool* inserted);
+  Op* FindMutable(TableId table, std::string_view key);
+  // The op of a key short enough for std::string's inline buffer, inserted
+  // (kErase, empty) if absent, in one probe. Throws std::bad_alloc with
+  // nothing changed (only when growing the map).
+  Op& SlotInline(TableId table, std::string_view key, bool* inserted);
+  // Inserts a key the table does not hold. Throws std::bad_alloc with
+  // nothing changed (see safe_map.hpp).
+  void Insert(TableId table, std::string&& key, Op&& op);
   template <bool kMove, typename D>
   void AbsorbImpl(const Schema& schema, D& later);
 

@@ -7,6 +7,8 @@
 
 #include "src/core/safe_map.hpp"
 
+#include "src/core/safe_map.hpp"
+
 namespace rcustate::detail {
 namespace {
 
@@ -26,11 +28,13 @@ constexpr size_t kPrefetchCapacity = size_t{1} << 15;
 std::atomic<int64_t> MapSet::live_{0};
 
 MapSet::MapSet(const Schema& schema) : heap_bytes_(schema.tables.size(), 0) {
-  live_.fetch_add(1, std::memory_order_relaxed);
   tables.resize(schema.tables.size());
   for (size_t i = 0; i < tables.size(); ++i) {
-    if (schema.tables[i].expected_entries > 0) tables[i].reserve(schema.tables[i].expected_entries);
+    // SafeReserve: absl's reserve() corrupts the table when its allocation
+    // throws (safe_map.hpp); this one throws std::bad_alloc cleanly.
+    if (schema.tables[i].expected_entries > 0) SafeReserve(tables[i], schema.tables[i].expected_entries);
   }
+  live_.fetch_add(1, std::memory_order_relaxed);  // last: a throw above leaves no count
 }
 
 MapSet::~MapSet() {
@@ -74,7 +78,7 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema, std::vector<Undo>* undo) 
       bytes = 0;
     }
     // Growing first, safely: an allocation failure below leaves a whole map.
-    ReserveSafely(map, td.ops.size());
+    ReserveInserts(map, td.ops.size());
     // A batch's keys are random in a large map: each update is a cache miss
     // or two. Prefetching the slot of the update kAhead positions ahead lets
     // those misses overlap (rcustate-readpath's apply1000 at 1e6 keys: 103 ->

@@ -7,7 +7,7 @@
 // several merges per record, so this is the hot path of a writer.
 //
 // Three users share the arithmetic (the *Arith structs): the write path
-// (delta.cpp, map_set.cpp, local_delta.cpp: MergeInto), the built-in
+// (delta.cpp, map_set.cpp, read_own.cpp: MergeInto), the built-in
 // MergeOperator objects of the public API (merge.cpp: their virtual Merge is
 // MergeNumeric), and the benchmark harness (bench/common.hpp), whose baselines
 // must compute exactly what rcustate computes. What the harness uses is

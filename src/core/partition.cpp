@@ -35,17 +35,27 @@ const absl::Status& NoMemory() {
 
 Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
                      std::chrono::nanoseconds max_publish_delay, Publisher* publisher)
+    // Each set is owned by a unique_ptr until nothing can throw any more, so
+    // that a failed construction frees whatever it had made.
+    : Partition(id, schema, tracker, max_publish_delay, publisher,
+                std::make_unique<MapSet>(schema), std::make_unique<MapSet>(schema)) {}
+
+Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
+                     std::chrono::nanoseconds max_publish_delay, Publisher* publisher,
+                     std::unique_ptr<MapSet> current, std::unique_ptr<MapSet> standby)
     : id_(id),
       schema_(schema),
       tracker_(tracker),
       max_publish_delay_(max_publish_delay),
       publisher_(publisher),
-      current_(new MapSet(schema)),
-      standby_(new MapSet(schema)),
+      current_(current.get()),
+      standby_(standby.get()),
       slot_(current_),
       pool_(schema.tables.size(), 2),
       queue_(schema.tables.size()) {
   current_->partition_pins = standby_->partition_pins = std::make_shared<std::atomic<uint32_t>>(0);
+  current.release();  // nothing below throws: the partition owns them now
+  standby.release();
   live_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -150,6 +150,9 @@ class Partition final : private PublishTarget {
   }
 
  private:
+  Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
+            std::chrono::nanoseconds max_publish_delay, Publisher* publisher,
+            std::unique_ptr<MapSet> current, std::unique_ptr<MapSet> standby);
   // Counters of Stats(), all under mu_.
   struct Counters {
     uint64_t publications = 0;

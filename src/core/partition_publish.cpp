@@ -79,7 +79,7 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
     if (batch != nullptr) spare = pool_.Take();
     MapSet* const previous = current_;
     const uint64_t gen = previous->retired_gen + 1;
-    rcu::CallbackTracker::Prepared ticket = tracker_->Prepare([this, previous, gen] {
+    rcu::CallbackTracker::Ticket ticket = tracker_->Prepare([this, previous, gen] {
       uint64_t seen = previous->reclaimed_gen.load(std::memory_order_relaxed);
       while (seen < gen &&
              !previous->reclaimed_gen.compare_exchange_weak(

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "rcustate/options.hpp"
+#include "rcustate/snapshot.hpp"
 #include "src/core/merge_apply.hpp"
 
 namespace rcustate::detail {
@@ -19,7 +20,8 @@ struct Schema {
   std::vector<MergeKind> kinds;  // per table: which operator, for the inline fast path
   KeyMap<TableId> by_name;
 
-  // kInvalidArgument for no tables, empty or duplicate names.
+  // kInvalidArgument for no tables, empty or duplicate names, an
+  // expected_entries hint above kMaxExpectedEntries.
   static absl::StatusOr<Schema> Make(std::vector<TableSpec> tables);
   // kNoTable unless `table` names a table.
   absl::Status CheckTable(TableId table) const;

@@ -9,12 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "rcustate/read_section.hpp"
 #include "rcustate/status.hpp"
-#include "src/core/local_delta.hpp"
+#include "src/core/commit.hpp"
+#include "src/core/read_own.hpp"
+#include "src/core/thread_deltas.hpp"
 #include "src/core/store_state.hpp"
 
 namespace rcustate {
 
-using detail::LocalEntry;
+using detail::ThreadEntry;
 using detail::Partition;
 
 namespace {
@@ -22,6 +24,10 @@ constexpr size_t kDefaultMemoryBudget = size_t{256} << 20;
 
 absl::Status NotInReadSection(const char* what) {
   return MakeError(ErrorCode::kState, absl::StrCat(what, " requires an open ReadSection"));
+}
+
+absl::Status OutOfMemory(const char* what) {
+  return MakeError(ErrorCode::kNoMemory, absl::StrCat(what, ": out of memory (nothing changed)"));
 }
 }  // namespace
 
@@ -110,10 +116,12 @@ absl::StatusOr<std::optional<std::string_view>> Store::Get(uint32_t partition, T
   if (detail::local_nonempty != 0) {
     // Read-your-writes: this thread's uncommitted delta and (group commit)
     // its committed batches not published in this snapshot yet come first.
-    LocalEntry* e = detail::FindLocalEntry(*state_, partition);
-    if (e != nullptr && e->partition.get() == p) {
-      if (auto own = detail::ReadOwn(*e, state_->schema, snap->version, table, key, map)) {
-        return *own;
+    ThreadEntry* e = detail::FindThreadEntry(*state_, partition);
+    if (e != nullptr && e->partition() == p) {
+      try {
+        if (auto own = detail::ReadOwn(*e, snap->version, table, key, map)) return *own;
+      } catch (const std::bad_alloc&) {
+        return OutOfMemory("Store::Get");
       }
     }
   }
@@ -148,13 +156,18 @@ absl::StatusOr<PinnedSnapshot> Store::Pin(uint32_t partition) {
 
 namespace {
 // Runs `change` on the calling thread's delta for the partition.
+// A failed allocation changes nothing (Delta's guarantee) and is kNoMemory.
 template <typename Change>
 absl::Status ChangeLocalDelta(const std::shared_ptr<detail::StoreState>& state, uint32_t partition,
                               Change&& change) {
   if (absl::Status s = state->CheckOpen(); !s.ok()) return s;
-  absl::StatusOr<LocalEntry*> e = detail::LocalEntryFor(state, partition);
-  if (!e.ok()) return e.status();
-  return detail::ChangeLocal(**e, std::forward<Change>(change));
+  try {
+    absl::StatusOr<ThreadEntry*> e = detail::ThreadEntryFor(state, partition);
+    if (!e.ok()) return e.status();
+    return (*e)->Change(std::forward<Change>(change));
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("writing to the thread's delta");
+  }
 }
 }  // namespace
 
@@ -192,12 +205,12 @@ absl::StatusOr<uint64_t> Store::Flush(uint32_t partition) {
 
 absl::Status Store::Abort(uint32_t partition) {
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
-  if (LocalEntry* e = detail::FindLocalEntry(*state_, partition)) {
-    if (!e->partition->dropped()) {
-      detail::ResetLocal(*e);
+  if (ThreadEntry* e = detail::FindThreadEntry(*state_, partition)) {
+    if (!e->partition()->dropped()) {
+      e->ResetDelta();
       return absl::OkStatus();
     }
-    detail::EraseLocal(*state_, partition);  // its changes died with the partition
+    detail::EraseThreadEntry(*state_, partition);  // its changes died with the partition
   }
   if (!HasPartition(partition)) return detail::NoPartition(partition);
   return absl::OkStatus();

@@ -1,7 +1,9 @@
 // File: src/core/store_state.cpp
 #include "src/core/store_state.hpp"
 
-#include <algorithm>
+#include <memory>
+#include <new>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
@@ -25,14 +27,11 @@ StoreState::StoreState(Schema s, size_t budget, std::chrono::nanoseconds delay)
     : id(next_store_id.fetch_add(1, std::memory_order_relaxed)),
       schema(std::move(s)),
       memory_budget(budget),
-      max_publish_delay(delay),
-      directory_(new Directory) {}
+      max_publish_delay(delay) {}
 
-StoreState::~StoreState() {
-  // Close() emptied the directory and drained the tracker before the last
-  // reference could go.
-  delete directory_;
-}
+// Close() emptied the directory and drained the tracker before the last
+// reference could go; the directory frees its pages.
+StoreState::~StoreState() = default;
 
 absl::Status StoreState::CheckOpen() const {
   if (!closed()) return absl::OkStatus();
@@ -41,84 +40,111 @@ absl::Status StoreState::CheckOpen() const {
 
 absl::StatusOr<PartitionRef> StoreState::Acquire(uint32_t partition) const {
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
-  rcu::ReadLock();
-  Partition* p = Find(partition);
-  if (p != nullptr) p->Ref();  // the directory's reference keeps it alive while we are inside
-  rcu::ReadUnlock();
+  Partition* p;
+  {
+    rcu::ScopedRead section;
+    p = Find(partition);
+    if (p != nullptr) p->Ref();  // the directory's reference keeps it alive while we are inside
+  }
   if (p == nullptr) return NoPartition(partition);
   return PartitionRef(p);
 }
 
-void StoreState::Publish(Directory* next) {
-  Directory* old = directory_;
-  rcu::Assign(directory_, next);
-  tracker_.Defer([old] { delete old; });
-}
-
 absl::Status StoreState::Create(uint32_t partition) {
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(dir_mu_);
-  if (directory_->partitions.contains(partition)) {
-    return MakeError(ErrorCode::kExists, absl::StrCat("partition ", partition, " already exists"));
+  try {
+    absl::MutexLock lock(&dir_mu_);
+    // Checked again under the lock: Close() empties the directory under it.
+    if (absl::Status s = CheckOpen(); !s.ok()) return s;
+    if (directory_.Find(partition) != nullptr) {
+      return MakeError(ErrorCode::kExists, absl::StrCat("partition ", partition, " already exists"));
+    }
+    directory_.Reserve(partition);  // may throw: empty pages stay, harmless
+    auto p = std::make_unique<Partition>(partition, schema, &tracker_, max_publish_delay);
+    directory_.Set(partition, p.release());  // cannot fail
+    return absl::OkStatus();
+  } catch (const std::bad_alloc&) {
+    return MakeError(ErrorCode::kNoMemory,
+                     absl::StrCat("creating partition ", partition,
+                                  ": out of memory (expected_entries too large?)"));
   }
-  auto next = std::make_unique<Directory>(*directory_);
-  next->partitions.emplace(partition, new Partition(partition, schema, &tracker_, max_publish_delay));
-  Publish(next.release());
-  return absl::OkStatus();
 }
 
-void StoreState::Retire(Partition* p) {
-  p->MarkDropped();
-  const size_t bytes = p->ApproxBytes();
-  pending_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  tracker_.Defer([this, p, bytes] {
+rcu::CallbackTracker::Ticket StoreState::PrepareRetire(Partition* p, size_t bytes) {
+  return tracker_.Prepare([this, p, bytes] {
     p->ReleaseSets();
     p->Unref();
     pending_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   });
 }
 
+void StoreState::Retire(Partition* p, size_t bytes, rcu::CallbackTracker::Ticket ticket) noexcept {
+  p->MarkDropped();
+  pending_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  tracker_.Defer(std::move(ticket));
+}
+
 absl::Status StoreState::Drop(uint32_t partition) {
   if (rcu::InReadSection()) return InsideReadSection("dropping a partition");
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
-  // Over budget: let the pending reclamation finish before adding to it.
+  // Over budget: let the pending reclamation finish before adding to it (this
+  // waits for the readers that hold the dropped partitions).
   if (pending_bytes() > memory_budget) tracker_.Drain();
-  std::lock_guard<std::mutex> lock(dir_mu_);
-  auto it = directory_->partitions.find(partition);
-  if (it == directory_->partitions.end()) return NoPartition(partition);
-  Partition* p = it->second;
-  auto next = std::make_unique<Directory>(*directory_);
-  next->partitions.erase(partition);
-  Publish(next.release());
-  Retire(p);
-  return absl::OkStatus();
+  try {
+    absl::MutexLock lock(&dir_mu_);
+    if (absl::Status s = CheckOpen(); !s.ok()) return s;
+    Partition* p = directory_.Find(partition);
+    if (p == nullptr) return NoPartition(partition);
+    const size_t bytes = p->ApproxBytes() + rcu::CallbackTracker::kNodeBytes;
+    rcu::CallbackTracker::Ticket ticket = PrepareRetire(p, bytes);  // the one allocation
+    directory_.Set(partition, nullptr);
+    Retire(p, bytes, std::move(ticket));
+    return absl::OkStatus();
+  } catch (const std::bad_alloc&) {
+    return MakeError(ErrorCode::kNoMemory,
+                     absl::StrCat("dropping partition ", partition, ": out of memory (not dropped)"));
+  }
 }
 
 absl::Status StoreState::Close() {
   if (rcu::InReadSection()) return InsideReadSection("closing the store");
-  if (closed_.exchange(true, std::memory_order_acq_rel)) return absl::OkStatus();
+  std::vector<Partition*> dropped;
   {
-    std::lock_guard<std::mutex> lock(dir_mu_);
-    // Collect first: once published, the old directory may be freed as soon
-    // as a grace period ends.
-    std::vector<Partition*> dropped;
-    for (const auto& [id, p] : directory_->partitions) dropped.push_back(p);
-    Publish(new Directory);
-    for (Partition* p : dropped) Retire(p);
+    absl::MutexLock lock(&dir_mu_);
+    if (closed()) return absl::OkStatus();
+    // Room first (the only allocation), so that a failed close changes nothing.
+    try {
+      dropped.reserve(directory_.size());
+    } catch (const std::bad_alloc&) {
+      return MakeError(ErrorCode::kNoMemory, "closing the store: out of memory (still open)");
+    }
+    closed_.store(true, std::memory_order_release);
+    directory_.TakeAll(&dropped);
   }
+  // One grace period for all of them: after it no reader can see any, so
+  // they are released here rather than through one callback each (and the
+  // call_rcu batching latency a barrier would add).
+  if (!dropped.empty()) {
+    for (Partition* p : dropped) p->MarkDropped();
+    rcu::Synchronize();
+    for (Partition* p : dropped) {
+      p->ReleaseSets();
+      p->Unref();
+    }
+  }
+  // Callbacks still queued (retired map sets, earlier drops) hold references
+  // into this state: wait for them, only if there are any.
   tracker_.Drain();
   return absl::OkStatus();
 }
 
 std::vector<uint32_t> StoreState::List() const {
-  rcu::ReadLock();
-  const Directory* dir = rcu::Dereference(directory_);
   std::vector<uint32_t> ids;
-  ids.reserve(dir->partitions.size());
-  for (const auto& [id, p] : dir->partitions) ids.push_back(id);
-  rcu::ReadUnlock();
-  std::sort(ids.begin(), ids.end());
-  return ids;
+  {
+    rcu::ScopedRead section;  // closed even if push_back throws
+    directory_.AppendIds(&ids);
+  }
+  return ids;  // AppendIds lists in increasing order
 }
 
 }  // namespace rcustate::detail

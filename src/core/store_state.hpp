@@ -1,7 +1,8 @@
 // File: src/core/store_state.hpp
 //
 // The state behind a Store handle: schema, the RCU-protected partition
-// directory, the call_rcu tracker. Pins, batches and thread-local deltas hold
+// directory (partition_directory.hpp), the call_rcu tracker, the budget of
+// what dropped partitions may hold until their grace period. Pins, batches and thread-local deltas hold
 // it by shared_ptr so that they stay valid after Store::Close().
 #ifndef RCUSTATE_SRC_CORE_STORE_STATE_HPP_
 #define RCUSTATE_SRC_CORE_STORE_STATE_HPP_
@@ -10,22 +11,17 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "src/core/partition.hpp"
+#include "src/core/partition_directory.hpp"
 #include "src/core/schema.hpp"
 #include "src/rcu/rcu.hpp"
 
 namespace rcustate::detail {
-
-// One immutable version of the partition directory. A create or drop
-// publishes a new one and retires the old one through call_rcu.
-struct Directory {
-  absl::flat_hash_map<uint32_t, Partition*> partitions;
-};
 
 // A writer's counted reference to a partition, usable outside read sections.
 class PartitionRef {
@@ -63,36 +59,43 @@ class StoreState {
   // kState if closed.
   absl::Status CheckOpen() const;
 
-  // Inside a read section: the partition, or nullptr.
-  Partition* Find(uint32_t partition) const {
-    const Directory* dir = rcu::Dereference(directory_);
-    auto it = dir->partitions.find(partition);
-    return it == dir->partitions.end() ? nullptr : it->second;
-  }
+  // Inside a read section: the partition, or nullptr. Lock-free, O(1).
+  Partition* Find(uint32_t partition) const { return directory_.Find(partition); }
   // Anywhere: a counted reference, or kNoPartition / kState.
   absl::StatusOr<PartitionRef> Acquire(uint32_t partition) const;
 
+  // All of these are failure-atomic: on error (kNoMemory for a failed
+  // allocation) nothing changed. O(1) amortized (Drop may first wait for
+  // the budget, see pending_bytes()).
   absl::Status Create(uint32_t partition) ABSL_LOCKS_EXCLUDED(dir_mu_);
   absl::Status Drop(uint32_t partition) ABSL_LOCKS_EXCLUDED(dir_mu_);
   // Drops every partition and waits for every callback. Idempotent.
   absl::Status Close() ABSL_LOCKS_EXCLUDED(dir_mu_);
+  // Sorted ids. Throws std::bad_alloc (its read section is closed then).
   std::vector<uint32_t> List() const;
 
   rcu::CallbackTracker& tracker() { return tracker_; }
-  // Bytes of dropped partitions waiting for their grace period.
+  // Heap bytes that dropped partitions still hold while they wait for their
+  // grace period (the partition's own ApproxBytes() plus its callback).
+  // Drop waits for the reclamation to catch up when this exceeds
+  // memory_budget before it adds to it, so it stays below memory_budget
+  // plus one partition per concurrent dropper.
   size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
 
  private:
-  // Publishes `next` as the directory and retires the old one.
-  void Publish(Directory* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dir_mu_);
-  // Retires a partition removed from the directory.
-  void Retire(Partition* p);
+  // Retires a partition removed from the directory (a call_rcu callback
+  // releases it); `ticket` was prepared for it by PrepareRetire, so this
+  // cannot fail.
+  rcu::CallbackTracker::Ticket PrepareRetire(Partition* p, size_t bytes);
+  void Retire(Partition* p, size_t bytes, rcu::CallbackTracker::Ticket ticket) noexcept;
 
   rcu::CallbackTracker tracker_;
   std::atomic<bool> closed_{false};
   std::atomic<size_t> pending_bytes_{0};
-  mutable std::mutex dir_mu_;  // serializes directory writers; readers never take it
-  Directory* directory_;       // RCU-published
+  // Serializes directory writers; readers never take it.
+  absl::Mutex dir_mu_;
+  // Read lock-free by readers (Find, List); changed only under dir_mu_.
+  PartitionDirectory directory_;
 };
 
 // The error for an unknown partition.

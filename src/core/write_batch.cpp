@@ -1,13 +1,23 @@
 // File: src/core/write_batch.cpp
 #include "rcustate/write_batch.hpp"
 
+#include <new>
+#include <string>
+
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
 #include "src/core/delta.hpp"
-#include "src/core/local_delta.hpp"
+#include "src/core/commit.hpp"
 #include "src/core/store_state.hpp"
 
 namespace rcustate {
+namespace {
+// Delta leaves the batch exactly as it was when an allocation fails.
+absl::Status OutOfMemory(const char* what) {
+  return MakeError(ErrorCode::kNoMemory,
+                   std::string(what) + ": out of memory (the batch is unchanged)");
+}
+}  // namespace
 
 WriteBatch::WriteBatch(const Store& store)
     : store_(store.state_), delta_(std::make_unique<detail::Delta>(store_->schema.tables.size())) {}
@@ -17,19 +27,35 @@ WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
 
 absl::Status WriteBatch::Put(TableId table, std::string_view key, std::string_view value) {
   if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
-  return delta_->Put(store_->schema, table, key, value);
+  try {
+    return delta_->Put(store_->schema, table, key, value);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("WriteBatch::Put");
+  }
 }
 absl::Status WriteBatch::Erase(TableId table, std::string_view key) {
   if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
-  return delta_->Erase(store_->schema, table, key);
+  try {
+    return delta_->Erase(store_->schema, table, key);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("WriteBatch::Erase");
+  }
 }
 absl::Status WriteBatch::Merge(TableId table, std::string_view key, std::string_view operand) {
   if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
-  return delta_->Merge(store_->schema, table, key, operand);
+  try {
+    return delta_->Merge(store_->schema, table, key, operand);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("WriteBatch::Merge");
+  }
 }
 absl::Status WriteBatch::Clear(TableId table) {
   if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
-  return delta_->Clear(store_->schema, table);
+  try {
+    return delta_->Clear(store_->schema, table);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("WriteBatch::Clear");
+  }
 }
 
 absl::StatusOr<uint64_t> WriteBatch::Commit(uint32_t partition) {

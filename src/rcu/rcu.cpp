@@ -1,6 +1,11 @@
 // File: src/rcu/rcu.cpp
 #include "src/rcu/rcu.hpp"
 
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
 
 namespace rcustate::rcu {
 
@@ -22,8 +27,26 @@ struct Registration {
 thread_local Registration registration;
 }  // namespace
 
+namespace {
+// fork(): liburcu's call_rcu worker threads do not exist in a child, whose
+// call_rcu and barrier would then wait for them forever. liburcu provides the
+// hooks; they must run around every fork() of the process, so they are
+// installed once, before the first registration could queue a callback.
+void InstallForkHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (pthread_atfork(&urcu_memb_call_rcu_before_fork, &urcu_memb_call_rcu_after_fork_parent,
+                       &urcu_memb_call_rcu_after_fork_child) != 0) {
+      std::fprintf(stderr, "rcustate: fatal: pthread_atfork failed (out of memory)\n");
+      std::abort();
+    }
+  });
+}
+}  // namespace
+
 void RegisterSlow() {
   if (tls.registered) return;
+  InstallForkHandlers();
   urcu_memb_register_thread();
   tls.registered = true;
   registration.armed = true;
@@ -53,16 +76,19 @@ struct CallbackTracker::Node : NodeHead {
   absl::AnyInvocable<void() &&> fn;
 };
 
-void CallbackTracker::Defer(absl::AnyInvocable<void() &&> fn) { Defer(Prepare(std::move(fn))); }
+std::atomic<uint64_t> CallbackTracker::barriers_{0};
+const size_t CallbackTracker::kNodeBytes = sizeof(CallbackTracker::Node);
 
-void CallbackTracker::NodeDeleter::operator()(Node* node) const noexcept { delete node; }
+CallbackTracker::Ticket::~Ticket() { delete node_; }
 
-CallbackTracker::Prepared CallbackTracker::Prepare(absl::AnyInvocable<void() &&> fn) {
-  return Prepared(new Node(this, std::move(fn)));
+CallbackTracker::Ticket CallbackTracker::Prepare(absl::AnyInvocable<void() &&> fn) {
+  return Ticket(new Node(this, std::move(fn)));
 }
 
-void CallbackTracker::Defer(Prepared prepared) noexcept {
-  Node* node = prepared.release();
+void CallbackTracker::Defer(absl::AnyInvocable<void() &&> fn) { Defer(Prepare(std::move(fn))); }
+
+void CallbackTracker::Defer(Ticket ticket) noexcept {
+  Node* node = std::exchange(ticket.node_, nullptr);
   pending_.fetch_add(1, std::memory_order_relaxed);
   EnsureRegistered();
   RCUSTATE_TSAN_RELEASE(node);
@@ -86,10 +112,14 @@ void CallbackTracker::Trampoline(struct rcu_head* head) {
 }
 
 void CallbackTracker::Drain() {
+  if (pending_.load(std::memory_order_acquire) == 0) return;  // nothing to wait for
   EnsureRegistered();
   // urcu_memb_barrier waits only for callbacks queued before it; callbacks
   // queued by callbacks need another round.
-  while (pending_.load(std::memory_order_acquire) != 0) urcu_memb_barrier();
+  while (pending_.load(std::memory_order_acquire) != 0) {
+    barriers_.fetch_add(1, std::memory_order_relaxed);
+    urcu_memb_barrier();
+  }
 }
 
 }  // namespace rcustate::rcu

@@ -4,11 +4,17 @@
 // wrappers and never includes a liburcu header itself.
 //
 //  - Registration: a thread registers on its first read section or retirement
-//    (thread_local RAII unregisters it at thread exit); Attach()/Detach() do it
-//    explicitly. call_rcu worker threads are registered by liburcu; callbacks
-//    run through our trampoline, which marks them as such.
+//    (thread_local RAII unregisters it at thread exit); RegisterSlow() and
+//    Unregister() do it explicitly (the public AttachThread/DetachThread).
+//    call_rcu worker threads are registered by liburcu; callbacks run through
+//    our trampoline, which marks them as such.
 //  - Read sections: ReadLock()/ReadUnlock() nest; liburcu's read side is
-//    inlined into read_side.c (see there why C) except in TSan builds.
+//    inlined into read_side.c (see there why C) except in TSan builds. Code
+//    of the library opens its sections with ScopedRead, so that an exception
+//    can never leave one open (every later grace period would wait forever).
+//  - fork(): the first registration installs pthread_atfork handlers that
+//    pause liburcu's call_rcu worker threads around fork() and recreate them
+//    in the child, so a child process can keep using the library.
 //  - Publication: Assign() is rcu_assign_pointer (a release store);
 //    Dereference() is rcu_dereference (a consume load).
 //  - Grace periods: Synchronize() is synchronize_rcu; Defer() queues work
@@ -33,7 +39,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
@@ -87,6 +92,15 @@ inline void ReadUnlock() {
 }
 inline bool InReadSection() { return tls.depth != 0; }
 
+// A read section for the scope: closes it however the scope is left.
+class ScopedRead {
+ public:
+  ScopedRead() { ReadLock(); }
+  ~ScopedRead() { ReadUnlock(); }
+  ScopedRead(const ScopedRead&) = delete;
+  ScopedRead& operator=(const ScopedRead&) = delete;
+};
+
 template <typename T>
 inline T* Dereference(T* const& slot) {
 #ifdef RCUSTATE_TSAN
@@ -98,14 +112,16 @@ inline T* Dereference(T* const& slot) {
 #endif
 }
 
+// rcu_assign_pointer's guarantee (everything written before is visible to a
+// reader that loads the new pointer) is a release store; written as one
+// because liburcu's macro assigns through a volatile, which C++20 deprecates
+// (clang warns).
 template <typename T>
 inline void Assign(T*& slot, T* value) {
 #ifdef RCUSTATE_TSAN
   RCUSTATE_TSAN_RELEASE(&slot);
-  __atomic_store_n(&slot, value, __ATOMIC_RELEASE);
-#else
-  rcu_assign_pointer(slot, value);
 #endif
+  __atomic_store_n(&slot, value, __ATOMIC_RELEASE);
 }
 
 // Waits for a grace period. Precondition: !InReadSection(), not in a callback.
@@ -114,36 +130,54 @@ void Synchronize();
 // Counts the callbacks one owner (a store) has queued and waits for them.
 class CallbackTracker {
  public:
-  struct Node;
+  struct Node;  // one queued callback (rcu.cpp)
   CallbackTracker() = default;
   CallbackTracker(const CallbackTracker&) = delete;
   CallbackTracker& operator=(const CallbackTracker&) = delete;
 
   // Runs `fn` on a call_rcu worker after a grace period. May be called from
   // any thread, inside a read section, or from another callback. `fn` must
-  // not block on a grace period.
+  // not block on a grace period. Throws std::bad_alloc (nothing queued).
   void Defer(absl::AnyInvocable<void() &&> fn);
 
-  // Defer in two steps, for a caller that must not fail once it has made a
-  // change visible: Prepare() allocates the callback's node (may throw
-  // std::bad_alloc; nothing is queued), Defer(Prepared) queues it and never
-  // fails. A Prepared that is never queued is freed without running.
-  struct NodeDeleter {
-    void operator()(Node* node) const noexcept;
+  // The same in two steps, for paths that must not fail once they started:
+  // Prepare() allocates (may throw std::bad_alloc), Defer(Ticket) queues
+  // without allocating. A ticket never queued frees its callback unrun.
+  class Ticket {
+   public:
+    Ticket() = default;
+    Ticket(Ticket&& o) noexcept : node_(std::exchange(o.node_, nullptr)) {}
+    Ticket& operator=(Ticket&& o) noexcept {
+      std::swap(node_, o.node_);
+      return *this;
+    }
+    ~Ticket();
+
+   private:
+    friend class CallbackTracker;
+    explicit Ticket(Node* n) : node_(n) {}
+    Node* node_ = nullptr;
   };
-  using Prepared = std::unique_ptr<Node, NodeDeleter>;
-  Prepared Prepare(absl::AnyInvocable<void() &&> fn);
-  void Defer(Prepared node) noexcept;
+  Ticket Prepare(absl::AnyInvocable<void() &&> fn);
+  void Defer(Ticket ticket) noexcept;
 
   // Waits until every callback Defer()ed so far, and every callback those
   // queued, has run. Precondition: !InReadSection(), not in a callback.
   void Drain();
 
   int64_t pending() const { return pending_.load(std::memory_order_acquire); }
+  // urcu barriers Drain() has waited for, by all trackers (tests: a close
+  // with nothing queued must not wait for liburcu's callback batching).
+  static uint64_t barriers() { return barriers_.load(std::memory_order_relaxed); }
+
+  // Heap bytes one Defer()red callback holds until it has run (its node);
+  // the function's own captures are counted by its caller.
+  static const size_t kNodeBytes;
 
  private:
   static void Trampoline(struct rcu_head* head);
   std::atomic<int64_t> pending_{0};
+  static std::atomic<uint64_t> barriers_;
 };
 
 }  // namespace rcustate::rcu

@@ -1,0 +1,68 @@
+// File: src/core/partition_directory.cpp
+#include "src/core/partition_directory.hpp"
+
+#include <memory>
+
+namespace rcustate::detail {
+
+PartitionDirectory::~PartitionDirectory() {
+  for (Mid* mid : top_) {
+    if (mid == nullptr) continue;
+    for (Leaf* leaf : mid->leaves) delete leaf;
+    delete mid;
+  }
+}
+
+void PartitionDirectory::AppendIds(std::vector<uint32_t>* out) const {
+  for (uint32_t t = 0; t < (1u << kTopBits); ++t) {
+    const Mid* mid = rcu::Dereference(top_[t]);
+    if (mid == nullptr) continue;
+    for (uint32_t m = 0; m <= kMidMask; ++m) {
+      const Leaf* leaf = rcu::Dereference(mid->leaves[m]);
+      if (leaf == nullptr) continue;
+      for (uint32_t l = 0; l <= kLeafMask; ++l) {
+        if (rcu::Dereference(leaf->slots[l]) != nullptr) {
+          out->push_back((t << kTopShift) | (m << kLeafBits) | l);
+        }
+      }
+    }
+  }
+}
+
+PartitionDirectory::Leaf* PartitionDirectory::LeafOf(uint32_t id) const {
+  const Mid* mid = top_[id >> kTopShift];
+  return mid == nullptr ? nullptr : mid->leaves[(id >> kLeafBits) & kMidMask];
+}
+
+void PartitionDirectory::Reserve(uint32_t id) {
+  Mid*& mid = top_[id >> kTopShift];
+  if (mid == nullptr) {
+    // Zeroed before it is published: readers see an empty page or none.
+    rcu::Assign(mid, new Mid());
+  }
+  Leaf*& leaf = mid->leaves[(id >> kLeafBits) & kMidMask];
+  if (leaf == nullptr) rcu::Assign(leaf, new Leaf());
+}
+
+void PartitionDirectory::Set(uint32_t id, Partition* p) {
+  Partition*& slot = LeafOf(id)->slots[id & kLeafMask];
+  size_ = size_ - (slot != nullptr ? 1 : 0) + (p != nullptr ? 1 : 0);
+  rcu::Assign(slot, p);
+}
+
+void PartitionDirectory::TakeAll(std::vector<Partition*>* out) {
+  for (Mid* mid : top_) {
+    if (mid == nullptr) continue;
+    for (Leaf* leaf : mid->leaves) {
+      if (leaf == nullptr) continue;
+      for (Partition*& slot : leaf->slots) {
+        if (slot == nullptr) continue;
+        out->push_back(slot);
+        rcu::Assign(slot, static_cast<Partition*>(nullptr));
+      }
+    }
+  }
+  size_ = 0;
+}
+
+}  // namespace rcustate::detail

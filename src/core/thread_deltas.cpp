@@ -1,0 +1,199 @@
+// File: src/core/thread_deltas.cpp
+#include "src/core/thread_deltas.hpp"
+
+#include <list>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "rcustate/status.hpp"
+#include "src/core/safe_map.hpp"
+#include "src/rcu/rcu.hpp"
+
+namespace rcustate::detail {
+
+thread_local constinit size_t local_nonempty __attribute__((tls_model("initial-exec"))) = 0;
+
+namespace {
+// Spare deltas an entry keeps (sealed batches recycled for the next ones).
+constexpr size_t kEntrySpares = 4;
+}  // namespace
+
+ThreadEntry::ThreadEntry(std::shared_ptr<StoreState> store, PartitionRef partition)
+    : store_(std::move(store)),
+      partition_(std::move(partition)),
+      pool_(store_->schema.tables.size(), kEntrySpares),
+      delta_(std::make_unique<Delta>(store_->schema.tables.size())) {}
+
+ThreadEntry::~ThreadEntry() {
+  if (counted()) --local_nonempty;
+}
+
+void ThreadEntry::ResetDelta() noexcept {
+  Recount recount(*this);
+  delta_->Reset();
+}
+
+void ThreadEntry::DropSealed(size_t n) noexcept {
+  for (size_t i = 0; i < n; ++i) {
+    for (auto& d : sealed_[i].layers) pool_.Give(std::move(d));
+  }
+  sealed_.erase(sealed_.begin(), sealed_.begin() + static_cast<ptrdiff_t>(n));
+}
+
+void ThreadEntry::DropAllSealed() noexcept {
+  Recount recount(*this);
+  DropSealed(sealed_.size());
+}
+
+void ThreadEntry::RecordSealed(const CommitResult& r, std::unique_ptr<Delta>& slot,
+                               std::unique_ptr<Delta> spare, SealedGroup next_group) noexcept {
+  size_t published = 0;
+  while (published < sealed_.size() && sealed_[published].last_version <= r.published_version) {
+    ++published;
+  }
+  DropSealed(published);
+  // Every push_back below has the room Commit() reserved.
+  if (sealed_.empty() || sealed_.back().epoch != r.epoch) {
+    next_group.epoch = r.epoch;
+    sealed_.push_back(std::move(next_group));
+  }
+  SealedGroup& group = sealed_.back();
+  group.layers.push_back(std::move(slot));
+  group.weights.push_back(1);
+  group.last_version = r.version;
+  slot = std::move(spare);
+}
+
+void ThreadEntry::FoldSealed(size_t i) noexcept {
+  SealedGroup& g = sealed_[i];
+  const Schema& schema = store_->schema;
+  // Fold the last two layers while the newer weighs as much as the older.
+  while (g.layers.size() >= 2 && g.weights[g.weights.size() - 1] >= g.weights[g.weights.size() - 2]) {
+    const size_t n = g.layers.size();
+    std::unique_ptr<Delta> merged;
+    try {
+      // Built aside and swapped in only when whole: the two layers stay as
+      // they are if an allocation fails.
+      merged = pool_.Take();
+      merged->Absorb(schema, *g.layers[n - 2]);
+      merged->Absorb(schema, *g.layers[n - 1]);
+    } catch (const std::bad_alloc&) {
+      pool_.Give(std::move(merged));
+      return;
+    }
+    pool_.Give(std::move(g.layers[n - 1]));
+    pool_.Give(std::move(g.layers[n - 2]));
+    g.layers[n - 2] = std::move(merged);
+    g.weights[n - 2] += g.weights[n - 1];
+    g.layers.pop_back();
+    g.weights.pop_back();
+  }
+}
+
+namespace {
+
+// One-entry cache in front of `local`: writers usually hit the same partition
+// again and again. Plain data with initial-exec TLS, so the hit costs two
+// %fs-relative loads; `local` itself has a destructor, which makes every
+// access go through a TLS init wrapper and __tls_get_addr (10% of a window
+// run's instructions under callgrind).
+struct LastEntry {
+  uint64_t store_id = 0;  // store ids start at 1
+  uint32_t partition = 0;
+  ThreadEntry* entry = nullptr;
+};
+thread_local constinit LastEntry last __attribute__((tls_model("initial-exec")));
+
+struct ThreadDeltas {
+  using Key = std::pair<uint64_t, uint32_t>;  // store id, partition
+  absl::flat_hash_map<Key, std::unique_ptr<ThreadEntry>> entries;
+  // Entries after the last sweep of stale ones; the next sweep comes when
+  // the count doubled, so sweeping costs O(1) amortized per new entry.
+  size_t swept_at = 0;
+  // ScratchValue() storage and the section it belongs to.
+  // A list: stable addresses, and (unlike std::deque) no allocation when the
+  // thread_local is constructed, which would throw from its TLS init.
+  std::list<std::string> scratch;
+  uint64_t scratch_section = 0;
+
+  ~ThreadDeltas() { last = LastEntry{}; }
+
+  // Forgets entries whose store was closed or whose partition was dropped,
+  // so that a long-lived thread does not accumulate them.
+  void SweepIfDue() {
+    if (entries.size() < 2 * swept_at + 8) return;
+    last = LastEntry{};
+    absl::erase_if(entries, [](const auto& kv) {
+      const ThreadEntry& e = *kv.second;
+      return e.store()->closed() || e.partition()->dropped();
+    });
+    swept_at = entries.size();
+  }
+};
+
+thread_local ThreadDeltas local;
+
+ThreadEntry* Lookup(uint64_t store_id, uint32_t partition) {
+  if (last.entry != nullptr && last.store_id == store_id && last.partition == partition) {
+    return last.entry;
+  }
+  auto it = local.entries.find(ThreadDeltas::Key{store_id, partition});
+  if (it == local.entries.end()) return nullptr;
+  last = LastEntry{store_id, partition, it->second.get()};
+  return last.entry;
+}
+
+absl::Status DroppedWithChanges(uint32_t partition) {
+  return MakeError(ErrorCode::kNoPartition,
+                   absl::StrCat("partition ", partition,
+                                " was dropped; this thread's uncommitted changes to it were "
+                                "discarded with it"));
+}
+
+}  // namespace
+
+ThreadEntry* FindThreadEntry(const StoreState& store, uint32_t partition) {
+  return Lookup(store.id, partition);
+}
+
+void EraseThreadEntry(const StoreState& store, uint32_t partition) {
+  auto it = local.entries.find(ThreadDeltas::Key{store.id, partition});
+  if (it == local.entries.end()) return;
+  if (last.entry == it->second.get()) last = LastEntry{};
+  local.entries.erase(it);
+}
+
+size_t ThreadEntryCount() { return local.entries.size(); }
+
+absl::StatusOr<ThreadEntry*> ThreadEntryFor(const std::shared_ptr<StoreState>& store,
+                                            uint32_t partition) {
+  if (ThreadEntry* e = Lookup(store->id, partition)) {
+    if (!e->partition()->dropped()) return e;
+    // The writer must learn that what it wrote is gone: its next commit
+    // would otherwise succeed on a re-created partition without it.
+    const bool had_changes = !e->delta().empty();
+    EraseThreadEntry(*store, partition);
+    if (had_changes) return DroppedWithChanges(partition);
+  }
+  absl::StatusOr<PartitionRef> ref = store->Acquire(partition);
+  if (!ref.ok()) return ref.status();
+  local.SweepIfDue();
+  const ThreadDeltas::Key key{store->id, partition};
+  // Room first, so that the insertion below cannot fail half-way.
+  ReserveOneMoreErasable(local.entries);
+  auto entry = std::make_unique<ThreadEntry>(store, *std::move(ref));
+  ThreadEntry* raw = entry.get();
+  local.entries.emplace(key, std::move(entry));
+  last = LastEntry{store->id, partition, raw};
+  return raw;
+}
+
+std::string* ScratchValue() {
+  if (local.scratch_section != rcu::tls.sections) {
+    local.scratch.clear();
+    local.scratch_section = rcu::tls.sections;
+  }
+  return &local.scratch.emplace_back();
+}
+
+}  // namespace rcustate::detail
