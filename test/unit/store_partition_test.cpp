@@ -146,6 +146,11 @@ TEST_P(StoreTest, UncommittedDeltaIsDiscardedWhenPartitionIsRecreatedBehindTheWr
   });
   EXPECT_EQ(Own(s(), 2, kPlain, "k"), std::nullopt);
   EXPECT_EQ(Own(s(), 2, kSum, "n"), std::nullopt);
+  // The writer is told once that its changes went with the old partition;
+  // then it writes to the new one.
+  absl::StatusOr<uint64_t> lost = s().Commit(2);
+  EXPECT_EQ(CodeOf(lost.status()), ErrorCode::kNoPartition);
+  EXPECT_NE(lost.status().message().find("dropped"), std::string_view::npos) << lost.status();
   CommitExpect(2, 1);
   EXPECT_EQ(Published(s(), 2, kPlain, "k"), std::nullopt);
   EXPECT_EQ(Published(s(), 2, kSum, "n"), std::nullopt);
