@@ -54,14 +54,20 @@ std::string Key(const char* prefix, int i) {
 // Batch `step` of the scenario.
 std::unique_ptr<Delta> MakeBatch(const Schema& schema, int step) {
   auto d = std::make_unique<Delta>(schema.tables.size());
-  if (step == 3) EXPECT_TRUE(d->Clear(schema, 0).ok());
+  if (step == 3) {
+    EXPECT_TRUE(d->Clear(schema, 0).ok());
+  }
   for (int i = 0; i < 12; ++i) {
     const int k = (i + step * 5) % 20;
     EXPECT_TRUE(d->Put(schema, 0, Key("p", k), std::string(40, static_cast<char>('a' + step))).ok());
     EXPECT_TRUE(d->Merge(schema, 1, Key("s", k % 7), EncodeInt64(step * 100 + i)).ok());
-    if (i % 3 == 0) EXPECT_TRUE(d->Merge(schema, 2, Key("l", k % 5), std::string(30, 'x')).ok());
+    if (i % 3 == 0) {
+      EXPECT_TRUE(d->Merge(schema, 2, Key("l", k % 5), std::string(30, 'x')).ok());
+    }
   }
-  if (step % 2 == 1) EXPECT_TRUE(d->Erase(schema, 0, Key("p", (step * 5 + 3) % 20)).ok());
+  if (step % 2 == 1) {
+    EXPECT_TRUE(d->Erase(schema, 0, Key("p", (step * 5 + 3) % 20)).ok());
+  }
   return d;
 }
 constexpr int kSteps = 5;
@@ -257,7 +263,9 @@ TEST_P(PartitionFaultSweep, CommitIsAllOrNothingUnderEveryAllocationFailure) {
     if (!injected_in_run) break;
   }
   EXPECT_GT(failures, 10);  // the sweep reached the publication
-  if (param.hold_section) EXPECT_GT(sealed_commits, 0);
+  if (param.hold_section) {
+    EXPECT_GT(sealed_commits, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
