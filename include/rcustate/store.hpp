@@ -60,7 +60,8 @@ class WriteBatch;
 class RCUSTATE_EXPORT Store {
  public:
   // kInvalidArgument for no tables, an empty or duplicate table name, an
-  // expected_entries above kMaxExpectedEntries, a negative max_publish_delay.
+  // expected_entries above kMaxExpectedEntries, a negative max_publish_delay;
+  // kNoMemory.
   static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);
 
   // Close()s the store if that was not done.
@@ -148,6 +149,7 @@ class RCUSTATE_EXPORT Store {
   absl::StatusOr<PartitionStats> Stats(uint32_t partition) const;
 
  private:
+  static absl::StatusOr<std::unique_ptr<Store>> OpenImpl(StoreOptions options);
   friend class WriteBatch;
   explicit Store(std::shared_ptr<detail::StoreState> state);
   std::shared_ptr<detail::StoreState> state_;

@@ -36,6 +36,8 @@ class Delta;
 
 class RCUSTATE_EXPORT WriteBatch {
  public:
+  // Throws std::bad_alloc when out of memory (a constructor has no other
+  // way to fail; nothing is leaked). Every member reports errors as Status.
   explicit WriteBatch(const Store& store);
   ~WriteBatch();
   WriteBatch(WriteBatch&&) noexcept;

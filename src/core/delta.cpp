@@ -23,13 +23,19 @@ absl::StatusOr<Schema> Schema::Make(std::vector<TableSpec> tables) {
                                     tables[i].expected_entries, " exceeds the limit of ",
                                     kMaxExpectedEntries));
     }
-    if (!schema.by_name.emplace(tables[i].name, static_cast<TableId>(i)).second) {
+    // abseil's maps are not exception-safe: room first, then an insertion
+    // that cannot throw (safe_map.hpp).
+    ReserveInserts(schema.by_name, 1);
+    auto [it, inserted] = TryEmplaceSafely(schema.by_name, tables[i].name);
+    if (!inserted) {
       return MakeError(ErrorCode::kInvalidArgument,
                        absl::StrCat("duplicate table name \"", tables[i].name, "\""));
     }
+    it->second = static_cast<TableId>(i);
   }
+  schema.kinds.reserve(tables.size());
+  for (const TableSpec& t : tables) schema.kinds.push_back(KindOf(t.merge.get()));
   schema.tables = std::move(tables);
-  for (const TableSpec& t : schema.tables) schema.kinds.push_back(KindOf(t.merge.get()));
   return schema;
 }
 

@@ -32,6 +32,14 @@ absl::Status OutOfMemory(const char* what) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  try {
+    return OpenImpl(std::move(options));
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("Store::Open");
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::OpenImpl(StoreOptions options) {
   absl::StatusOr<detail::Schema> schema = detail::Schema::Make(std::move(options.tables));
   if (!schema.ok()) return schema.status();
   if (options.max_publish_delay < absl::ZeroDuration()) {
@@ -217,9 +225,13 @@ absl::Status Store::Abort(uint32_t partition) {
 }
 
 absl::StatusOr<PartitionStats> Store::Stats(uint32_t partition) const {
-  absl::StatusOr<detail::PartitionRef> p = state_->Acquire(partition);
-  if (!p.ok()) return p.status();
-  return (*p)->Stats();
+  try {
+    absl::StatusOr<detail::PartitionRef> p = state_->Acquire(partition);
+    if (!p.ok()) return p.status();
+    return (*p)->Stats();
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("Store::Stats");
+  }
 }
 
 }  // namespace rcustate

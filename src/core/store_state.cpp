@@ -1,6 +1,7 @@
 // File: src/core/store_state.cpp
 #include "src/core/store_state.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <utility>
@@ -53,13 +54,18 @@ absl::StatusOr<PartitionRef> StoreState::Acquire(uint32_t partition) const {
 absl::Status StoreState::Create(uint32_t partition) {
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
   try {
-    absl::MutexLock lock(&dir_mu_);
+    CheckedMutexLock lock(&dir_mu_);
     // Checked again under the lock: Close() empties the directory under it.
     if (absl::Status s = CheckOpen(); !s.ok()) return s;
     if (directory_.Find(partition) != nullptr) {
       return MakeError(ErrorCode::kExists, absl::StrCat("partition ", partition, " already exists"));
     }
     directory_.Reserve(partition);  // may throw: empty pages stay, harmless
+    // Close() collects the partitions here without allocating (it is called
+    // from ~Store, which cannot report an error): room grows with them.
+    if (close_scratch_.capacity() < directory_.size() + 1) {
+      close_scratch_.reserve(std::max<size_t>(16, 2 * close_scratch_.capacity()));
+    }
     auto p = std::make_unique<Partition>(partition, schema, &tracker_, max_publish_delay);
     directory_.Set(partition, p.release());  // cannot fail
     return absl::OkStatus();
@@ -91,7 +97,7 @@ absl::Status StoreState::Drop(uint32_t partition) {
   // waits for the readers that hold the dropped partitions).
   if (pending_bytes() > memory_budget) tracker_.Drain();
   try {
-    absl::MutexLock lock(&dir_mu_);
+    CheckedMutexLock lock(&dir_mu_);
     if (absl::Status s = CheckOpen(); !s.ok()) return s;
     Partition* p = directory_.Find(partition);
     if (p == nullptr) return NoPartition(partition);
@@ -110,15 +116,11 @@ absl::Status StoreState::Close() {
   if (rcu::InReadSection()) return InsideReadSection("closing the store");
   std::vector<Partition*> dropped;
   {
-    absl::MutexLock lock(&dir_mu_);
+    CheckedMutexLock lock(&dir_mu_);
     if (closed()) return absl::OkStatus();
-    // Room first (the only allocation), so that a failed close changes nothing.
-    try {
-      dropped.reserve(directory_.size());
-    } catch (const std::bad_alloc&) {
-      return MakeError(ErrorCode::kNoMemory, "closing the store: out of memory (still open)");
-    }
+    // Never allocates: Create() kept room for every partition.
     closed_.store(true, std::memory_order_release);
+    dropped.swap(close_scratch_);
     directory_.TakeAll(&dropped);
   }
   // One grace period for all of them: after it no reader can see any, so

@@ -405,7 +405,10 @@ bool CommitDelta(Ctx& c, int64_t n) {
 
 void OpenCpp(Ctx& c, std::unique_ptr<Store>& out, int64_t n, bool* fired) {
   absl::StatusOr<std::unique_ptr<Store>> s;
-  *fired = Armed(c, n, [&] { s = Store::Open(Options(c.group)); });
+  // Built before arming: the options' own allocations are the test's, and
+  // moving them into Open's by-value parameter allocates nothing.
+  StoreOptions options = Options(c.group);
+  *fired = Armed(c, n, [&] { s = Store::Open(std::move(options)); });
   ExpectOkOrNoMemory(c, s.status(), *fired, "Store::Open");
   if (s.ok()) out = *std::move(s);
 }
