@@ -43,13 +43,17 @@ struct StoreOptions {
   size_t memory_budget_bytes = 0;
   // Publication policy (docs/design.md, "Publication policies"). Zero (the
   // default): every commit publishes before it returns, waiting for a grace
-  // period when the standby
-  // is not reclaimed yet. Positive: group commit -- a commit never waits, not
-  // even for another thread's publication; a batch whose standby is not
-  // reclaimed yet stays sealed (still atomic, still visible to the thread that
-  // wrote it) and is published by the standby's call_rcu callback when it runs
-  // (about 10 ms later), by a later commit that finds the standby reclaimed or
-  // the batch older than this delay, or by Flush(). Negative: kInvalidArgument.
+  // period when the standby is not reclaimed yet. Positive: group commit --
+  // a commit never waits for a grace period, nor for another thread's
+  // publication to wait for one; a batch whose standby is not reclaimed yet
+  // stays sealed (still atomic, still visible to the thread that wrote it)
+  // and is published by whichever comes first: a later commit that finds
+  // the standby reclaimed, the standby's call_rcu callback, Flush(), or the
+  // library's publisher thread. Bound: a sealed batch is visible to all
+  // threads at most max_publish_delay after the oldest unpublished batch of
+  // its partition was sealed, plus the end of the read sections open then
+  // (one grace period), plus the publication itself, whether or not anybody
+  // commits again. Negative: kInvalidArgument.
   absl::Duration max_publish_delay = absl::ZeroDuration();
 };
 

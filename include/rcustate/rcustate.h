@@ -139,11 +139,15 @@ typedef struct rcs_options {
   size_t memory_budget_bytes;        /* bound on dropped partitions awaiting reclamation; 0 = 256 MiB */
   /* Publication policy (docs/c-api.md). 0 (the default): every commit is
    * visible to all threads when it returns, waiting for a grace period if it
-   * must. Positive: group commit -- a commit never waits; its batch may stay
-   * sealed (still atomic, already visible to the committing thread) until it
-   * is published, or rcs_flush publishes it.
-   * [PLACEHOLDER: visibility bound of a sealed batch under group commit, to
-   * be written from the final publication code.] */
+   * must. Positive: group commit -- a commit never waits for a grace period
+   * (nor for another thread's publication to wait for one); its batch may
+   * stay sealed (still atomic, already visible to the committing thread).
+   * A sealed batch becomes visible to all threads at most this many ns after
+   * the oldest unpublished batch of its partition was sealed, plus the end of
+   * the read sections open at that moment (one grace period), plus the
+   * publication itself -- whether or not anybody commits again (the
+   * library's publisher thread sees to it); usually sooner, and at once
+   * with rcs_flush. */
   uint64_t max_publish_delay_ns;
 } rcs_options;
 

@@ -38,16 +38,8 @@ class DeltaPool {
   // Takes `d` back, emptied, if there is room; else frees it. Null is fine.
   void Give(std::unique_ptr<Delta> d) noexcept {
     if (d == nullptr || spares_.size() >= capacity_) return;
-    try {
-      d->Reset();  // keeps capacity, so it may allocate
-    } catch (const std::bad_alloc&) {
-      // A spare is an optimization, never required. But a map whose
-      // reservation failed is corrupt in abseil 20220623 (safe_map.hpp):
-      // destroying it would crash, so it is leaked (out of memory only).
-      d.release();
-      return;
-    }
-    spares_.push_back(std::move(d));
+    d->Reset();  // never fails: without memory it ends empty with no room kept
+    spares_.push_back(std::move(d));  // room reserved in the constructor
   }
 
   size_t size() const { return spares_.size(); }

@@ -30,11 +30,8 @@
 // The paths that cannot report a failure (the retirement ticket, the
 // publisher) publish or catch up the same way, and on failure leave the work
 // to the next commit or round; none of them aborts. abseil's maps are not
-// exception-safe (safe_map.hpp): the map sets are grown and filled so that a
-// failure leaves them whole; two delta paths that go through Delta's own
-// insertions (a sealed copy, a spare's reset) leak the delta on failure
-// rather than destroy a possibly corrupt map (sealed_queue.cpp,
-// delta_pool.hpp).
+// exception-safe (safe_map.hpp): the map sets and deltas are grown and filled
+// so that a failure leaves them whole.
 #ifndef RCUSTATE_SRC_CORE_PARTITION_HPP_
 #define RCUSTATE_SRC_CORE_PARTITION_HPP_
 

@@ -1,6 +1,10 @@
 // File: src/core/publisher.cpp
 #include "src/core/publisher.hpp"
 
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/time/time.h"
@@ -14,13 +18,62 @@ class SteadyClock final : public Clock {
   TimePoint Now() const override { return std::chrono::steady_clock::now(); }
 };
 
+Publisher* default_publisher = nullptr;  // set once, by Default()
+
 }  // namespace
 
 Publisher& Publisher::Default() {
   // Leaked on purpose: partitions of stores closed at exit may still be
   // cancelling, and its thread only ever waits or publishes.
-  static Publisher* const publisher = new Publisher(new SteadyClock);
+  static Publisher* const publisher = [] {
+    auto* p = new Publisher(new SteadyClock);
+    default_publisher = p;
+    if (pthread_atfork(&BeforeFork, &AfterForkParent, &AfterForkChild) != 0) {
+      std::fprintf(stderr, "rcustate: fatal: pthread_atfork failed (out of memory)\n");
+      std::abort();
+    }
+    return p;
+  }();
   return *publisher;
+}
+
+void Publisher::BeforeFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Held across fork() so that the child gets the publisher's state whole.
+  default_publisher->mu_.Lock();
+}
+
+void Publisher::AfterForkParent() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  default_publisher->mu_.Unlock();
+}
+
+void Publisher::AfterForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Publisher* p = default_publisher;
+  // The parent's thread does not exist here: forget it (its std::thread
+  // object must not be joined or destroyed) and re-schedule, due now, the
+  // partitions it was publishing.
+  (void)p->thread_.release();
+  p->started_ = false;
+  p->wake_at_ = Clock::TimePoint::max();
+  p->pokes_seen_ = p->pokes_;
+  const Clock::TimePoint now = p->clock_->Now();
+  while (p->busy_ != nullptr) {
+    PublishTarget* t = p->busy_;
+    p->busy_ = t->next_;
+    t->next_ = nullptr;
+    t->again_ = false;
+    t->deadline_ = now;
+    p->Link(t);
+  }
+  const bool scheduled = p->head_ != nullptr;
+  p->mu_.Unlock();
+  if (scheduled) {
+    try {
+      p->EnsureStarted();
+    } catch (...) {
+      // No thread: the scheduled partitions are published by their next
+      // commit, their standby's callback or Flush().
+    }
+  }
 }
 
 Publisher::Publisher(const Clock* clock) : clock_(clock) {}
@@ -31,7 +84,7 @@ Publisher::~Publisher() {
     CheckedMutexLock lock(&mu_);
     stop_ = true;
     wake_.Signal();
-    t = std::move(thread_);
+    if (thread_ != nullptr) t = std::move(*thread_);
   }
   if (t.joinable()) t.join();
 }
@@ -39,7 +92,8 @@ Publisher::~Publisher() {
 void Publisher::EnsureStarted() {
   CheckedMutexLock lock(&mu_);
   if (started_) return;
-  thread_ = std::thread([this] { Run(); });  // may throw: nothing changed then
+  // May throw: nothing changed then.
+  thread_ = std::make_unique<std::thread>([this] { Run(); });
   started_ = true;
 }
 

@@ -9,8 +9,8 @@
 // retirement ticket usually publishes sooner.)
 //
 // One process-wide publisher (Default()) serves every partition under group
-// commit; its thread starts with the first sealed batch. Tests make their own
-// with a fake clock.
+// commit; its thread starts with the first sealed batch, and again in a
+// forked child. Tests make their own with a fake clock.
 //
 // A partition is scheduled at most once (an intrusive link, so Schedule never
 // allocates); when several are due, one grace period serves them all.
@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -90,6 +91,12 @@ class Publisher {
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  // fork(): the process-wide publisher is locked across it, and in the child
+  // a new thread takes over (the round the parent's thread had in progress
+  // is scheduled again, due at once).
+  static void BeforeFork();
+  static void AfterForkParent();
+  static void AfterForkChild();
   void Link(PublishTarget* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(PublishTarget* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -97,7 +104,9 @@ class Publisher {
   CheckedMutex mu_;
   absl::CondVar wake_;  // the thread: something scheduled, poked or stopping
   absl::CondVar idle_;  // Cancel and Poke: a round ended
-  std::thread thread_ ABSL_GUARDED_BY(mu_);
+  // On the heap so that a forked child can abandon the parent's thread
+  // object (the thread does not exist there) and start its own.
+  std::unique_ptr<std::thread> thread_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t pokes_ ABSL_GUARDED_BY(mu_) = 0;       // requested

@@ -55,10 +55,8 @@ SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
     try {
       spare->Absorb(schema, *delta);  // into an empty delta: a plain copy
     } catch (const std::bad_alloc&) {
-      // Delta::Absorb copies keys into the map, which abseil 20220623 leaves
-      // corrupt if the copy fails (safe_map.hpp): the spare can be neither
-      // reused nor destroyed. Leaked (out of memory only).
-      spare.release();
+      // Absorb leaves the spare whole (a prefix of the copy): back to the pool.
+      GiveSpare(std::move(spare));
       throw;
     }
   }

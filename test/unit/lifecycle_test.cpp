@@ -242,6 +242,54 @@ TEST(Fork, AChildCommitsAndReadsAndTheParentGoesOn) {
   EXPECT_EQ(testing::Published(*store, 0, kPlain, "k"), "parent9");
   EXPECT_TRUE(store->Close().ok());
 }
+
+// Group commit in a forked child: the publisher thread does not survive
+// fork(), so the child must start its own, or a batch sealed in the child
+// would only become visible at the writer's next commit or Flush. The
+// standby's reclamation callback is told not to publish (a test hook), so
+// the publisher is the only thing that can make the child's batch visible.
+TEST(Fork, AGroupCommitChildPublishesWithoutCommittingAgain) {
+  std::unique_ptr<Store> store =
+      testing::OpenOrDie({{"t", nullptr, 0}}, absl::Milliseconds(1));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->CreatePartition(0).ok());
+  // Commits back to back: some seal, which starts the parent's publisher.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(store->Put(0, kPlain, "k", std::to_string(i)).ok());
+    ASSERT_TRUE(store->Commit(0).ok());
+  }
+  ASSERT_TRUE(store->Flush(0).ok());
+  fflush(nullptr);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    detail::ticket_publishes = false;
+    int rc = 0;
+    uint64_t committed = 0;
+    // Two commits back to back: the second finds its standby retired a
+    // moment ago, not reclaimed, and seals.
+    for (int i = 0; i < 2 && rc == 0; ++i) {
+      if (!store->Put(0, kPlain, "k", "child" + std::to_string(i)).ok()) rc = 2;
+      absl::StatusOr<uint64_t> v = store->Commit(0);
+      if (!v.ok()) rc = 3;
+      if (v.ok()) committed = *v;
+    }
+    // Nobody commits or flushes any more: only the publisher can publish.
+    // Polled without a bound here: the parent kills a child that hangs.
+    while (rc == 0 && store->Version(0).value_or(0) < committed) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (rc == 0 && testing::Published(*store, 0, kPlain, "k") != "child1") rc = 4;
+    if (rc == 0 && !store->Close().ok()) rc = 5;
+    _exit(rc);
+  }
+  EXPECT_EQ(WaitBounded(pid), 0) << "the child's sealed batch was never published";
+  ASSERT_TRUE(store->Put(0, kPlain, "k", "parent").ok());
+  ASSERT_TRUE(store->Commit(0).ok());
+  ASSERT_TRUE(store->Flush(0).ok());
+  EXPECT_EQ(testing::Published(*store, 0, kPlain, "k"), "parent");
+  EXPECT_TRUE(store->Close().ok());
+}
 #endif
 
 // ---------------------------------------------------------------- the directory
