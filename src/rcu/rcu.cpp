@@ -33,6 +33,13 @@ namespace {
 // hooks; they must run around every fork() of the process, so they are
 // installed once, before the first registration could queue a callback.
 void InstallForkHandlers() {
+#ifdef RCUSTATE_TSAN
+  // ThreadSanitizer's runtime kills a child that starts a thread after a
+  // multi-threaded fork, which liburcu's child hook does: with the hooks a
+  // TSan build could not even fork and exec. TSan builds do not support
+  // using a store in a forked child.
+  return;
+#endif
   static std::once_flag once;
   std::call_once(once, [] {
     if (pthread_atfork(&urcu_memb_call_rcu_before_fork, &urcu_memb_call_rcu_after_fork_parent,

@@ -284,7 +284,15 @@ class Run {
 
   // The expected status of a change to the thread-local delta before the
   // value is looked at: the partition is checked first, then the table.
-  int ChangeStatus(uint32_t p, uint32_t table) const {
+  // A change or commit of this thread's delta for `p`. After a drop of `p`
+  // that discarded uncommitted changes of this thread, the first such call
+  // reports the loss (RCS_ENOPARTITION, even if `p` was re-created) and
+  // changes nothing.
+  int ChangeStatus(uint32_t p, uint32_t table) {
+    if (lost_[p]) {
+      lost_[p] = false;
+      return RCS_ENOPARTITION;
+    }
     if (!parts_[p].exists) return RCS_ENOPARTITION;
     if (table >= kTables) return RCS_ENOTABLE;
     return RCS_OK;
@@ -308,6 +316,7 @@ class Run {
       case 1: {  // drop
         uint32_t p = Partition();
         FCHECK_RC(rcs_partition_drop(store_, p), parts_[p].exists ? RCS_OK : RCS_ENOPARTITION);
+        if (parts_[p].exists && parts_[p].local.size() > 0) lost_[p] = true;
         parts_[p] = PartitionModel();  // uncommitted writes to it are gone too
         break;
       }
@@ -335,8 +344,10 @@ class Run {
       case 6: {  // commit
         uint32_t p = Partition();
         uint64_t v = 0;
+        const bool lost = lost_[p];
+        lost_[p] = false;
         int rc = rcs_commit(store_, p, &v);
-        if (!parts_[p].exists) {
+        if (lost || !parts_[p].exists) {
           FCHECK_RC(rc, RCS_ENOPARTITION);
           break;
         }
@@ -351,6 +362,7 @@ class Run {
         uint32_t p = Partition();
         FCHECK_RC(rcs_abort(store_, p), parts_[p].exists ? RCS_OK : RCS_ENOPARTITION);
         parts_[p].local.Reset();
+        lost_[p] = false;  // the aborted changes are the ones that were lost
         break;
       }
       case 8: case 9: case 10: case 11: {  // batch put / delete / merge / clear
@@ -379,8 +391,12 @@ class Run {
       case 12: {  // batch commit
         uint32_t p = Partition();
         uint64_t v = 0;
+        // A batch commit goes through the thread's record for `p` too, so it
+        // also reports the thread's lost changes (the batch stays intact).
+        const bool lost = lost_[p];
+        lost_[p] = false;
         int rc = rcs_batch_commit(batch_, p, &v);
-        if (!parts_[p].exists) {
+        if (lost || !parts_[p].exists) {
           FCHECK_RC(rc, RCS_ENOPARTITION);
           FCHECK(rcs_batch_size(batch_) == batch_model_.size(), "failed commit changed the batch");
           break;
@@ -690,6 +706,9 @@ class Run {
   rcs_batch* batch_ = nullptr;
   MDelta batch_model_;
   PartitionModel parts_[kPartitions];
+  // The thread had uncommitted changes to the partition when it was dropped:
+  // its next change or commit reports their loss.
+  bool lost_[kPartitions] = {};
   std::vector<Pin> pins_;
 };
 
