@@ -2,8 +2,9 @@
 //
 // A MapSet is one complete version of a partition: one flat_hash_map per
 // table plus its version (SnapshotData, what readers see) and the bookkeeping
-// of its life cycle. Each partition owns two (design §3): the published one
-// and the standby, which the writer brings up to date and publishes next.
+// of its life cycle. Each partition owns two (docs/design.md, "Writes: deltas
+// and commits"): the published one and the standby, which the writer brings
+// up to date and publishes next.
 //
 // Lifetime: `refs` counts the partition's ownership (1 while the set is in
 // the partition's cycle), each pin, and each retirement ticket in flight.

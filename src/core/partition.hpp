@@ -1,8 +1,9 @@
 // File: src/core/partition.hpp
 //
 // A partition: the unit of ownership and of atomic publication. It owns two
-// map sets (design §3): `current_`, the published one (readers load it
-// through its PublishedSlot), and `standby_`, the version before it. A
+// map sets (docs/design.md, "Writes: deltas and commits"): `current_`, the
+// published one (readers load it through its PublishedSlot), and `standby_`,
+// the version before it. A
 // publication brings the standby up to date (replaying `missed_`, what the
 // published set has and it lacks), applies the sealed batches and the
 // commit's batch with their merges resolved in the standby's own slots, and
