@@ -134,14 +134,20 @@ void ReserveOneMore(Map& map) {
 // allocating, while the table is at most 25/32 full and larger than one
 // group; small tables always grow, so they are kept at most half full).
 // Throws std::bad_alloc with `map` unchanged.
+inline bool RoomWithoutAllocating(size_t capacity, size_t need) {
+  return capacity > 16 ? need * 32 <= capacity * 25 : need * 2 <= capacity;
+}
 template <typename Map>
 void ReserveInserts(Map& map, size_t extra) {
-  if (extra == 0) return;
-  const size_t cap = map.capacity();
   const size_t need = map.size() + extra;
-  const bool enough = cap > 16 ? need * 32 <= cap * 25 : need * 2 <= cap;
-  if (enough) return;
-  SafeReserve(map, need < 8 ? 16 : 2 * need);
+  if (extra == 0 || RoomWithoutAllocating(map.capacity(), need)) return;
+  // The smallest table (abseil's capacities are 2^k - 1) with that room: the
+  // size abseil itself would grow to, so a map costs no more memory than
+  // abseil's own growth would make it (tables double, so growth stays
+  // geometric). reserve(capacity - capacity / 8) gives exactly `capacity`.
+  size_t capacity = 15;
+  while (!RoomWithoutAllocating(capacity, need)) capacity = capacity * 2 + 1;
+  SafeReserve(map, capacity - capacity / 8);
 }
 template <typename Map>
 void ReserveOneMoreErasable(Map& map) {
