@@ -25,25 +25,7 @@
 namespace rcustate {
 namespace {
 
-using testing::AsDouble;
-using testing::AsInt;
-using testing::CodeOf;
-using testing::ExpectVisible;
-using testing::kFsum;
-using testing::kLog;
-using testing::kMax;
-using testing::kMin;
-using testing::kNumTables;
-using testing::kPlain;
-using testing::kSum;
-using testing::Own;
-using testing::Published;
-using testing::PublishedTable;
-
-using testing::D;
-using testing::I;
-using testing::OnOtherThread;
-using testing::StoreTest;
+using namespace testing;  // unit_util.hpp: the fixture, tables and helpers
 
 // ================================================================ catch-up
 
