@@ -25,8 +25,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
-#include "absl/strings/string_view.h"
+#include "rcustate/snapshot.hpp"
 #include "src/core/merge_apply.hpp"
 
 namespace rcsbench {
@@ -125,18 +124,11 @@ inline void MergeInPlace(MergeKind kind, std::string& v, bool exists, std::strin
   Die("merge into a table without a numeric built-in merge operator");
 }
 
-// Transparent hashing of byte-string keys (the same function rcustate uses).
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view k) const {
-    return absl::Hash<absl::string_view>{}(absl::string_view(k.data(), k.size()));
-  }
-};
-struct KeyEq {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-};
-using StrMap = absl::flat_hash_map<std::string, std::string, KeyHash, KeyEq>;
+// The baselines keep their state in the same map type as rcustate's
+// snapshots (transparent byte-string hashing), so that every implementation
+// pays the same hash and probe.
+using KeyHash = rcustate::detail::KeyHash;
+using StrMap = rcustate::detail::TableMap;
 
 // Bytes one absl::flat_hash_map<std::string, std::string> holding exactly
 // `entries` entries occupies after growing by insertion: the slot array at
