@@ -174,6 +174,9 @@ class Partition final : private PublishTarget {
   // The parts of PublishLocked that may throw std::bad_alloc.
   MapSet* PrepareStandby(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Folds the sealed batches in sealed_ into fold_ if they share keys;
+  // returns how many it folded (0: none, fold_ null). Never throws.
+  size_t FoldSealed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals *delta (commit_policy.hpp kSeal); throws std::bad_alloc having
   // changed nothing.
   CommitResult Seal(const Schema& schema, std::unique_ptr<Delta>& delta, bool keep_sealed);
@@ -230,6 +233,11 @@ class Partition final : private PublishTarget {
   // Scratch of ApplyAll, kept for its capacity.
   std::vector<Delta*> sealed_ ABSL_GUARDED_BY(mu_);
   std::vector<MapSet::Undo> undo_ ABSL_GUARDED_BY(mu_);
+  // During a publication: the sealed batches folded into one delta, how many
+  // it absorbed, and (in the final step) those batches, taken from the queue.
+  std::unique_ptr<Delta> fold_ ABSL_GUARDED_BY(mu_);
+  size_t folded_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::unique_ptr<Delta>> folded_out_ ABSL_GUARDED_BY(mu_);
   SealedQueue queue_;  // its mutex: after mu_
   Counters counters_ ABSL_GUARDED_BY(mu_);
 };

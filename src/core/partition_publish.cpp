@@ -2,9 +2,10 @@
 //
 // Partition's publication: prepare the standby (wait for its grace period,
 // replace it if pinned or invalid), apply what it lacks, the sealed batches
-// and the commit's batch, then the final step that cannot fail (take the
-// sealed batches, give the version, store the pointer, queue the retirement
-// ticket prepared beforehand). And the ticket's side: catching the standby
+// (folded into one delta when they share keys) and the commit's batch, then
+// the final step that cannot fail (take the sealed batches, give the
+// version, store the pointer, queue the retirement ticket prepared
+// beforehand). And the ticket's side: catching the standby
 // up, or publishing what is sealed, once its grace period ended.
 //
 // Failure model (see partition.hpp): every allocation happens before the
@@ -50,19 +51,55 @@ MapSet* Partition::PrepareStandby(bool may_wait) {
   return set;
 }
 
+namespace {
+
+// True if the two batches share keys enough that folding them pays: at
+// least a quarter of `later`'s changes touch what `earlier` touched (a table
+// cleared in either counts as shared).
+bool Overlapping(const Delta& earlier, const Delta& later) {
+  size_t shared = 0;
+  for (size_t t = 0; t < later.tables().size(); ++t) {
+    const TableDelta& lt = later.tables()[t];
+    const TableDelta& et = earlier.tables()[t];
+    if (lt.cleared || et.cleared) return true;
+    if (et.ops.empty()) continue;
+    for (const auto& kv : lt.ops) shared += et.ops.contains(kv.first) ? 1 : 0;
+  }
+  return shared * 4 >= later.size() && shared > 0;
+}
+
+}  // namespace
+
+size_t Partition::FoldSealed() {
+  if (sealed_.size() < 2 || !Overlapping(*sealed_[0], *sealed_[1])) return 0;
+  try {
+    fold_ = pool_.Take();
+    for (Delta* d : sealed_) fold_->Absorb(schema_, *d);
+  } catch (const std::bad_alloc&) {
+    // Folding only saves work: without memory, apply the batches one by one.
+    pool_.Give(std::move(fold_));
+    return 0;
+  }
+  return sealed_.size();
+}
+
 void Partition::ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) {
   // Bring the standby to the published state (each delta is applied twice
   // in all: once to each set, the second time moving its strings).
   for (auto& d : missed_) next->ApplyMove(*d);
   for (auto& d : missed_) pool_.Give(std::move(d));
   missed_.clear();
-  // Then the sealed batches, oldest first. ApplyResolving turns their merges
-  // into puts in place, which stays right if this publication fails: the
-  // put holds the merge's result on the same state, which is what the next
-  // attempt applies it to.
+  // Then the sealed batches, oldest first: folded into one delta when they
+  // share keys (a key many batches changed is then applied once to each
+  // set), else one by one. Either way their merges are resolved in place,
+  // in the fold or in the batch, which stays right if this publication
+  // fails: a fold is thrown away, and a batch's put holds the merge's result
+  // on the same state, which is what the next attempt applies it to.
   sealed_.clear();
   queue_.PeekFrom(0, sealed_);
-  for (Delta* d : sealed_) next->ApplyResolving(schema_, *d);
+  folded_ = FoldSealed();
+  if (folded_ > 0) next->ApplyResolving(schema_, *fold_);
+  for (size_t i = folded_; i < sealed_.size(); ++i) next->ApplyResolving(schema_, *sealed_[i]);
   if (!sealed_.empty()) {
     if (void (*hook)() = publish_taken_hook.load(std::memory_order_acquire)) hook();
   }
@@ -100,11 +137,17 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
         next->ApplyResolving(schema_, *queue_.AtLocked(i));
       }
       if (batch != nullptr) next->ApplyResolvingUndoable(schema_, **batch, undo_);
-      missed_.reserve(queue_.SizeLocked() + 1);
-      // Nothing below allocates or fails.
+      missed_.reserve(queue_.SizeLocked() - folded_ + 2);
+      folded_out_.reserve(folded_);
+      // Nothing below allocates or fails. The fold replaces the batches it
+      // absorbed as the record to replay onto the other set.
       undo_.clear();
-      version = queue_.TakeAllLocked(batch != nullptr, missed_);
+      if (fold_ != nullptr) missed_.push_back(std::move(fold_));
+      version = queue_.TakeAllLocked(batch != nullptr, folded_, folded_out_, missed_);
     }
+    for (auto& d : folded_out_) pool_.Give(std::move(d));
+    folded_out_.clear();
+    folded_ = 0;
     if (batch != nullptr) {
       missed_.push_back(std::move(*batch));
       *batch = std::move(spare);
@@ -126,6 +169,8 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
   } catch (const std::bad_alloc&) {
     if (touched) standby_valid_ = false;
     MapSet::UndoResolved(undo_);  // the caller's batch as it was
+    pool_.Give(std::move(fold_));
+    folded_ = 0;
     pool_.Give(std::move(spare));
     return false;
   }

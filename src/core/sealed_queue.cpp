@@ -93,8 +93,13 @@ size_t SealedQueue::size() {
   return batches_.size();
 }
 
-uint64_t SealedQueue::TakeAllLocked(bool commit, std::vector<std::unique_ptr<Delta>>& out) {
-  for (auto& d : batches_) out.push_back(std::move(d));  // room reserved by the caller
+uint64_t SealedQueue::TakeAllLocked(bool commit, size_t folded,
+                                    std::vector<std::unique_ptr<Delta>>& done,
+                                    std::vector<std::unique_ptr<Delta>>& out) {
+  // Room reserved by the caller: push_back cannot allocate.
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    (i < folded ? done : out).push_back(std::move(batches_[i]));
+  }
   batches_.clear();
   if (commit) ++committed_;
   ++take_epoch_;

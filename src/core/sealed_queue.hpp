@@ -57,11 +57,14 @@ class SealedQueue {
   void PeekFrom(size_t from, std::vector<Delta*>& out) ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() ABSL_LOCKS_EXCLUDED(mu_);
   // The final step of a publication, under the queue's lock (mu()): the
-  // caller applied every batch queued. Moves them all to the back of `out`
-  // (which has room: no allocation), consumes a version for a published
-  // commit if `commit`, starts a new epoch, and returns the version the
-  // publication carries (every version up to it is now published).
-  uint64_t TakeAllLocked(bool commit, std::vector<std::unique_ptr<Delta>>& out)
+  // caller applied every batch queued, the first `folded` of them through
+  // one delta that absorbed them (which replaces them as the record to
+  // replay). Moves those `folded` to the back of `done` and the rest to the
+  // back of `out` (both have room: no allocation), consumes a version for a
+  // published commit if `commit`, starts a new epoch, and returns the version
+  // the publication carries (every version up to it is now published).
+  uint64_t TakeAllLocked(bool commit, size_t folded, std::vector<std::unique_ptr<Delta>>& done,
+                         std::vector<std::unique_ptr<Delta>>& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t SizeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return batches_.size(); }
   Delta* AtLocked(size_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
