@@ -48,8 +48,7 @@ struct StoreOptions {
   // publication to wait for one; a batch whose standby is not reclaimed yet
   // stays sealed (still atomic, still visible to the thread that wrote it)
   // and is published by whichever comes first: a later commit that finds
-  // the standby reclaimed, the standby's call_rcu callback, Flush(), or the
-  // library's publisher thread. Bound: a sealed batch is visible to all
+  // the standby reclaimed, Flush(), or the library's publisher thread. Bound: a sealed batch is visible to all
   // threads at most max_publish_delay after the oldest unpublished batch of
   // its partition was sealed, plus the end of the read sections open then
   // (one grace period), plus the publication itself, whether or not anybody

@@ -10,9 +10,9 @@
 //    nor for a publication in progress. It publishes only if it got the
 //    mutex without waiting and the standby is already reclaimed; otherwise it
 //    seals its batch. How long sealed batches have waited plays no part
-//    here: the standby's ticket publishes them when it runs, and the
-//    publisher (publisher.hpp) publishes them, waiting for the grace period
-//    itself, once the oldest has waited max_publish_delay.
+//    here: the next commit that finds the standby reclaimed publishes them,
+//    and the publisher (publisher.hpp) publishes them, waiting for the grace
+//    period itself, once the oldest has waited max_publish_delay.
 #ifndef RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
 #define RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
 

@@ -18,7 +18,6 @@ namespace rcustate::detail {
 
 std::atomic<int64_t> Partition::live_{0};
 std::atomic<void (*)()> publish_taken_hook{nullptr};
-std::atomic<bool> ticket_publishes{true};
 
 namespace {
 

@@ -29,7 +29,7 @@
 // from the published set (as it does for a pinned standby). Sealed batches
 // leave the queue only in the publication's final step, which cannot fail.
 // The paths that cannot report a failure (the retirement ticket, the
-// publisher) publish or catch up the same way, and on failure leave the work
+// publisher) catch up or publish the same way, and on failure leave the work
 // to the next commit or round; none of them aborts. abseil's maps are not
 // exception-safe (safe_map.hpp): the map sets and deltas are grown and filled
 // so that a failure leaves them whole.
@@ -61,9 +61,6 @@ namespace rcustate::detail {
 // Tests only: when set, a publication calls it after it applied the sealed
 // batches and before it takes them (to hold a publication in that state).
 extern std::atomic<void (*)()> publish_taken_hook;
-// Tests only: when false, retirement tickets do not publish sealed batches
-// (only commits, Flush and the publisher do).
-extern std::atomic<bool> ticket_publishes;
 
 struct CommitResult {
   uint64_t version;            // the version that contains this batch
@@ -184,8 +181,8 @@ class Partition final : private PublishTarget {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DroppedError() const;
   // On the call_rcu worker, once a retired set's grace period ended: if the
-  // standby is reclaimed, publishes what is sealed (group commit) or else
-  // catches the standby up. Either way the work leaves the commit path.
+  // standby is reclaimed, catches it up, which takes that work off the
+  // commit path.
   void OnReclaimed() ABSL_LOCKS_EXCLUDED(mu_);
   // Group commit, lock-or-delegate: a commit that sealed its batch because
   // mu_ was taken asks for a publication; whoever holds mu_ serves the

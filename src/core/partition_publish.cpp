@@ -181,14 +181,13 @@ void Partition::OnReclaimed() {
   // ever waits for a call_rcu callback (Synchronize waits for readers only;
   // Drain is never called under mu_).
   mu_.Lock();
+  // Only the catch-up: what is sealed is published by the next commit
+  // (which now finds the standby reclaimed), a request served below, Flush,
+  // or the publisher. Publishing here, on liburcu's one worker thread, would
+  // delay every other callback of the process behind a publication and
+  // compete with the writers for the cores.
   if (!dropped_.load(std::memory_order_relaxed) && current_ != nullptr && StandbyReclaimed()) {
-    if (ticket_publishes.load(std::memory_order_relaxed) && !queue_.empty()) {
-      // Group commit: publish what is sealed. On failure the batches stay
-      // sealed, for the next commit or the publisher.
-      (void)PublishLocked(/*may_wait=*/false, nullptr);
-    } else {
-      CatchUpLocked();
-    }
+    CatchUpLocked();
   }
   UnlockPublisher();
 }

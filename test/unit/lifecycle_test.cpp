@@ -263,7 +263,6 @@ TEST(Fork, AGroupCommitChildPublishesWithoutCommittingAgain) {
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    detail::ticket_publishes = false;
     int rc = 0;
     uint64_t committed = 0;
     // Two commits back to back: the second finds its standby retired a
