@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "durable/durable_test_util.hpp"
@@ -171,24 +172,48 @@ TEST(CheckpointDir, FileSizeLimitIsIoAndKeepsThePreviousChain) {
   ExpectUntouched(d.path(), names, bytes);
 }
 
-TEST(CheckpointDir, ReadOnlyDirectoryIsIoAndKeepsThePreviousChain) {
-  if (geteuid() == 0) {
-    GTEST_SKIP() << "root ignores directory permissions; the file size limit test covers write "
-                    "errors";
+// Both writes into the read-only `dir` must fail with kIo "Permission
+// denied"; returns what went wrong, "" if nothing.
+std::string WriteIntoReadOnly(const std::string& dir) {
+  absl::Status full = WriteFull(dir, 0, 6, Schema(2), Sample(6));
+  absl::Status incr = WriteIncrement(dir, 0, 6, Schema(2), Sample(5), Sample(6));
+  for (const absl::Status& st : {full, incr}) {
+    if (ErrorCodeOf(st) != ErrorCode::kIo ||
+        st.message().find("Permission denied") == std::string_view::npos) {
+      return st.ToString();
+    }
   }
+  return "";
+}
+
+TEST(CheckpointDir, ReadOnlyDirectoryIsIoAndKeepsThePreviousChain) {
   ScratchDir d;
   ASSERT_TRUE(WriteFull(d.path(), 0, 4, Schema(2), Sample(4)).ok());
   ASSERT_TRUE(WriteIncrement(d.path(), 0, 5, Schema(2), Sample(4), Sample(5)).ok());
   std::vector<std::string> names = Names(d.path()), bytes;
   for (const auto& n : names) bytes.push_back(ReadBytes(d / n));
   ASSERT_EQ(chmod(d.path().c_str(), 0555), 0);
-  absl::Status full = WriteFull(d.path(), 0, 6, Schema(2), Sample(6));
-  absl::Status incr = WriteIncrement(d.path(), 0, 6, Schema(2), Sample(5), Sample(6));
-  ASSERT_EQ(chmod(d.path().c_str(), 0755), 0);
-  for (const absl::Status& st : {full, incr}) {
-    EXPECT_EQ(CodeOf(st), ErrorCode::kIo) << st;
-    EXPECT_NE(st.message().find("Permission denied"), std::string_view::npos) << st;
+  if (geteuid() != 0) {
+    std::string err = WriteIntoReadOnly(d.path());
+    EXPECT_EQ(err, "");
+  } else {
+    // Root ignores permissions: write as an unprivileged user (nobody) in a
+    // child, which can read the 0555 directory but not write it.
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+      std::string err = WriteIntoReadOnly(d.path());
+      if (!err.empty()) std::fprintf(stderr, "%s\n", err.c_str());
+      _exit(err.empty() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_NE(WEXITSTATUS(status), 2) << "could not drop privileges";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "see the child's message above";
   }
+  ASSERT_EQ(chmod(d.path().c_str(), 0755), 0);
   ExpectUntouched(d.path(), names, bytes);
 }
 
