@@ -62,17 +62,20 @@ void FixChecksums(std::string* f) {
   }
 }
 
+// One directory per process, removed at exit. Held by a pointer that is
+// never freed: the exit handler runs after static destructors would have.
 const std::string& ScratchDir() {
-  static const std::string dir = [] {
+  static const std::string* dir = [] {
     std::string t = (std::filesystem::temp_directory_path() / "rcs-ckpt-fuzz-XXXXXX").string();
     if (mkdtemp(t.data()) == nullptr) std::abort();
+    auto* d = new std::string(t);
     std::atexit([] {
       std::error_code ec;
-      std::filesystem::remove_all(ScratchDir(), ec);
+      std::filesystem::remove_all(*dir, ec);
     });
-    return t;
+    return d;
   }();
-  return dir;
+  return *dir;
 }
 
 void Clear(const std::string& dir) {
