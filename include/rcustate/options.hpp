@@ -8,10 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "rcustate/merge.hpp"
 
@@ -69,6 +72,36 @@ struct PartitionStats {
   uint64_t catch_ups = 0;             // replays onto the standby done off the commit path
   uint32_t pins_alive = 0;            // pins held on this partition's snapshots, detached ones included
 };
+
+// ---- durability (docs/durability.md)
+
+enum class CheckpointKind {
+  kFull = 0,
+  // The changes since the newest checkpoint in the directory, if this store
+  // wrote it (or restored from it) and has tracked the partition's changes
+  // since; otherwise a full checkpoint is written.
+  kIncremental = 1,
+};
+
+struct CheckpointInfo {
+  uint32_t partition = 0;
+  uint64_t version = 0;       // the partition version the checkpoint (or chain) holds
+  uint64_t base_version = 0;  // 0 for a full checkpoint, else the version it extends
+  uint64_t bytes = 0;         // bytes written (checkpoint) or read (restore)
+  uint64_t entries = 0;       // entries written (incremental: changed or deleted keys) or restored
+  bool incremental = false;   // what was written (or the chain had increments)
+};
+
+// Called once per commit of every partition, in version order per partition,
+// before the batch becomes visible to other threads, with the commit's
+// changelog record (docs/durability.md, "Changelog records"). A non-OK status
+// fails the commit with kIo: nothing is published, the caller's delta or
+// batch is kept. Runs on the committing thread (under group commit, when the
+// batch is sealed) with the partition's commit locks held: it must not call
+// any member of the Store that writes, commits, flushes, checkpoints or
+// drops; it should be quick (appending to a log is the intended use).
+using ChangelogFn =
+    std::function<absl::Status(uint32_t partition, uint64_t version, std::string_view record)>;
 
 }  // namespace rcustate
 

@@ -148,6 +148,43 @@ class RCUSTATE_EXPORT Store {
   // Statistics of one partition. kNoPartition.
   absl::StatusOr<PartitionStats> Stats(uint32_t partition) const;
 
+  // ---- durability (docs/durability.md)
+  // Writes a checkpoint of the partition's newest published version into
+  // `dir` (one partition's checkpoints; created if missing) while writers
+  // and readers go on: never a thread's uncommitted writes. A crash at any
+  // instant leaves the newest complete chain of `dir` restorable; a full
+  // checkpoint deletes the older chains once it is durable. Checkpoints of
+  // one partition serialize. kNoPartition; kIo (nothing written, the
+  // previous chain intact, the store unchanged), kCorrupt (the newest file
+  // of `dir` is damaged: an incremental checkpoint cannot extend it),
+  // kNoMemory, kState (store closed).
+  absl::StatusOr<CheckpointInfo> Checkpoint(uint32_t partition, std::string_view dir,
+                                            CheckpointKind kind);
+  // Creates the partition from the newest complete chain in `dir`, built
+  // off-line and published at the chain's version (Version() returns it,
+  // the next commit makes version + 1). On any error the partition does not
+  // exist afterwards. kExists; kInvalidArgument (the tables' names or merge
+  // operators differ from the store's: the message names the difference);
+  // kCorrupt (a damaged file, or one of another partition: the message names
+  // the file and the problem); kIo (no checkpoint in `dir`, a read error);
+  // kNoMemory; kState.
+  absl::StatusOr<CheckpointInfo> Restore(uint32_t partition, std::string_view dir);
+
+  // Sets (or, with nullptr, removes) the changelog listener (ChangelogFn).
+  // Commits that start after it returns call the new one. Under group commit,
+  // the first commits after a listener is set may wait for a publication in
+  // progress (once, for the batches sealed before). kState (store closed).
+  absl::Status SetChangelog(ChangelogFn fn);
+  // Applies a changelog record (from this store or another with the same
+  // tables) as one atomic commit of `partition`, returning the partition's
+  // committed version afterwards. A record whose version is not above the
+  // committed version is skipped (idempotent); version + 1 is applied; a
+  // later one is kState naming the expected and the given version. kInvalidArgument:
+  // a record of another partition, or one whose tables are not this store's;
+  // kCorrupt: a malformed record; kNoPartition, kNoMemory, kIo (the
+  // listener refused the commit). Not inside a read section (kState).
+  absl::StatusOr<uint64_t> Apply(uint32_t partition, std::string_view record);
+
  private:
   static absl::StatusOr<std::unique_ptr<Store>> OpenImpl(StoreOptions options);
   friend class WriteBatch;

@@ -10,7 +10,8 @@
 namespace rcustate::detail {
 
 absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& store,
-                                         uint32_t partition, std::unique_ptr<Delta>* batch) {
+                                         uint32_t partition, std::unique_ptr<Delta>* batch,
+                                         uint64_t expect_version) {
   if (rcu::InReadSection()) return InsideReadSection("Commit");
   if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
   try {
@@ -20,7 +21,8 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
     const bool group_commit = store->max_publish_delay.count() > 0;
     absl::StatusOr<CommitResult> r =
         entry.Commit(batch, group_commit, [&](std::unique_ptr<Delta>& delta) {
-          return entry.partition()->Commit(store->schema, delta, /*keep_sealed=*/group_commit);
+          return entry.partition()->Commit(store->schema, delta, /*keep_sealed=*/group_commit,
+                                           expect_version);
         });
     if (!r.ok()) {
       // Dropped meanwhile: the entry and its changes went with the partition.

@@ -66,6 +66,17 @@ MapSet* MapSet::CopyOf(const MapSet& other) {
   return set.release();
 }
 
+std::unique_ptr<MapSet> MapSet::Adopt(std::vector<TableMap> tables, uint64_t version) {
+  std::unique_ptr<MapSet> set(new MapSet());
+  set->heap_bytes_.assign(tables.size(), 0);
+  for (size_t t = 0; t < tables.size(); ++t) {
+    for (const auto& [key, value] : tables[t]) set->heap_bytes_[t] += HeapBytes(key) + HeapBytes(value);
+  }
+  set->tables = std::move(tables);
+  set->version = version;
+  return set;
+}
+
 template <bool kMove, bool kResolve, bool kUndo, typename D>
 void MapSet::ApplyImpl(D& delta, const Schema* schema, std::vector<Undo>* undo) {
   auto& dtables = delta.tables();

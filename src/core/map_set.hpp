@@ -41,6 +41,9 @@ class MapSet : public SnapshotData {
   static int64_t Live() { return live_.load(std::memory_order_acquire); }
   // A deep copy of `other`'s maps and version, with fresh bookkeeping.
   static MapSet* CopyOf(const MapSet& other);
+  // A set made of `tables` (one per table of the schema, e.g. restored from
+  // a checkpoint) at `version`. Throws std::bad_alloc (tables then lost).
+  static std::unique_ptr<MapSet> Adopt(std::vector<TableMap> tables, uint64_t version);
 
   // Brings the maps up to date with a resolved delta (no kMerge ops left).
   // ApplyMove may steal the delta's strings: use it for the last application.

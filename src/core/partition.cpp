@@ -7,8 +7,11 @@
 #include "src/core/partition.hpp"
 
 #include <new>
+#include <optional>
+#include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
@@ -19,8 +22,6 @@ namespace rcustate::detail {
 std::atomic<int64_t> Partition::live_{0};
 std::atomic<void (*)()> publish_taken_hook{nullptr};
 
-namespace {
-
 // Made once, at load: returning a copy of it never allocates, so the error
 // paths between TryLock and UnlockPublisher cannot throw.
 const absl::Status& NoMemory() {
@@ -28,9 +29,15 @@ const absl::Status& NoMemory() {
       MakeError(ErrorCode::kNoMemory, "out of memory: the call changed nothing"));
   return *status;
 }
+namespace {
 [[maybe_unused]] const absl::Status& kNoMemoryAtLoad = NoMemory();
-
 }  // namespace
+
+absl::Status UnexpectedVersion(uint64_t expected, uint64_t committed) {
+  return MakeError(ErrorCode::kState,
+                   absl::StrCat("the commit was to be version ", expected,
+                                " but the partition's next version is ", committed + 1));
+}
 
 Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
                      std::chrono::nanoseconds max_publish_delay, Publisher* publisher)
@@ -51,11 +58,32 @@ Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tr
       standby_(standby.get()),
       slot_(current_),
       pool_(schema.tables.size(), 2),
-      queue_(schema.tables.size()) {
+      queue_(schema.tables.size()),
+      dirty_(schema.tables.size()) {
   current_->partition_pins = standby_->partition_pins = std::make_shared<std::atomic<uint32_t>>(0);
   current.release();  // nothing below throws: the partition owns them now
   standby.release();
   live_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::unique_ptr<Partition> Partition::Restored(uint32_t id, const Schema& schema,
+                                               rcu::CallbackTracker* tracker,
+                                               std::chrono::nanoseconds max_publish_delay,
+                                               std::unique_ptr<MapSet> current,
+                                               uint64_t chain_id) {
+  const uint64_t version = current->version;
+  auto standby = std::make_unique<MapSet>(schema);
+  std::unique_ptr<Partition> p(new Partition(id, schema, tracker, max_publish_delay,
+                                             &Publisher::Default(), std::move(current),
+                                             std::move(standby)));
+  // Nothing below throws. The empty standby is marked invalid: the first
+  // publication replaces it by a copy of the restored set.
+  p->queue_.StartAt(version);
+  p->published_version_.store(version, std::memory_order_relaxed);
+  CheckedMutexLock lock(&p->mu_);
+  p->standby_valid_ = false;
+  p->dirty_.Start(version, chain_id);
+  return p;
 }
 
 Partition::~Partition() {
@@ -74,37 +102,43 @@ absl::Status Partition::DroppedError() const {
 // ---- commit
 
 absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                               bool keep_sealed) {
+                                               bool keep_sealed, uint64_t expect_version) {
   if (!group_commit()) {
     CheckedMutexLock lock(&mu_);
     if (dropped_.load(std::memory_order_relaxed)) return DroppedError();
-    return PublishCommitLocked(/*may_wait=*/true, delta);
+    return PublishCommitLocked(/*may_wait=*/true, delta, expect_version);
   }
   // Group commit: never wait for mu_ nor for a grace period. Whoever holds
-  // mu_ (a ticket publishing, another writer) publishes this batch later or
-  // serves the request made below; else the publisher does.
+  // mu_ (a publication, another writer) publishes this batch later or serves
+  // the request made below; else the publisher does.
   if (dropped_.load(std::memory_order_acquire)) return DroppedError();
   if (!mu_.TryLock()) {
-    CommitResult r;
+    SealOutcome s;
     try {
-      r = Seal(schema, delta, keep_sealed);
+      s = Seal(schema, delta, keep_sealed, expect_version, /*locked=*/false);
     } catch (const std::bad_alloc&) {
       return NoMemory();
     }
-    RequestPublish();
-    return r;
+    if (!s.retry_locked) {
+      if (s.result.ok()) RequestPublish();
+      return s.result;
+    }
+    // The changelog must resolve this batch's merges against batches sealed
+    // before a listener was set, which a publication may be resolving in
+    // place: wait for it (only until those batches are published).
+    mu_.Lock();
   }
-  // Nothing from here to UnlockPublisher() may throw (the error statuses
-  // are made after it).
+  // Nothing from here to UnlockPublisher() may throw (statuses made in
+  // between are made inside PublishLocked's and Seal's try blocks).
   absl::StatusOr<CommitResult> r = NoMemory();
   const bool dropped = dropped_.load(std::memory_order_relaxed);
   if (dropped) {
   } else if (DecideCommit({/*group_commit=*/true, /*got_mutex=*/true, StandbyReclaimed()}) ==
              CommitAction::kPublish) {
-    r = PublishCommitLocked(/*may_wait=*/false, delta);
+    r = PublishCommitLocked(/*may_wait=*/false, delta, expect_version);
   } else {
     try {
-      r = Seal(schema, delta, keep_sealed);
+      r = Seal(schema, delta, keep_sealed, expect_version, /*locked=*/true).result;
     } catch (const std::bad_alloc&) {
     }
   }
@@ -114,24 +148,117 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
 }
 
 absl::StatusOr<CommitResult> Partition::PublishCommitLocked(bool may_wait,
-                                                            std::unique_ptr<Delta>& delta) {
-  if (!PublishLocked(may_wait, &delta)) return NoMemory();
+                                                            std::unique_ptr<Delta>& delta,
+                                                            uint64_t expect_version) {
+  if (absl::Status s = PublishLocked(may_wait, &delta, expect_version); !s.ok()) return s;
   const uint64_t version = current_->version;
   return CommitResult{version, true, version, 0};
 }
 
-CommitResult Partition::Seal(const Schema& schema, std::unique_ptr<Delta>& delta,
-                             bool keep_sealed) {
+class Partition::ChangelogSeal final : public SealHook {
+ public:
+  ChangelogSeal(Partition& p, const ChangelogFn& fn) : p_(p), fn_(fn) {}
+
+  absl::Status BeforeQueue(uint64_t version, Delta& queued,
+                           const std::vector<std::unique_ptr<Delta>>& earlier,
+                           durable::ChangelogEncoder& encoder) override {
+    std::vector<MapSet::Undo> undo;
+    try {
+      undo.reserve(queued.size());
+      // Under the queue's lock the published set cannot change: a
+      // publication replaces it in its final step, under this lock too.
+      const MapSet* published = p_.slot_.Load();
+      for (size_t t = 0; t < queued.tables().size(); ++t) {
+        for (auto& [key, op] : queued.tables()[t].ops) {
+          if (op.kind != Op::kMerge) continue;
+          std::string value = Resolve(static_cast<TableId>(t), key, op.value, earlier, *published);
+          undo.push_back(MapSet::Undo{&op, std::move(op.value)});  // reserved: cannot throw
+          op.value = std::move(value);
+          op.kind = Op::kPut;
+        }
+      }
+      absl::Status s = Notify(fn_, p_.id_, version,
+                              EncodeRecord(p_.schema_, p_.id_, version, queued, encoder));
+      if (!s.ok()) MapSet::UndoResolved(undo);
+      return s;
+    } catch (const std::bad_alloc&) {
+      MapSet::UndoResolved(undo);
+      return NoMemory();
+    }
+  }
+
+ private:
+  // The merge of `operand` into the key's value after every batch in
+  // `earlier` (their own merges, if sealed without the changelog, included).
+  std::string Resolve(TableId t, const std::string& key, const std::string& operand,
+                      const std::vector<std::unique_ptr<Delta>>& earlier,
+                      const MapSet& published) {
+    const MergeKind kind = p_.schema_.kinds[t];
+    const MergeOperator* mop = p_.schema_.tables[t].merge.get();
+    std::vector<const std::string*> operands;  // newest first
+    const std::string* base = nullptr;
+    bool known = false;  // the value before `operands` is known from the batches
+    for (auto it = earlier.rbegin(); it != earlier.rend() && !known; ++it) {
+      const Delta& d = **it;
+      if (const Op* o = d.Find(t, key)) {
+        if (o->kind == Op::kPut) {
+          base = &o->value;
+          known = true;
+        } else if (o->kind == Op::kErase) {
+          known = true;
+        } else {
+          operands.push_back(&o->value);
+        }
+      }
+      if (d.cleared(t)) known = true;  // cleared before its ops: nothing older counts
+    }
+    if (!known) {
+      auto it = published.tables[t].find(key);
+      if (it != published.tables[t].end()) base = &it->second;
+    }
+    bool exists = base != nullptr;
+    std::string value = exists ? *base : std::string();
+    for (auto it = operands.rbegin(); it != operands.rend(); ++it) {
+      MergeInto(kind, mop, value, exists, **it);
+      exists = true;
+    }
+    MergeInto(kind, mop, value, exists, operand);
+    return value;
+  }
+
+  Partition& p_;
+  const ChangelogFn& fn_;
+};
+
+Partition::SealOutcome Partition::Seal(const Schema& schema, std::unique_ptr<Delta>& delta,
+                                       bool keep_sealed, uint64_t expect_version, bool locked) {
   try {
     publisher_->EnsureStarted();
   } catch (const std::system_error&) {
     throw std::bad_alloc();  // no thread: as short of memory as it gets
   }
   const Clock::TimePoint now = publisher_->clock().Now();
-  const SealedQueue::Sealed s = queue_.Seal(schema, delta, keep_sealed, published_version_);
+  const ChangelogFn* fn = changelog_ != nullptr ? changelog_->Load() : nullptr;
+  std::optional<ChangelogSeal> hook;
+  if (fn != nullptr) hook.emplace(*this, *fn);
+  SealedQueue::Result r = queue_.Seal(
+      schema, delta,
+      SealedQueue::SealRequest{keep_sealed, expect_version, hook ? &*hook : nullptr, locked},
+      published_version_);
+  switch (r.outcome) {
+    case SealedQueue::Outcome::kSealed:
+      break;
+    case SealedQueue::Outcome::kNeedsPublicationLock:
+      return SealOutcome{true, NoMemory()};
+    case SealedQueue::Outcome::kUnexpectedVersion:
+      return SealOutcome{false, UnexpectedVersion(expect_version, r.committed)};
+    case SealedQueue::Outcome::kRefused:
+      return SealOutcome{false, std::move(r.error)};
+  }
   // The oldest sealed batch sets the deadline (Schedule never fails).
-  if (s.first) publisher_->Schedule(this, now + max_publish_delay_);
-  return CommitResult{s.version, false, s.published_version, s.epoch};
+  if (r.sealed.first) publisher_->Schedule(this, now + max_publish_delay_);
+  return SealOutcome{false, CommitResult{r.sealed.version, false, r.sealed.published_version,
+                                         r.sealed.epoch}};
 }
 
 // ---- lock-or-delegate
@@ -186,7 +313,7 @@ void Partition::PublishDue(bool waited) noexcept {
                              seen, gen, std::memory_order_release, std::memory_order_relaxed)) {
     }
   }
-  if (!PublishLocked(/*may_wait=*/true, nullptr)) {
+  if (!PublishLocked(/*may_wait=*/true, nullptr).ok()) {
     // Out of memory: try again one delay later.
     publisher_->Schedule(this, publisher_->clock().Now() + max_publish_delay_);
   }
@@ -197,7 +324,7 @@ void Partition::PublishDue(bool waited) noexcept {
 absl::StatusOr<uint64_t> Partition::Flush() {
   mu_.Lock();
   const bool dropped = dropped_.load(std::memory_order_relaxed);
-  const bool ok = dropped || queue_.empty() || PublishLocked(/*may_wait=*/true, nullptr);
+  const bool ok = dropped || queue_.empty() || PublishLocked(/*may_wait=*/true, nullptr).ok();
   const uint64_t version = dropped ? 0 : current_->version;
   UnlockPublisher();
   if (dropped) return DroppedError();
@@ -224,6 +351,34 @@ void Partition::ReleaseSets() {
   queue_.Clear();
 }
 
+// ---- checkpoints
+
+absl::StatusOr<Partition::Cut> Partition::CutForCheckpoint() {
+  CheckedMutexLock lock(&mu_);
+  if (dropped_.load(std::memory_order_relaxed) || current_ == nullptr) return DroppedError();
+  Cut cut;
+  {
+    // Pinning needs a read section (PublishedSlot); under mu_ the published
+    // set is current_, and no publication can run.
+    rcu::ScopedRead section;
+    cut.pinned = slot_.Pin();
+  }
+  // Tracking starts with the first checkpoint: until it completes there is
+  // no base an increment could extend.
+  if (!dirty_.tracking()) dirty_.Start(current_->version, 0);
+  cut.changes = dirty_.Take(current_->version);
+  return cut;
+}
+
+void Partition::CheckpointDone(Cut& cut, bool ok, uint64_t chain_id) {
+  CheckedMutexLock lock(&mu_);
+  if (ok) {
+    dirty_.SetChain(chain_id);
+  } else {
+    dirty_.Restore(std::move(cut.changes));
+  }
+}
+
 PartitionStats Partition::Stats() {
   CheckedMutexLock lock(&mu_);
   PartitionStats s;
@@ -247,6 +402,7 @@ size_t Partition::ApproxBytes() {
                  missed_.capacity() * sizeof(missed_[0]) + sealed_.capacity() * sizeof(Delta*) +
                  undo_.capacity() * sizeof(MapSet::Undo);
   for (const auto& d : missed_) bytes += DeltaBytes(*d);
+  bytes += dirty_.ApproxBytes();
   if (current_ != nullptr) bytes += current_->ApproxBytes() + current_->FixedBytes();
   if (standby_ != nullptr) bytes += standby_->ApproxBytes() + standby_->FixedBytes();
   // The pin counter shared by the sets (with its control block).

@@ -47,7 +47,9 @@
 #include "absl/synchronization/mutex.h"
 #include "src/core/checked_mutex.hpp"
 #include "rcustate/options.hpp"
+#include "src/core/changelog.hpp"
 #include "src/core/delta.hpp"
+#include "src/core/dirty_keys.hpp"
 #include "src/core/delta_pool.hpp"
 #include "src/core/map_set.hpp"
 #include "src/core/published_slot.hpp"
@@ -61,6 +63,11 @@ namespace rcustate::detail {
 // Tests only: when set, a publication calls it after it applied the sealed
 // batches and before it takes them (to hold a publication in that state).
 extern std::atomic<void (*)()> publish_taken_hook;
+
+// The commit path's errors: kNoMemory (made once: copying it never
+// allocates), and kState for a commit that was to get another version.
+const absl::Status& NoMemory();
+absl::Status UnexpectedVersion(uint64_t expected, uint64_t committed);
 
 struct CommitResult {
   uint64_t version;            // the version that contains this batch
@@ -84,7 +91,17 @@ class Partition final : private PublishTarget {
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
 
+  // A partition restored from a checkpoint: `current` (holding `version`)
+  // is published from the start; the standby is built by the first
+  // publication (a copy). Throws std::bad_alloc.
+  static std::unique_ptr<Partition> Restored(uint32_t id, const Schema& schema,
+                                             rcu::CallbackTracker* tracker,
+                                             std::chrono::nanoseconds max_publish_delay,
+                                             std::unique_ptr<MapSet> current, uint64_t chain_id);
+
   uint32_t id() const { return id_; }
+  // The store's changelog listener; set before the partition is reachable.
+  void set_changelog(const ChangelogHook* hook) { changelog_ = hook; }
   // Partitions alive in the process (tests check they are all freed).
   static int64_t Live() { return live_.load(std::memory_order_acquire); }
 
@@ -114,10 +131,18 @@ class Partition final : private PublishTarget {
   // standby) or, under group commit, seals it (commit_policy.hpp). If it was
   // published, or `keep_sealed` is false, *delta is replaced by an empty
   // delta; if it was sealed and `keep_sealed`, *delta is left as it was (a
-  // copy was sealed) for the caller's read-your-writes. On error nothing
-  // changes: kNoPartition once dropped, kNoMemory on allocation failure.
+  // copy was sealed) for the caller's read-your-writes. With a changelog
+  // listener, it is called with the commit's record before the batch is
+  // visible to other threads (published or sealed), in version order.
+  // `expect_version` non-zero: the commit must get exactly that version.
+  // On error nothing changes: kNoPartition once dropped, kNoMemory on
+  // allocation failure, kIo (the listener refused), kState (another
+  // version than expected: the message names both).
   absl::StatusOr<CommitResult> Commit(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                      bool keep_sealed) ABSL_LOCKS_EXCLUDED(mu_);
+                                      bool keep_sealed, uint64_t expect_version = 0)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Versions accepted so far (published or sealed).
+  uint64_t committed_version() { return queue_.committed(); }
   // Publishes every sealed batch now (waiting for a grace period if needed)
   // and returns the published version. kNoPartition once dropped, kNoMemory.
   absl::StatusOr<uint64_t> Flush() ABSL_LOCKS_EXCLUDED(mu_);
@@ -130,6 +155,21 @@ class Partition final : private PublishTarget {
   // Gives up the map sets; call a grace period after the partition became
   // unreachable (from a call_rcu callback).
   void ReleaseSets() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ---- checkpoints (checkpoint.cpp drives them)
+  // Checkpoints of the partition serialize on this (held during the I/O).
+  CheckedMutex& checkpoint_mu() ABSL_LOCK_RETURNED(checkpoint_mu_) { return checkpoint_mu_; }
+  struct Cut {
+    MapSet* pinned = nullptr;  // a pin on the published set (the caller unpins it)
+    DirtyKeys changes{0};      // what changed since changes.since() (if tracking())
+  };
+  // In one step against publications: pins the published set and takes the
+  // record of changes up to it, starting a new one from its version. Throws
+  // std::bad_alloc with nothing changed. kNoPartition once dropped.
+  absl::StatusOr<Cut> CutForCheckpoint() ABSL_LOCKS_EXCLUDED(mu_);
+  // After the checkpoint of `cut`: on success the new record extends chain
+  // `chain_id`; on failure the changes taken are given back.
+  void CheckpointDone(Cut& cut, bool ok, uint64_t chain_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   PartitionStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
   // Heap bytes the partition holds: itself, both map sets, the deltas it
@@ -166,7 +206,13 @@ class Partition final : private PublishTarget {
   // memory: nothing published or consumed (the standby may be left invalid).
   // Never throws. Waits for the standby's grace period if `may_wait`, else
   // needs StandbyReclaimed().
-  bool PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch)
+  // Returns kNoMemory (nothing published or consumed; the standby may be
+  // left invalid), or, for a batch: kState if `expect_version` is non-zero
+  // and not its version, the listener's kIo. Never throws.
+  absl::Status PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch,
+                             uint64_t expect_version = 0) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a failed publication undoes (the batch's resolved merges, the fold).
+  void PublishFailedLocked(bool touched, std::unique_ptr<Delta>& spare)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The parts of PublishLocked that may throw std::bad_alloc.
   MapSet* PrepareStandby(bool may_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -175,10 +221,20 @@ class Partition final : private PublishTarget {
   // returns how many it folded (0: none, fold_ null). Never throws.
   size_t FoldSealed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals *delta (commit_policy.hpp kSeal); throws std::bad_alloc having
-  // changed nothing.
-  CommitResult Seal(const Schema& schema, std::unique_ptr<Delta>& delta, bool keep_sealed);
-  absl::StatusOr<CommitResult> PublishCommitLocked(bool may_wait, std::unique_ptr<Delta>& delta)
+  // changed nothing. `locked`: the caller holds mu_. Without it, a seal
+  // that must read batches sealed without the changelog returns kRetry.
+  struct SealOutcome {
+    bool retry_locked = false;
+    absl::StatusOr<CommitResult> result;
+  };
+  SealOutcome Seal(const Schema& schema, std::unique_ptr<Delta>& delta, bool keep_sealed,
+                   uint64_t expect_version, bool locked);
+  absl::StatusOr<CommitResult> PublishCommitLocked(bool may_wait, std::unique_ptr<Delta>& delta,
+                                                   uint64_t expect_version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The changelog's SealHook: resolves a sealed batch's merges against the
+  // published set and the batches sealed before it, then calls the listener.
+  class ChangelogSeal;
   absl::Status DroppedError() const;
   // On the call_rcu worker, once a retired set's grace period ended: if the
   // standby is reclaimed, catches it up, which takes that work off the
@@ -237,6 +293,11 @@ class Partition final : private PublishTarget {
   std::vector<std::unique_ptr<Delta>> folded_out_ ABSL_GUARDED_BY(mu_);
   SealedQueue queue_;  // its mutex: after mu_
   Counters counters_ ABSL_GUARDED_BY(mu_);
+  // The store's listener hook (null: none, e.g. partitions made by tests).
+  const ChangelogHook* changelog_ = nullptr;
+  // Changes since the last checkpoint (off until the first one).
+  DirtyKeys dirty_ ABSL_GUARDED_BY(mu_);
+  CheckedMutex checkpoint_mu_;
 };
 
 }  // namespace rcustate::detail

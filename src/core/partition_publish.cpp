@@ -98,8 +98,14 @@ void Partition::ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) {
   sealed_.clear();
   queue_.PeekFrom(0, sealed_);
   folded_ = FoldSealed();
-  if (folded_ > 0) next->ApplyResolving(schema_, *fold_);
-  for (size_t i = folded_; i < sealed_.size(); ++i) next->ApplyResolving(schema_, *sealed_[i]);
+  if (folded_ > 0) {
+    next->ApplyResolving(schema_, *fold_);
+    dirty_.Record(*fold_);
+  }
+  for (size_t i = folded_; i < sealed_.size(); ++i) {
+    next->ApplyResolving(schema_, *sealed_[i]);
+    dirty_.Record(*sealed_[i]);
+  }
   if (!sealed_.empty()) {
     if (void (*hook)() = publish_taken_hook.load(std::memory_order_acquire)) hook();
   }
@@ -107,7 +113,8 @@ void Partition::ApplyAll(MapSet* next, std::unique_ptr<Delta>* batch) {
   if (batch != nullptr) undo_.reserve((*batch)->size());
 }
 
-bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
+absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch,
+                                      uint64_t expect_version) {
   bool touched = false;  // the standby was changed
   std::unique_ptr<Delta> spare;
   try {
@@ -128,22 +135,51 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
     });
     touched = true;
     ApplyAll(next, batch);
-    uint64_t version;
+    absl::Status refused;  // the batch's: another version than expected, the listener's error
     {
       // The final step, against concurrent sealing: apply what was sealed
-      // since, then the batch, and take them all with the version.
+      // since, then the batch, and take them all with the version. The
+      // listener is called here, under the queue's lock, where versions
+      // are taken: records reach it in version order.
       CheckedMutexLock seal(&queue_.mu());
       for (size_t i = sealed_.size(); i < queue_.SizeLocked(); ++i) {
         next->ApplyResolving(schema_, *queue_.AtLocked(i));
+        dirty_.Record(*queue_.AtLocked(i));
       }
-      if (batch != nullptr) next->ApplyResolvingUndoable(schema_, **batch, undo_);
-      missed_.reserve(queue_.SizeLocked() - folded_ + 2);
-      folded_out_.reserve(folded_);
-      // Nothing below allocates or fails. The fold replaces the batches it
-      // absorbed as the record to replay onto the other set.
-      undo_.clear();
-      if (fold_ != nullptr) missed_.push_back(std::move(fold_));
-      version = queue_.TakeAllLocked(batch != nullptr, folded_, folded_out_, missed_);
+      if (batch != nullptr) {
+        const uint64_t v = queue_.CommittedLocked() + 1;
+        if (expect_version != 0 && expect_version != v) {
+          refused = UnexpectedVersion(expect_version, v - 1);
+        } else {
+          next->ApplyResolvingUndoable(schema_, **batch, undo_);
+          dirty_.Record(**batch);
+          if (const ChangelogFn* fn = changelog_ != nullptr ? changelog_->Load() : nullptr) {
+            refused = Notify(*fn, id_, v,
+                             EncodeRecord(schema_, id_, v, **batch, queue_.EncoderLocked()));
+          }
+        }
+      }
+      if (refused.ok()) {
+        missed_.reserve(queue_.SizeLocked() - folded_ + 2);
+        folded_out_.reserve(folded_);
+        // Nothing below allocates or fails. The fold replaces the batches
+        // it absorbed as the record to replay onto the other set. The set
+        // is published under the queue's lock, so that a seal (which reads
+        // the published set under it) never sees the batches taken and
+        // the set without them.
+        undo_.clear();
+        if (fold_ != nullptr) missed_.push_back(std::move(fold_));
+        const uint64_t version =
+            queue_.TakeAllLocked(batch != nullptr, folded_, folded_out_, missed_);
+        next->version = version;
+        current_ = next;
+        slot_.Store(next);
+        published_version_.store(version, std::memory_order_release);
+      }
+    }
+    if (!refused.ok()) {
+      PublishFailedLocked(touched, spare);
+      return refused;
     }
     for (auto& d : folded_out_) pool_.Give(std::move(d));
     folded_out_.clear();
@@ -152,10 +188,6 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
       missed_.push_back(std::move(*batch));
       *batch = std::move(spare);
     }
-    next->version = version;
-    current_ = next;
-    slot_.Store(next);
-    published_version_.store(version, std::memory_order_release);
     // Retire the old set: its ticket's references, then the ticket.
     ++previous->retired_gen;
     previous->Ref();
@@ -165,15 +197,19 @@ bool Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* batch) {
     standby_valid_ = true;
     ++retirements_;
     ++counters_.publications;
-    return true;
+    return absl::OkStatus();
   } catch (const std::bad_alloc&) {
-    if (touched) standby_valid_ = false;
-    MapSet::UndoResolved(undo_);  // the caller's batch as it was
-    pool_.Give(std::move(fold_));
-    folded_ = 0;
-    pool_.Give(std::move(spare));
-    return false;
+    PublishFailedLocked(touched, spare);
+    return NoMemory();
   }
+}
+
+void Partition::PublishFailedLocked(bool touched, std::unique_ptr<Delta>& spare) {
+  if (touched) standby_valid_ = false;
+  MapSet::UndoResolved(undo_);  // the caller's batch as it was
+  pool_.Give(std::move(fold_));
+  folded_ = 0;
+  pool_.Give(std::move(spare));
 }
 
 void Partition::OnReclaimed() {

@@ -3,6 +3,12 @@
 
 namespace rcustate::detail {
 
+void PublishedSlot::Unpin(MapSet* set) noexcept {
+  set->partition_pins->fetch_sub(1, std::memory_order_relaxed);
+  set->pins.fetch_sub(1, std::memory_order_acq_rel);
+  set->Unref();
+}
+
 MapSet* PublishedSlot::Pin() {
   MapSet* set = static_cast<MapSet*>(rcu::Dereference(published_));
   // Inside the read section the set cannot be reused: the writer checks

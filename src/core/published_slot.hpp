@@ -34,6 +34,9 @@ class PublishedSlot {
   const MapSet* Load() const { return static_cast<const MapSet*>(rcu::Dereference(published_)); }
   // Takes a pin on the published set (refs and pins incremented).
   MapSet* Pin();
+  // Releases a pin Pin() took (anywhere): frees the set if the writer already
+  // let go of it.
+  static void Unpin(MapSet* set) noexcept;
   SnapshotData* const* slot() const { return &published_; }
 
   // ---- the writer (under its partition's mutex, before the drop)

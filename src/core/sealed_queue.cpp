@@ -31,9 +31,10 @@ size_t DeltaBytes(const Delta& d) {
 
 SealedQueue::SealedQueue(size_t num_tables) : spares_(num_tables, 2) {}
 
-SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delta>& delta,
-                                      bool keep,
+SealedQueue::Result SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delta>& delta,
+                                      const SealRequest& request,
                                       const std::atomic<uint64_t>& published) {
+  const bool keep = request.keep;
   // Allocate first: the copy (or the empty delta that replaces the caller's)
   // and the queue's slot. Any of these may throw; nothing is changed yet.
   std::unique_ptr<Delta> spare;
@@ -71,16 +72,36 @@ SealedQueue::Sealed SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
       throw;
     }
   }
+  Result r{Outcome::kSealed, {}, committed_, absl::OkStatus()};
+  if (request.expect_version != 0 && request.expect_version != committed_ + 1) {
+    r.outcome = Outcome::kUnexpectedVersion;
+  } else if (request.hook != nullptr && unhooked_ > 0 && !request.holds_publication_lock) {
+    r.outcome = Outcome::kNeedsPublicationLock;
+  } else if (request.hook != nullptr) {
+    r.error = request.hook->BeforeQueue(committed_ + 1, keep ? *spare : *delta, batches_, encoder_);
+    if (!r.error.ok()) r.outcome = Outcome::kRefused;
+  }
+  if (r.outcome != Outcome::kSealed) {
+    spares_.Give(std::move(spare));
+    return r;
+  }
   // From here on nothing allocates.
-  Sealed s{++committed_, take_epoch_, batches_.empty(),
-           published.load(std::memory_order_acquire)};
+  r.sealed = Sealed{++committed_, take_epoch_, batches_.empty(),
+                    published.load(std::memory_order_acquire)};
+  r.committed = committed_;
+  if (request.hook == nullptr) ++unhooked_;
   if (keep) {
     batches_.push_back(std::move(spare));
   } else {
     batches_.push_back(std::move(delta));
     delta = std::move(spare);
   }
-  return s;
+  return r;
+}
+
+void SealedQueue::StartAt(uint64_t version) {
+  CheckedMutexLock lock(&mu_);
+  committed_ = version;
 }
 
 void SealedQueue::PeekFrom(size_t from, std::vector<Delta*>& out) {
@@ -101,6 +122,7 @@ uint64_t SealedQueue::TakeAllLocked(bool commit, size_t folded,
     (i < folded ? done : out).push_back(std::move(batches_[i]));
   }
   batches_.clear();
+  unhooked_ = 0;
   if (commit) ++committed_;
   ++take_epoch_;
   return committed_;
@@ -124,6 +146,7 @@ bool SealedQueue::empty() {
 void SealedQueue::Clear() {
   CheckedMutexLock lock(&mu_);
   batches_.clear();
+  unhooked_ = 0;
 }
 
 size_t SealedQueue::ApproxBytes() {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
 #include "src/core/map_set.hpp"
+#include "src/core/published_slot.hpp"
 #include "src/rcu/rcu.hpp"
 
 namespace rcustate {
@@ -37,9 +38,7 @@ PinnedSnapshot::~PinnedSnapshot() { Drop(); }
 
 void PinnedSnapshot::Drop() noexcept {
   if (set_ == nullptr) return;
-  set_->partition_pins->fetch_sub(1, std::memory_order_relaxed);
-  set_->pins.fetch_sub(1, std::memory_order_acq_rel);
-  set_->Unref();  // frees the set if the writer already let go of it
+  detail::PublishedSlot::Unpin(set_);
   set_ = nullptr;
   store_.reset();
 }

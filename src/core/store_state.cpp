@@ -52,6 +52,21 @@ absl::StatusOr<PartitionRef> StoreState::Acquire(uint32_t partition) const {
 }
 
 absl::Status StoreState::Create(uint32_t partition) {
+  return Insert(partition, [&] {
+    return std::make_unique<Partition>(partition, schema, &tracker_, max_publish_delay);
+  });
+}
+
+absl::Status StoreState::CreateRestored(uint32_t partition, std::unique_ptr<MapSet> set,
+                                        uint64_t chain_id) {
+  return Insert(partition, [&] {
+    return Partition::Restored(partition, schema, &tracker_, max_publish_delay, std::move(set),
+                               chain_id);
+  });
+}
+
+template <typename Make>
+absl::Status StoreState::Insert(uint32_t partition, Make&& make) {
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
   try {
     CheckedMutexLock lock(&dir_mu_);
@@ -66,7 +81,8 @@ absl::Status StoreState::Create(uint32_t partition) {
     if (close_scratch_.capacity() < directory_.size() + 1) {
       close_scratch_.reserve(std::max<size_t>(16, 2 * close_scratch_.capacity()));
     }
-    auto p = std::make_unique<Partition>(partition, schema, &tracker_, max_publish_delay);
+    std::unique_ptr<Partition> p = make();
+    p->set_changelog(&changelog);
     directory_.Set(partition, p.release());  // cannot fail
     return absl::OkStatus();
   } catch (const std::bad_alloc&) {

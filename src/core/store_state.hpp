@@ -68,6 +68,9 @@ class StoreState {
   // allocation) nothing changed. O(1) amortized (Drop may first wait for
   // the budget, see pending_bytes()).
   absl::Status Create(uint32_t partition) ABSL_LOCKS_EXCLUDED(dir_mu_);
+  // Creates the partition from a restored map set (Partition::Restored).
+  absl::Status CreateRestored(uint32_t partition, std::unique_ptr<MapSet> set, uint64_t chain_id)
+      ABSL_LOCKS_EXCLUDED(dir_mu_);
   absl::Status Drop(uint32_t partition) ABSL_LOCKS_EXCLUDED(dir_mu_);
   // Drops every partition and waits for every callback. Idempotent.
   absl::Status Close() ABSL_LOCKS_EXCLUDED(dir_mu_);
@@ -75,6 +78,8 @@ class StoreState {
   std::vector<uint32_t> List() const;
 
   rcu::CallbackTracker& tracker() { return tracker_; }
+  // The changelog listener every partition of the store calls.
+  ChangelogHook changelog;
   // Heap bytes that dropped partitions still hold while they wait for their
   // grace period (the partition's own ApproxBytes() plus its callback).
   // Drop waits for the reclamation to catch up when this exceeds
@@ -87,6 +92,9 @@ class StoreState {
   // releases it); `ticket` was prepared for it by PrepareRetire, so this
   // cannot fail.
   rcu::CallbackTracker::Ticket PrepareRetire(Partition* p, size_t bytes);
+  // Create's body: `make` builds the partition once the id is known free.
+  template <typename Make>
+  absl::Status Insert(uint32_t partition, Make&& make) ABSL_LOCKS_EXCLUDED(dir_mu_);
   void Retire(Partition* p, size_t bytes, rcu::CallbackTracker::Ticket ticket) noexcept;
 
   rcu::CallbackTracker tracker_;

@@ -1,0 +1,40 @@
+// File: src/core/store_durable.cpp
+//
+// Store's durability members: checkpoint, restore, the changelog listener
+// and replay (docs/durability.md).
+#include <new>
+#include <string>
+#include <utility>
+
+#include "rcustate/status.hpp"
+#include "rcustate/store.hpp"
+#include "src/core/checkpoint.hpp"
+#include "src/core/replay.hpp"
+#include "src/core/store_state.hpp"
+
+namespace rcustate {
+
+absl::StatusOr<CheckpointInfo> Store::Checkpoint(uint32_t partition, std::string_view dir,
+                                                 CheckpointKind kind) {
+  return detail::CheckpointPartition(state_, partition, std::string(dir), kind);
+}
+
+absl::StatusOr<CheckpointInfo> Store::Restore(uint32_t partition, std::string_view dir) {
+  return detail::RestorePartition(state_, partition, std::string(dir));
+}
+
+absl::Status Store::SetChangelog(ChangelogFn fn) {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  try {
+    state_->changelog.Set(std::move(fn));
+    return absl::OkStatus();
+  } catch (const std::bad_alloc&) {
+    return MakeError(ErrorCode::kNoMemory, "SetChangelog: out of memory (nothing changed)");
+  }
+}
+
+absl::StatusOr<uint64_t> Store::Apply(uint32_t partition, std::string_view record) {
+  return detail::ApplyRecord(state_, partition, record);
+}
+
+}  // namespace rcustate
