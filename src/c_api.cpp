@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "rcustate/merge.hpp"
 #include "rcustate/read_section.hpp"
@@ -648,6 +649,88 @@ RCS_API int rcs_abort(rcs_store* store, uint32_t partition) noexcept {
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
   absl::Status s = store->store->Abort(partition);
   return s.ok() ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+// ---------------------------------------------------------------- durability
+
+namespace {
+
+int CheckInfoSize(const char* func, const rcs_checkpoint_info* info) {
+  if (info != nullptr && info->struct_size < sizeof(rcs_checkpoint_info)) {
+    return SetErrorf(RCS_EINVAL, "%s: info->struct_size is %zu, at least %zu expected", func,
+                     info->struct_size, sizeof(rcs_checkpoint_info));
+  }
+  return RCS_OK;
+}
+
+void FillInfo(const rcustate::CheckpointInfo& from, rcs_checkpoint_info* info) {
+  if (info == nullptr) return;
+  info->partition = from.partition;
+  info->version = from.version;
+  info->base_version = from.base_version;
+  info->bytes = from.bytes;
+  info->entries = from.entries;
+}
+
+}  // namespace
+
+RCS_API int rcs_checkpoint(rcs_store* s, uint32_t partition, const char* dir, int flags,
+                           rcs_checkpoint_info* info) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(s != nullptr, "store is NULL");
+  RCS_CHECK_ARG(dir != nullptr, "dir is NULL");
+  RCS_CHECK_ARG(flags == RCS_CHECKPOINT_FULL || flags == RCS_CHECKPOINT_INCREMENTAL,
+                "flags is neither RCS_CHECKPOINT_FULL nor RCS_CHECKPOINT_INCREMENTAL");
+  if (int rc = CheckInfoSize(__func__, info); rc != RCS_OK) return rc;
+  auto r = s->store->Checkpoint(partition, dir,
+                                flags == RCS_CHECKPOINT_FULL ? rcustate::CheckpointKind::kFull
+                                                             : rcustate::CheckpointKind::kIncremental);
+  if (!r.ok()) return Fail(__func__, r.status());
+  FillInfo(*r, info);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_restore(rcs_store* s, uint32_t partition, const char* dir,
+                        rcs_checkpoint_info* info) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(s != nullptr, "store is NULL");
+  RCS_CHECK_ARG(dir != nullptr, "dir is NULL");
+  if (int rc = CheckInfoSize(__func__, info); rc != RCS_OK) return rc;
+  auto r = s->store->Restore(partition, dir);
+  if (!r.ok()) return Fail(__func__, r.status());
+  FillInfo(*r, info);
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_changelog_set(rcs_store* s, rcs_changelog_fn fn, void* ctx) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(s != nullptr, "store is NULL");
+  rcustate::ChangelogFn call;
+  if (fn != nullptr) {
+    call = [fn, ctx](uint32_t partition, uint64_t version, std::string_view record) {
+      const int rc = fn(ctx, partition, version, record.data(), record.size());
+      if (rc == 0) return absl::OkStatus();
+      return absl::UnknownError(absl::StrCat("the callback returned ", rc));
+    };
+  }
+  absl::Status st = s->store->SetChangelog(std::move(call));
+  return st.ok() ? RCS_OK : Fail(__func__, st);
+  RCS_API_END
+}
+
+RCS_API int rcs_changelog_apply(rcs_store* s, uint32_t partition, const void* record,
+                                size_t record_len, uint64_t* out_version) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(s != nullptr, "store is NULL");
+  RCS_CHECK_ARG(record != nullptr || record_len == 0, "record is NULL");
+  auto v = s->store->Apply(
+      partition, std::string_view(static_cast<const char*>(record), record_len));
+  if (!v.ok()) return Fail(__func__, v.status());
+  if (out_version != nullptr) *out_version = *v;
+  return RCS_OK;
   RCS_API_END
 }
 

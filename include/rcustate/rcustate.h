@@ -99,8 +99,8 @@ enum rcs_status {
   RCS_ENOTABLE = -6,      /* unknown table id or name */
   RCS_ERANGE = -7,        /* the caller's buffer is too small */
   RCS_ESTATE = -8,        /* not allowed now: inside/outside a read section, store closed */
-  RCS_EIO = -9,           /* I/O failure (reserved: nothing does I/O yet) */
-  RCS_ECORRUPT = -10,     /* corrupt input (reserved) */
+  RCS_EIO = -9,           /* I/O failure; a changelog callback refused a commit */
+  RCS_ECORRUPT = -10,     /* corrupt checkpoint file or changelog record */
   RCS_EINTERNAL = -100    /* a bug of ours; rcs_last_error() says more */
 };
 
@@ -460,6 +460,84 @@ RCS_API size_t rcs_batch_size(const rcs_batch *b) RCS_NOEXCEPT;
 /* Frees the batch and its uncommitted changes. Allowed anywhere. NULL is a
  * no-op. */
 RCS_API void rcs_batch_destroy(rcs_batch *b) RCS_NOEXCEPT;
+
+/* ---- Durability: checkpoints, restore, changelog, replay
+ * (docs/durability.md: the formats, the guarantees, the recovery procedure). */
+
+#define RCS_CHECKPOINT_FULL 0
+#define RCS_CHECKPOINT_INCREMENTAL 1 /* changes since the newest checkpoint in dir; full if none */
+
+typedef struct rcs_checkpoint_info {
+  size_t struct_size;    /* set by the caller to sizeof(rcs_checkpoint_info) */
+  uint32_t partition;
+  uint64_t version;      /* partition version the checkpoint (or chain) holds */
+  uint64_t base_version; /* 0 for a full checkpoint, else the version it extends */
+  uint64_t bytes;        /* bytes written (checkpoint) or read (restore) */
+  uint64_t entries;      /* entries written (incremental: changed or deleted keys) or restored */
+} rcs_checkpoint_info;
+
+/* Writes a checkpoint of the partition's newest published version into
+ * `dir`, a directory holding this partition's checkpoints (created if
+ * missing), while writers and readers go on; never a thread's uncommitted
+ * writes. RCS_CHECKPOINT_INCREMENTAL writes only what changed since the
+ * newest checkpoint in `dir` if this store wrote that checkpoint (or
+ * restored from it) and tracked the partition since, else a full one; if
+ * nothing was committed since, nothing is written (info->bytes is 0).
+ * Written to a temporary name, fsynced, renamed, the directory fsynced: a
+ * crash at any instant leaves the newest complete chain restorable. A full
+ * checkpoint deletes the older chains once it is durable. Checkpoints of
+ * one partition serialize. `info` may be NULL. NOT inside a read section.
+ * Errors: RCS_EINVAL (NULL store or dir, unknown flags, info->struct_size
+ * too small), RCS_ENOPARTITION, RCS_EIO (nothing written: the previous
+ * chain intact, the store unchanged; the message names the file and the
+ * system's error), RCS_ECORRUPT (the newest file of `dir` is damaged),
+ * RCS_ESTATE (inside a read section, store closed), RCS_ENOMEM. */
+RCS_API int rcs_checkpoint(rcs_store *s, uint32_t partition, const char *dir, int flags,
+                           rcs_checkpoint_info *info) RCS_NOEXCEPT;
+/* Creates `partition` from the newest complete chain in `dir`, built
+ * off-line and published atomically at the chain's version: rcs_version
+ * returns exactly that version and the next commit makes version + 1. On any
+ * error the partition does not exist afterwards. `info` may be NULL. NOT
+ * inside a read section.
+ * Errors: RCS_EINVAL (NULL argument, info->struct_size too small, the
+ * checkpoint's tables or merge operators differ from the store's: the
+ * message names the difference), RCS_EEXIST, RCS_ECORRUPT (a truncated or
+ * damaged file, another format version, another partition's file: the
+ * message names the file), RCS_EIO (no checkpoint in `dir`, a read error),
+ * RCS_ESTATE, RCS_ENOMEM. */
+RCS_API int rcs_restore(rcs_store *s, uint32_t partition, const char *dir,
+                        rcs_checkpoint_info *info) RCS_NOEXCEPT;
+
+/* Called once per commit of every partition, in version order per
+ * partition, before the batch becomes visible to other threads, with the
+ * commit's changelog record (record_len bytes, valid during the call only).
+ * Return 0 to accept; any other value fails the commit with RCS_EIO:
+ * nothing is published and the thread's delta (or the batch) is kept, so
+ * the caller may retry or abort. Runs on the committing thread (under group
+ * commit when the batch is sealed) with the partition's commit locks held:
+ * it must not call rcs_commit, rcs_batch_commit, rcs_flush, rcs_checkpoint,
+ * rcs_restore, rcs_changelog_apply, rcs_partition_drop or rcs_store_close
+ * on this store; it should return quickly (appending to a log is the
+ * intended use). */
+typedef int (*rcs_changelog_fn)(void *ctx, uint32_t partition, uint64_t version,
+                                const void *record, size_t record_len);
+/* Sets the changelog callback (NULL: none) for commits that start after it
+ * returns. Under group commit the first commits after it may wait for a
+ * publication in progress (once). Errors: RCS_EINVAL (NULL store),
+ * RCS_ESTATE (store closed), RCS_ENOMEM. */
+RCS_API int rcs_changelog_set(rcs_store *s, rcs_changelog_fn fn, void *ctx) RCS_NOEXCEPT;
+/* Applies one changelog record (from this store or another with the same
+ * tables) as one atomic commit of `partition`: a record whose version is
+ * not above the partition's committed version is skipped (RCS_OK); the
+ * next version is applied; a later one is RCS_ESTATE naming the expected
+ * and the given version. *out_version receives the partition's committed
+ * version afterwards (may be NULL). The changelog callback, if set, is
+ * called for it like for any commit. NOT inside a read section.
+ * Errors: RCS_EINVAL (NULL argument, a record of another partition or of
+ * other tables), RCS_ECORRUPT (malformed record), RCS_ENOPARTITION,
+ * RCS_ESTATE, RCS_EIO (the callback refused), RCS_ENOMEM. */
+RCS_API int rcs_changelog_apply(rcs_store *s, uint32_t partition, const void *record,
+                                size_t record_len, uint64_t *out_version) RCS_NOEXCEPT;
 
 /* ---- Threads */
 
