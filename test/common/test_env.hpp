@@ -33,8 +33,8 @@ inline std::vector<Policy> AllPolicies() {
   return {
       {"immediate", absl::ZeroDuration()},
       // Group commit with a delay long enough that publication mostly comes
-      // from the standby's call_rcu ticket, and one so short that commits
-      // mostly fall back to synchronize_rcu.
+      // from later commits, and one so short that the publisher thread
+      // (which waits for the grace period itself) publishes most batches.
       {"group_5ms", absl::Milliseconds(5)},
       {"group_50us", absl::Microseconds(50)},
   };
