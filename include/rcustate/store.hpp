@@ -6,9 +6,10 @@
 // Use it when many threads read keyed state that one (or a few) writer threads
 // update in batches: every commit publishes a complete new version of a
 // partition with one pointer store, readers see either all of a batch or none
-// of it, and reads take no lock. Do not use it for state that must be durable
-// (nothing here touches disk) or when every single update must be visible to
-// other threads on its own (commit per update costs a grace period each).
+// of it, and reads take no lock. State is kept in memory; Checkpoint, Restore,
+// a changelog listener and Apply make it durable (docs/durability.md). Do not
+// use it when every single update must be visible to other threads on its own
+// (commit per update costs a grace period each).
 //
 //   rcustate::StoreOptions o;
 //   o.tables = {{"counts", rcustate::AddInt64()}, {"names", nullptr}};
