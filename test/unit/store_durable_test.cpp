@@ -97,7 +97,9 @@ class DurableTest : public StoreTest {
   uint64_t CommitVisible(Store& s, uint32_t p) {
     absl::StatusOr<uint64_t> v = s.Commit(p);
     EXPECT_TRUE(v.ok()) << v.status();
-    if (IsGroupCommit(GetParam())) EXPECT_TRUE(s.Flush(p).ok());
+    if (IsGroupCommit(GetParam())) {
+      EXPECT_TRUE(s.Flush(p).ok());
+    }
     return v.ok() ? *v : 0;
   }
   // Restores `dir` as partition p of a new store and returns it.
@@ -315,14 +317,18 @@ TEST_P(DurableTest, ChangelogReplayReproducesEveryVersion) {
     absl::StatusOr<uint64_t> v = b->Apply(5, records[i]);
     ASSERT_TRUE(v.ok()) << v.status();
     EXPECT_EQ(*v, i + 1);
-    if (IsGroupCommit(GetParam())) ASSERT_TRUE(b->Flush(5).ok());
+    if (IsGroupCommit(GetParam())) {
+      ASSERT_TRUE(b->Flush(5).ok());
+    }
     EXPECT_EQ(Digest(*b, 5), digest_at[i + 1]) << "version " << i + 1;
     // A duplicate (this one and an older one) is skipped.
     absl::StatusOr<uint64_t> dup = b->Apply(5, records[i]);
     ASSERT_TRUE(dup.ok()) << dup.status();
     EXPECT_EQ(*dup, i + 1);
     ASSERT_TRUE(b->Apply(5, records[i / 2]).ok());
-    if (IsGroupCommit(GetParam())) ASSERT_TRUE(b->Flush(5).ok());
+    if (IsGroupCommit(GetParam())) {
+      ASSERT_TRUE(b->Flush(5).ok());
+    }
     EXPECT_EQ(Digest(*b, 5), digest_at[i + 1]);
   }
   EXPECT_TRUE(b->Close().ok());
@@ -355,7 +361,9 @@ TEST_P(DurableTest, RestorePlusReplayIsTheLivePartition) {
     absl::StatusOr<uint64_t> v = b->Apply(6, records[i]);
     ASSERT_TRUE(v.ok()) << v.status();
   }
-  if (IsGroupCommit(GetParam())) ASSERT_TRUE(b->Flush(6).ok());
+  if (IsGroupCommit(GetParam())) {
+    ASSERT_TRUE(b->Flush(6).ok());
+  }
   EXPECT_EQ(VersionOf(*b, 6), VersionOf(s(), 6));
   EXPECT_EQ(Digest(*b, 6), Digest(s(), 6));
   EXPECT_TRUE(b->Close().ok());
@@ -378,7 +386,9 @@ TEST_P(DurableTest, RefusedCommitPublishesNothingAndLosesNothing) {
   absl::StatusOr<uint64_t> v = s().Commit(8);
   EXPECT_EQ(CodeOf(v), ErrorCode::kIo);
   EXPECT_NE(v.status().message().find("disk full"), std::string_view::npos) << v.status();
-  if (IsGroupCommit(GetParam())) ASSERT_TRUE(s().Flush(8).ok());
+  if (IsGroupCommit(GetParam())) {
+    ASSERT_TRUE(s().Flush(8).ok());
+  }
   EXPECT_EQ(VersionOf(s(), 8), 0u);
   EXPECT_EQ(s().Stats(8)->committed_version, 0u);
   EXPECT_EQ(Published(s(), 8, kPlain, "a"), std::nullopt);
@@ -391,7 +401,9 @@ TEST_P(DurableTest, RefusedCommitPublishesNothingAndLosesNothing) {
   refuse = false;
   EXPECT_EQ(CommitVisible(s(), 8), 1u);
   ASSERT_TRUE(batch.Commit(8).ok());
-  if (IsGroupCommit(GetParam())) ASSERT_TRUE(s().Flush(8).ok());
+  if (IsGroupCommit(GetParam())) {
+    ASSERT_TRUE(s().Flush(8).ok());
+  }
   EXPECT_EQ(accepted, (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(AsInt(Published(s(), 8, kSum, "n")), 5);
   EXPECT_EQ(Published(s(), 8, kPlain, "b"), "2");
