@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "rcustate/status.hpp"
-#include "src/core/safe_map.hpp"  // header-only: growing abseil maps safely
 #include "src/durable/checkpoint_reader.hpp"
 #include "src/durable/file_io.hpp"
 
@@ -88,21 +87,12 @@ class ChainBuilder : public CheckpointVisitor {
     if (cleared) map_->clear();
     return absl::OkStatus();
   }
-  // abseil's maps are not exception-safe (safe_map.hpp): a std::bad_alloc
-  // while growing a map or building an element in its slot would leave a
-  // map that cannot even be destroyed. So the strings are built first, the
-  // room made safely, and the insertion only moves.
   absl::Status OnPut(std::string_view key, std::string_view value) override {
-    auto it = map_->find(key);
-    if (it != map_->end()) {
+    auto [it, inserted] = map_->try_emplace(key, value);
+    if (!inserted) {
       if (full_) return Corrupt(*path_, "duplicate key in a full checkpoint");
-      it->second.assign(value.data(), value.size());  // strong guarantee
-      return absl::OkStatus();
+      it->second.assign(value.data(), value.size());
     }
-    std::string k(key);
-    std::string v(value);
-    rcustate::detail::ReserveOneMoreErasable(*map_);
-    map_->try_emplace(std::move(k), std::move(v));
     return absl::OkStatus();
   }
   absl::Status OnErase(std::string_view key) override {
@@ -201,9 +191,7 @@ absl::StatusOr<RestoredChain> ReadNewestChain(const std::string& dir, uint32_t p
     }
     out.head.version = chain.back().version;
     out.tables.resize(expect.size());
-    for (size_t t = 0; t < expect.size(); ++t) {
-      rcustate::detail::ReserveInserts(out.tables[t], reserve[t]);
-    }
+    for (size_t t = 0; t < expect.size(); ++t) out.tables[t].reserve(reserve[t]);
 
     for (const std::string& path : out.files) {
       ChainBuilder builder(&out.tables, &path);
