@@ -82,9 +82,10 @@ absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir, bool* m
 void RemoveFileQuietly(const std::string& path) { (void)::unlink(path.c_str()); }
 
 absl::StatusOr<AppendFile> AppendFile::Create(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  std::string name = path;  // allocated before the file exists: nothing throws after
+  int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", path, errno);
-  return AppendFile(fd, path);
+  return AppendFile(fd, std::move(name));
 }
 
 AppendFile::AppendFile(AppendFile&& o) noexcept
