@@ -76,10 +76,13 @@ TEST(CheckpointFault, RestoreFailsCleanlyAtEveryAllocation) {
   // Increments that grow a table well past the full's size (the builder
   // grows it), erase, and clear a table.
   Tables a(2), b(2), c(2);
-  for (int i = 0; i < 50; ++i) a[i % 2]["k" + std::to_string(i)] = std::string(i, 'x');
+  // Keys and values longer than std::string's inline buffer: copying them
+  // allocates, so an allocation can fail in the middle of an insertion.
+  const std::string long_prefix = "a-key-longer-than-sixteen-bytes-";
+  for (int i = 0; i < 50; ++i) a[i % 2][long_prefix + std::to_string(i)] = std::string(i, 'x');
   b = a;
-  b[0].erase("k0");
-  for (int i = 0; i < 150; ++i) b[1]["new" + std::to_string(i)] = std::string(30, 'n');
+  b[0].erase(long_prefix + "0");
+  for (int i = 0; i < 150; ++i) b[1][long_prefix + "new" + std::to_string(i)] = std::string(30, 'n');
   c = b;
   c[0].clear();
   c[0]["after-clear"] = "v";
