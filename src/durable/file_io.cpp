@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "rcustate/status.hpp"
@@ -58,7 +59,8 @@ absl::Status RenameFile(const std::string& from, const std::string& to) {
 
 absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir, bool* missing) {
   if (missing != nullptr) *missing = false;
-  DIR* d = ::opendir(dir.c_str());
+  // Owned, so that a std::bad_alloc from the name list still closes it.
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
   if (d == nullptr) {
     if (errno == ENOENT && missing != nullptr) {
       *missing = true;
@@ -68,14 +70,12 @@ absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir, bool* m
   }
   std::vector<std::string> names;
   errno = 0;
-  while (struct dirent* e = ::readdir(d)) {
+  while (struct dirent* e = ::readdir(d.get())) {
     std::string_view n(e->d_name);
     if (n != "." && n != "..") names.emplace_back(n);
     errno = 0;
   }
-  int err = errno;
-  ::closedir(d);
-  if (err != 0) return IoError("readdir", dir, err);
+  if (int err = errno; err != 0) return IoError("readdir", dir, err);
   return names;
 }
 
