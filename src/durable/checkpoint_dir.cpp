@@ -8,6 +8,7 @@
 #include "rcustate/status.hpp"
 #include "src/durable/checkpoint_reader.hpp"
 #include "src/durable/file_io.hpp"
+#include "src/durable/table_builder.hpp"
 
 namespace rcustate::durable {
 namespace {
@@ -34,7 +35,8 @@ std::vector<CheckpointFileName> ChainFrom(const CheckpointFileName& full,
   }
 }
 
-// What makes a chain newer: its full's version, then how far it reaches.
+// What makes a chain newer: its full's version, then how far it reaches
+// (then, for a deterministic choice between equals, the chain id).
 std::pair<uint64_t, uint64_t> ChainRank(const std::vector<CheckpointFileName>& c) {
   return {c.front().version, c.back().version};
 }
@@ -73,38 +75,46 @@ absl::Status CheckMatchesName(const std::string& path, const CheckpointFileName&
   return absl::OkStatus();
 }
 
-// Applies a chain's entries to its maps.
+// Applies a chain's files, in order, to its tables. Each file's puts are
+// checked against its trailer as they come, so a file holding more than it
+// claims fails at the first extra put rather than after it was applied.
 class ChainBuilder : public CheckpointVisitor {
  public:
-  ChainBuilder(std::vector<rcustate::detail::TableMap>* tables, const std::string* path)
-      : tables_(tables), path_(path) {}
-  absl::Status OnStart(const CheckpointHeader& h, const CheckpointTrailer&) override {
+  explicit ChainBuilder(std::vector<TableBuilder>* tables) : tables_(tables) {}
+  void StartFile(const std::string* path) { path_ = path; }
+  absl::Status OnStart(const CheckpointHeader& h, const CheckpointTrailer& t) override {
     full_ = h.kind == kCheckpointFull;
+    puts_left_ = t.puts;
     return absl::OkStatus();
   }
   absl::Status OnTable(uint32_t table, bool cleared) override {
-    map_ = &(*tables_)[table];
-    if (cleared) map_->clear();
+    table_ = table;
+    if (cleared) (*tables_)[table].Clear();
     return absl::OkStatus();
   }
   absl::Status OnPut(std::string_view key, std::string_view value) override {
-    auto [it, inserted] = map_->try_emplace(key, value);
-    if (!inserted) {
-      if (full_) return Corrupt(*path_, "duplicate key in a full checkpoint");
-      it->second.assign(value.data(), value.size());
+    if (puts_left_[table_] == 0) {
+      return Corrupt(*path_, "table " + std::to_string(table_) + " has more puts than the trailer says");
+    }
+    --puts_left_[table_];
+    TableBuilder& t = (*tables_)[table_];
+    if (!full_) {
+      t.Upsert(key, value);
+    } else if (!t.Insert(key, value)) {
+      return Corrupt(*path_, "duplicate key in a full checkpoint");
     }
     return absl::OkStatus();
   }
   absl::Status OnErase(std::string_view key) override {
-    auto it = map_->find(key);
-    if (it != map_->end()) map_->erase(it);
+    (*tables_)[table_].Erase(key);
     return absl::OkStatus();
   }
 
  private:
-  std::vector<rcustate::detail::TableMap>* tables_;
-  const std::string* path_;
-  rcustate::detail::TableMap* map_ = nullptr;
+  std::vector<TableBuilder>* tables_;
+  const std::string* path_ = nullptr;
+  std::vector<uint64_t> puts_left_;
+  uint32_t table_ = 0;
   bool full_ = true;
 };
 
@@ -136,8 +146,13 @@ absl::StatusOr<CheckpointDirListing> ListCheckpointDir(const std::string& dir) {
     if (f.kind != kCheckpointFull) continue;
     out.chains.push_back(ChainFrom(f, out.files));
   }
-  std::stable_sort(out.chains.begin(), out.chains.end(),
-                   [](const auto& a, const auto& b) { return ChainRank(a) < ChainRank(b); });
+  // A total order (ties broken by chain id), so the choice never depends on
+  // directory order; std::sort, since stable_sort's buffer is a nothrow
+  // allocation whose failure it hides.
+  std::sort(out.chains.begin(), out.chains.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(ChainRank(a), a.front().chain_id) <
+           std::make_pair(ChainRank(b), b.front().chain_id);
+  });
   for (size_t i = 0; i < out.files.size(); ++i) {
     for (const auto& c : out.chains) {
       for (const CheckpointFileName& f : c) used[i] = used[i] || f.name == out.files[i].name;
@@ -172,7 +187,7 @@ absl::StatusOr<RestoredChain> ReadNewestChain(const std::string& dir, uint32_t p
     const std::vector<CheckpointFileName>& chain = l->chains.back();
 
     // First every file's header and trailer: the schema, the partition, and
-    // the counts that size the maps, before reading any data.
+    // the full's counts that size the tables, before reading any data.
     RestoredChain out;
     std::vector<uint64_t> reserve(expect.size(), 0);
     for (const CheckpointFileName& f : chain) {
@@ -185,20 +200,26 @@ absl::StatusOr<RestoredChain> ReadNewestChain(const std::string& dir, uint32_t p
                                  std::to_string(partition));
       }
       if (absl::Status st = CheckSchema(path, s->header, expect); !st.ok()) return st;
-      for (size_t t = 0; t < expect.size(); ++t) reserve[t] += s->trailer.puts[t];
+      if (out.files.empty()) reserve = s->trailer.puts;  // the full's: its exact sizes
       if (out.files.empty()) out.head = std::move(s->header);
       out.files.push_back(std::move(path));
     }
     out.head.version = chain.back().version;
+    // Every allocation of the tables happens here or in a TableBuilder, which
+    // keeps its map whole when one fails (table_builder.hpp).
     out.tables.resize(expect.size());
-    for (size_t t = 0; t < expect.size(); ++t) out.tables[t].reserve(reserve[t]);
+    std::vector<TableBuilder> builders;
+    builders.reserve(expect.size());
+    for (size_t t = 0; t < expect.size(); ++t) builders.emplace_back(reserve[t]);
 
+    ChainBuilder builder(&builders);
     for (const std::string& path : out.files) {
-      ChainBuilder builder(&out.tables, &path);
+      builder.StartFile(&path);
       absl::StatusOr<CheckpointFileSummary> s = ReadCheckpointFile(path, &builder);
       if (!s.ok()) return s.status();
       out.bytes += s->file_bytes;
     }
+    for (size_t t = 0; t < expect.size(); ++t) out.tables[t] = builders[t].Take();
     for (const auto& m : out.tables) out.entries += m.size();
     return out;
   } catch (const std::bad_alloc&) {

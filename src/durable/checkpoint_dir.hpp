@@ -52,8 +52,9 @@ struct RestoredChain {
   std::vector<std::string> files;  // paths, in apply order
 };
 
-// Restores the newest chain of `dir` into fresh maps (sized from the
-// trailers' counts before any entry is read). `expect` is the store's schema:
+// Restores the newest chain of `dir` into fresh maps (sized from the full
+// checkpoint's counts before any entry is read; an allocation failure is
+// kNoMemory, never a damaged map). `expect` is the store's schema:
 // every file must hold exactly these table names and merge operators, else
 // kInvalidArgument naming the first difference. No chain: kIo "no checkpoint
 // in DIR". A malformed file or one of another partition: kCorrupt naming the

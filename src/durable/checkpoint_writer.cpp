@@ -44,19 +44,23 @@ absl::Status ValidateHeader(const CheckpointHeader& h) {
 
 absl::StatusOr<std::unique_ptr<CheckpointWriter>> CheckpointWriter::Begin(
     const std::string& dir, const CheckpointHeader& h) {
+  std::string created;  // the temporary, once it exists
   try {
     if (absl::Status st = ValidateHeader(h); !st.ok()) return st;
     if (absl::Status st = MakeDirs(dir); !st.ok()) return st;
     CheckpointHeader header = h;
     if (header.kind == kCheckpointFull && header.chain_id == 0) header.chain_id = RandomNonZero64();
-    absl::StatusOr<AppendFile> file = AppendFile::Create(dir + "/" + TemporaryFileName(RandomNonZero64()));
+    std::string path = dir + "/" + TemporaryFileName(RandomNonZero64());
+    absl::StatusOr<AppendFile> file = AppendFile::Create(path);
     if (!file.ok()) return file.status();
-    // From here the destructor removes the temporary on any error.
+    created = std::move(path);  // a move: nothing can throw between
     std::unique_ptr<CheckpointWriter> w(
         new CheckpointWriter(dir, std::move(header), std::move(*file)));
+    created.clear();  // from here the writer's destructor removes it
     w->blocks_.AppendRaw(EncodeCheckpointHeader(w->header_));
     return w;
   } catch (const std::bad_alloc&) {
+    if (!created.empty()) RemoveFileQuietly(created);
     return MakeError(ErrorCode::kNoMemory, "out of memory starting a checkpoint in " + dir);
   }
 }

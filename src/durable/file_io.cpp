@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "rcustate/status.hpp"
@@ -58,7 +59,8 @@ absl::Status RenameFile(const std::string& from, const std::string& to) {
 
 absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir, bool* missing) {
   if (missing != nullptr) *missing = false;
-  DIR* d = ::opendir(dir.c_str());
+  // Owned, so that a std::bad_alloc from the name list still closes it.
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
   if (d == nullptr) {
     if (errno == ENOENT && missing != nullptr) {
       *missing = true;
@@ -68,23 +70,22 @@ absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir, bool* m
   }
   std::vector<std::string> names;
   errno = 0;
-  while (struct dirent* e = ::readdir(d)) {
+  while (struct dirent* e = ::readdir(d.get())) {
     std::string_view n(e->d_name);
     if (n != "." && n != "..") names.emplace_back(n);
     errno = 0;
   }
-  int err = errno;
-  ::closedir(d);
-  if (err != 0) return IoError("readdir", dir, err);
+  if (int err = errno; err != 0) return IoError("readdir", dir, err);
   return names;
 }
 
 void RemoveFileQuietly(const std::string& path) { (void)::unlink(path.c_str()); }
 
 absl::StatusOr<AppendFile> AppendFile::Create(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  std::string name = path;  // allocated before the file exists: nothing throws after
+  int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", path, errno);
-  return AppendFile(fd, path);
+  return AppendFile(fd, std::move(name));
 }
 
 AppendFile::AppendFile(AppendFile&& o) noexcept

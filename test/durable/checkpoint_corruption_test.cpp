@@ -12,6 +12,7 @@
 #include <string>
 
 #include "durable/durable_test_util.hpp"
+#include "src/durable/block_stream.hpp"
 #include "src/durable/byte_codec.hpp"
 #include "src/durable/checkpoint_reader.hpp"
 #include "src/durable/crc32c.hpp"
@@ -163,6 +164,27 @@ TEST_F(CheckpointCorruption, ChecksumMismatchesAreNamed) {
   bad = ReadBytes(full_);
   bad[bad.size() - 1] ^= 1;  // inside the trailer
   EXPECT_NE(RestoreWith(full_, bad).message().find("trailer"), std::string_view::npos);
+}
+
+// A trailer whose counts disagree with the data, under valid checksums (a
+// writer bug, or a crafted file): the data must agree with its trailer.
+TEST_F(CheckpointCorruption, TrailerCountsMustMatchTheData) {
+  std::string good = ReadBytes(full_);
+  size_t n = schema_.size();
+  size_t frame = good.size() - (12 + 16 * n + 24);
+  for (size_t field = 0; field < 2 * n + 3; ++field) {
+    std::string bad = good;
+    char* p = bad.data() + frame + 12 + 8 * field;
+    StoreU64(p, LoadU64(p) + 1);
+    if (field < 2 * n) {  // keep the total consistent, so only the per-table count lies
+      char* total = bad.data() + frame + 12 + 16 * n;
+      StoreU64(total, LoadU64(total) + 1);
+    }
+    std::string_view payload(bad.data() + frame + 12, 16 * n + 24);
+    StoreU32(bad.data() + frame + 8, BlockCrc(static_cast<uint32_t>(payload.size()), 2, payload));
+    absl::Status st = RestoreWith(full_, bad);
+    EXPECT_EQ(ErrorCodeOf(st), ErrorCode::kCorrupt) << "trailer field " << field << ": " << st;
+  }
 }
 
 TEST_F(CheckpointCorruption, OtherPartitionIsRefused) {

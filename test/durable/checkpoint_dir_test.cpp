@@ -99,6 +99,25 @@ TEST(CheckpointDir, NewestChainWinsOverLeftovers) {
   ExpectChainHolds(d.path(), 8, Sample(8));
 }
 
+// Two chains whose fulls have the same version (a partition checkpointed
+// twice without a commit between, the first chain's cleanup interrupted):
+// an increment joins only the chain whose id it carries.
+TEST(CheckpointDir, IncrementsJoinOnlyTheirOwnChain) {
+  ScratchDir d, keep;
+  ASSERT_TRUE(WriteFull(d.path(), 0, 4, Schema(2), Sample(4)).ok());
+  ASSERT_TRUE(WriteIncrement(d.path(), 0, 5, Schema(2), Sample(4), Sample(5)).ok());
+  std::vector<std::string> a = Names(d.path());
+  for (const auto& n : a) std::filesystem::copy_file(d / n, keep / n);
+  ASSERT_TRUE(WriteFull(d.path(), 0, 4, Schema(2), Sample(40)).ok());  // other data, same version
+  for (const auto& n : a) std::filesystem::copy_file(keep / n, d / n);
+  auto l = ListCheckpointDir(d.path());
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->chains.size(), 2u);
+  EXPECT_EQ(l->chains[0].size(), 1u);  // the second full, alone
+  EXPECT_EQ(l->chains[1].size(), 2u);  // the first, with its increment: reaches further
+  ExpectChainHolds(d.path(), 5, Sample(5));
+}
+
 TEST(CheckpointDir, UncommittedWriterLeavesNoFile) {
   ScratchDir d;
   ASSERT_TRUE(WriteFull(d.path(), 0, 4, Schema(2), Sample(4)).ok());
