@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
 #include "src/core/safe_map.hpp"
@@ -74,9 +76,16 @@ absl::Status Validate(MergeKind kind, const MergeOperator* op, std::string_view 
 }
 }  // namespace
 
-Op& Delta::SlotInline(TableId table, std::string_view key, bool* inserted) {
+// Inlined into Put, Erase and Merge: the call and its spills were ~15% of a
+// numeric merge's own instructions.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Op& Delta::SlotInline(TableId table, std::string_view key,
+                                                          bool* inserted) {
   auto& ops = tables_[table].ops;
-  ReserveOneMore(ops);  // may throw; the map is unchanged then
+  // The common case (room left) tested here, so that the growth stays out
+  // of line.
+  if (ABSL_PREDICT_FALSE(InsertWouldGrow(ops))) {
+    ReserveOneMore(ops);  // may throw; the map is unchanged then
+  }
   // Cannot throw: there is room, and the key is built in its inline buffer.
   auto [it, fresh] = ops.try_emplace(key);
   if (fresh) ++size_;
