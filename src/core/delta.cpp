@@ -76,8 +76,8 @@ absl::Status Validate(MergeKind kind, const MergeOperator* op, std::string_view 
 }
 }  // namespace
 
-// Inlined into Put, Erase and Merge: the call and its spills were ~15% of a
-// numeric merge's own instructions.
+// Inlined into Put, Erase and Merge: the call and its spills were a fifth of
+// a numeric Delta::Merge's own instructions (callgrind).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline Op& Delta::SlotInline(TableId table, std::string_view key,
                                                           bool* inserted) {
   auto& ops = tables_[table].ops;
