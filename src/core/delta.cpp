@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
 #include "src/core/safe_map.hpp"
@@ -63,11 +65,27 @@ bool IsNumeric(MergeKind kind) {
   return kind == MergeKind::kAddInt64 || kind == MergeKind::kMinInt64 ||
          kind == MergeKind::kMaxInt64 || kind == MergeKind::kAddDouble;
 }
+
+// ValidateValue() for a table with an operator, its common case inline: a
+// numeric built-in accepts every 8-byte value (merge.cpp), which needs no
+// call and no Status; anything else asks ValidateValue, which also builds
+// the error message.
+absl::Status Validate(MergeKind kind, const MergeOperator* op, std::string_view value) {
+  if (IsNumeric(kind) && value.size() == 8) return absl::OkStatus();
+  return ValidateValue(kind, op, value);
+}
 }  // namespace
 
-Op& Delta::SlotInline(TableId table, std::string_view key, bool* inserted) {
+// Inlined into Put, Erase and Merge: the call and its spills were a fifth of
+// a numeric Delta::Merge's own instructions (callgrind).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Op& Delta::SlotInline(TableId table, std::string_view key,
+                                                          bool* inserted) {
   auto& ops = tables_[table].ops;
-  ReserveOneMore(ops);  // may throw; the map is unchanged then
+  // The common case (room left) tested here, so that the growth stays out
+  // of line.
+  if (ABSL_PREDICT_FALSE(InsertWouldGrow(ops))) {
+    ReserveOneMore(ops);  // may throw; the map is unchanged then
+  }
   // Cannot throw: there is room, and the key is built in its inline buffer.
   auto [it, fresh] = ops.try_emplace(key);
   if (fresh) ++size_;
@@ -93,7 +111,7 @@ absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view ke
                         std::string_view value) {
   if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
   if (const MergeKind kind = schema.kinds[table]; kind != MergeKind::kNone) {
-    if (absl::Status s = ValidateValue(kind, schema.tables[table].merge.get(), value); !s.ok()) {
+    if (absl::Status s = Validate(kind, schema.tables[table].merge.get(), value); !s.ok()) {
       return s;
     }
   }
@@ -142,7 +160,7 @@ absl::Status Delta::Merge(const Schema& schema, TableId table, std::string_view 
     return MakeError(ErrorCode::kInvalidArgument,
                      absl::StrCat("table \"", schema.tables[table].name, "\" has no merge operator"));
   }
-  if (absl::Status s = ValidateValue(kind, op, operand); !s.ok()) return s;
+  if (absl::Status s = Validate(kind, op, operand); !s.ok()) return s;
   if (IsNumeric(kind) && key.size() <= kInlineChars) {
     // The common numeric case in one probe: values are 8 bytes, inline, so
     // nothing below can throw but the room SlotInline makes first.

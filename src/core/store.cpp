@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "rcustate/read_section.hpp"
 #include "rcustate/status.hpp"
@@ -163,16 +165,37 @@ absl::StatusOr<PinnedSnapshot> Store::Pin(uint32_t partition) {
 }
 
 namespace {
+// ChangeLocalDelta's way to the entry when the thread's cache does not hold a
+// live one, or the store is closed: out of line, so that the common case
+// builds no Status and makes no call to find the entry.
+ABSL_ATTRIBUTE_NOINLINE absl::Status EntryForChange(
+    const std::shared_ptr<detail::StoreState>& state, uint32_t partition, ThreadEntry** entry) {
+  if (absl::Status s = state->CheckOpen(); !s.ok()) return s;
+  try {
+    absl::StatusOr<ThreadEntry*> e = detail::ThreadEntryFor(state, partition);
+    if (!e.ok()) return e.status();
+    *entry = *e;
+    return absl::OkStatus();
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("writing to the thread's delta");
+  }
+}
+
 // Runs `change` on the calling thread's delta for the partition.
 // A failed allocation changes nothing (Delta's guarantee) and is kNoMemory.
 template <typename Change>
 absl::Status ChangeLocalDelta(const std::shared_ptr<detail::StoreState>& state, uint32_t partition,
                               Change&& change) {
-  if (absl::Status s = state->CheckOpen(); !s.ok()) return s;
+  // An open store and the entry the thread used last: two loads and
+  // compares. Anything else (closed, another partition, a dropped one, no
+  // entry yet) goes the slow way, which checks in the same order.
+  ThreadEntry* e = nullptr;
+  if (ABSL_PREDICT_TRUE(!state->closed())) e = detail::CachedLiveThreadEntry(*state, partition);
+  if (ABSL_PREDICT_FALSE(e == nullptr)) {
+    if (absl::Status s = EntryForChange(state, partition, &e); !s.ok()) return s;
+  }
   try {
-    absl::StatusOr<ThreadEntry*> e = detail::ThreadEntryFor(state, partition);
-    if (!e.ok()) return e.status();
-    return (*e)->Change(std::forward<Change>(change));
+    return e->Change(std::forward<Change>(change));
   } catch (const std::bad_alloc&) {
     return OutOfMemory("writing to the thread's delta");
   }

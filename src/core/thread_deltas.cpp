@@ -12,6 +12,8 @@
 namespace rcustate::detail {
 
 thread_local constinit size_t local_nonempty __attribute__((tls_model("initial-exec"))) = 0;
+thread_local constinit LastThreadEntry last_thread_entry
+    __attribute__((tls_model("initial-exec")));
 
 namespace {
 // Spare deltas an entry keeps (sealed batches recycled for the next ones).
@@ -92,18 +94,6 @@ void ThreadEntry::FoldSealed(size_t i) noexcept {
 
 namespace {
 
-// One-entry cache in front of `local`: writers usually hit the same partition
-// again and again. Plain data with initial-exec TLS, so the hit costs two
-// %fs-relative loads; `local` itself has a destructor, which makes every
-// access go through a TLS init wrapper and __tls_get_addr (10% of a window
-// run's instructions under callgrind).
-struct LastEntry {
-  uint64_t store_id = 0;  // store ids start at 1
-  uint32_t partition = 0;
-  ThreadEntry* entry = nullptr;
-};
-thread_local constinit LastEntry last __attribute__((tls_model("initial-exec")));
-
 struct ThreadDeltas {
   using Key = std::pair<uint64_t, uint32_t>;  // store id, partition
   absl::flat_hash_map<Key, std::unique_ptr<ThreadEntry>> entries;
@@ -116,13 +106,13 @@ struct ThreadDeltas {
   std::list<std::string> scratch;
   uint64_t scratch_section = 0;
 
-  ~ThreadDeltas() { last = LastEntry{}; }
+  ~ThreadDeltas() { last_thread_entry = LastThreadEntry{}; }
 
   // Forgets entries whose store was closed or whose partition was dropped,
   // so that a long-lived thread does not accumulate them.
   void SweepIfDue() {
     if (entries.size() < 2 * swept_at + 8) return;
-    last = LastEntry{};
+    last_thread_entry = LastThreadEntry{};
     absl::erase_if(entries, [](const auto& kv) {
       const ThreadEntry& e = *kv.second;
       return e.store()->closed() || e.partition()->dropped();
@@ -133,13 +123,15 @@ struct ThreadDeltas {
 
 thread_local ThreadDeltas local;
 
+// The entry, through the cache (which it then holds), or nullptr.
 ThreadEntry* Lookup(uint64_t store_id, uint32_t partition) {
+  LastThreadEntry& last = last_thread_entry;
   if (last.entry != nullptr && last.store_id == store_id && last.partition == partition) {
     return last.entry;
   }
   auto it = local.entries.find(ThreadDeltas::Key{store_id, partition});
   if (it == local.entries.end()) return nullptr;
-  last = LastEntry{store_id, partition, it->second.get()};
+  last = LastThreadEntry{store_id, partition, it->second.get()};
   return last.entry;
 }
 
@@ -152,21 +144,21 @@ absl::Status DroppedWithChanges(uint32_t partition) {
 
 }  // namespace
 
-ThreadEntry* FindThreadEntry(const StoreState& store, uint32_t partition) {
+ThreadEntry* FindThreadEntrySlow(const StoreState& store, uint32_t partition) {
   return Lookup(store.id, partition);
 }
 
 void EraseThreadEntry(const StoreState& store, uint32_t partition) {
   auto it = local.entries.find(ThreadDeltas::Key{store.id, partition});
   if (it == local.entries.end()) return;
-  if (last.entry == it->second.get()) last = LastEntry{};
+  if (last_thread_entry.entry == it->second.get()) last_thread_entry = LastThreadEntry{};
   local.entries.erase(it);
 }
 
 size_t ThreadEntryCount() { return local.entries.size(); }
 
-absl::StatusOr<ThreadEntry*> ThreadEntryFor(const std::shared_ptr<StoreState>& store,
-                                            uint32_t partition) {
+absl::StatusOr<ThreadEntry*> ThreadEntryForSlow(const std::shared_ptr<StoreState>& store,
+                                                uint32_t partition) {
   if (ThreadEntry* e = Lookup(store->id, partition)) {
     if (!e->partition()->dropped()) return e;
     // The writer must learn that what it wrote is gone: its next commit
@@ -184,7 +176,7 @@ absl::StatusOr<ThreadEntry*> ThreadEntryFor(const std::shared_ptr<StoreState>& s
   auto entry = std::make_unique<ThreadEntry>(store, *std::move(ref));
   ThreadEntry* raw = entry.get();
   local.entries.emplace(key, std::move(entry));
-  last = LastEntry{store->id, partition, raw};
+  last_thread_entry = LastThreadEntry{store->id, partition, raw};
   return raw;
 }
 

@@ -170,14 +170,54 @@ absl::StatusOr<CommitResult> ThreadEntry::Commit(std::unique_ptr<Delta>* batch, 
   return r;
 }
 
+// One-entry cache in front of the calling thread's entries: writers usually
+// hit the same partition again and again. Plain data with initial-exec TLS,
+// so that the inline lookups below cost two %fs-relative loads and no call;
+// the map of all entries (thread_deltas.cpp) has a destructor, which makes
+// every access to it go through a TLS init wrapper and __tls_get_addr.
+// Written only by thread_deltas.cpp; `entry` is null or an entry this thread
+// holds for (store_id, partition).
+struct LastThreadEntry {
+  uint64_t store_id = 0;  // store ids start at 1
+  uint32_t partition = 0;
+  ThreadEntry* entry = nullptr;
+};
+extern thread_local constinit LastThreadEntry last_thread_entry
+    __attribute__((tls_model("initial-exec")));
+
+// The cached entry if it is the calling thread's for (store, partition) and
+// its partition was not dropped; nullptr otherwise. Never allocates.
+inline ThreadEntry* CachedLiveThreadEntry(const StoreState& store, uint32_t partition) {
+  const LastThreadEntry& last = last_thread_entry;
+  if (last.entry != nullptr && last.store_id == store.id && last.partition == partition &&
+      !last.entry->partition()->dropped()) {
+    return last.entry;
+  }
+  return nullptr;
+}
+
+// ThreadEntryFor() past a cache miss (or a dropped partition): out of line.
+absl::StatusOr<ThreadEntry*> ThreadEntryForSlow(const std::shared_ptr<StoreState>& store,
+                                                uint32_t partition);
+
 // The calling thread's entry for the partition, created if needed.
 // kNoPartition (also for a dropped partition, whose entry is discarded: with
 // a message saying its uncommitted changes were lost if it had any), kState.
 // Throws std::bad_alloc with nothing changed.
-absl::StatusOr<ThreadEntry*> ThreadEntryFor(const std::shared_ptr<StoreState>& store,
-                                            uint32_t partition);
+inline absl::StatusOr<ThreadEntry*> ThreadEntryFor(const std::shared_ptr<StoreState>& store,
+                                                   uint32_t partition) {
+  if (ThreadEntry* e = CachedLiveThreadEntry(*store, partition)) return e;
+  return ThreadEntryForSlow(store, partition);
+}
 // The calling thread's entry, or nullptr; never creates one.
-ThreadEntry* FindThreadEntry(const StoreState& store, uint32_t partition);
+ThreadEntry* FindThreadEntrySlow(const StoreState& store, uint32_t partition);
+inline ThreadEntry* FindThreadEntry(const StoreState& store, uint32_t partition) {
+  const LastThreadEntry& last = last_thread_entry;
+  if (last.entry != nullptr && last.store_id == store.id && last.partition == partition) {
+    return last.entry;
+  }
+  return FindThreadEntrySlow(store, partition);
+}
 // Forgets the entry (after its partition was found dropped).
 void EraseThreadEntry(const StoreState& store, uint32_t partition);
 // Entries the calling thread holds (tests).

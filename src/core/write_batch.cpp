@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "absl/base/optimization.h"
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
 #include "src/core/delta.hpp"
@@ -25,8 +26,10 @@ WriteBatch::~WriteBatch() = default;
 WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
 WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
 
+// The writes test closed() inline and call CheckOpen() only for its error (a
+// closed store never opens again): no call and no Status for an open store.
 absl::Status WriteBatch::Put(TableId table, std::string_view key, std::string_view value) {
-  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  if (ABSL_PREDICT_FALSE(store_->closed())) return store_->CheckOpen();
   try {
     return delta_->Put(store_->schema, table, key, value);
   } catch (const std::bad_alloc&) {
@@ -34,7 +37,7 @@ absl::Status WriteBatch::Put(TableId table, std::string_view key, std::string_vi
   }
 }
 absl::Status WriteBatch::Erase(TableId table, std::string_view key) {
-  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  if (ABSL_PREDICT_FALSE(store_->closed())) return store_->CheckOpen();
   try {
     return delta_->Erase(store_->schema, table, key);
   } catch (const std::bad_alloc&) {
@@ -42,7 +45,7 @@ absl::Status WriteBatch::Erase(TableId table, std::string_view key) {
   }
 }
 absl::Status WriteBatch::Merge(TableId table, std::string_view key, std::string_view operand) {
-  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  if (ABSL_PREDICT_FALSE(store_->closed())) return store_->CheckOpen();
   try {
     return delta_->Merge(store_->schema, table, key, operand);
   } catch (const std::bad_alloc&) {
@@ -50,7 +53,7 @@ absl::Status WriteBatch::Merge(TableId table, std::string_view key, std::string_
   }
 }
 absl::Status WriteBatch::Clear(TableId table) {
-  if (absl::Status s = store_->CheckOpen(); !s.ok()) return s;
+  if (ABSL_PREDICT_FALSE(store_->closed())) return store_->CheckOpen();
   try {
     return delta_->Clear(store_->schema, table);
   } catch (const std::bad_alloc&) {
