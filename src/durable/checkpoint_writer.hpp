@@ -13,7 +13,9 @@
 // One writer per directory at a time (the caller serializes checkpoints of a
 // partition): Commit of a full checkpoint deletes every other file of the
 // directory's chains and every temporary, including another writer's.
-// Any error (kIo from the file system, kInvalidArgument for misuse) leaves
+// Write errors (ENOSPC, EROFS, EACCES, EFBIG past RLIMIT_FSIZE: SIGXFSZ is
+// blocked around each write, see file_io.hpp) are kIo naming the file and
+// strerror. Any error (kIo, kNoMemory, kInvalidArgument for misuse) leaves
 // the writer failed: later calls return the same error, and the destructor
 // removes the temporary. Not thread-safe; one thread drives a writer.
 #ifndef RCUSTATE_DURABLE_CHECKPOINT_WRITER_HPP_
