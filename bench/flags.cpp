@@ -60,6 +60,13 @@ ABSL_FLAG(std::string, rcustate_read, "reader",
           "ReadSection + TableReader::Find), snapshot (Store::Snapshot(p)->Table(t)->Find(key)) "
           "or get (Store::Get per lookup: successive Gets may see different versions, so the "
           "batch-atomicity checks of groupby/window/lookup report violations; for timing only)");
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "rcustate-ckpt / rcustate-log: where checkpoints (p-N/) and the changelog go; "
+          "empty: a fresh directory under $TMPDIR, removed after each run");
+ABSL_FLAG(absl::Duration, checkpoint_full_every, absl::Seconds(2),
+          "rcustate-ckpt: a full checkpoint when this much passed since the last full one");
+ABSL_FLAG(absl::Duration, checkpoint_incr_every, absl::Milliseconds(500),
+          "rcustate-ckpt: time between checkpoints (incremental unless a full one is due)");
 ABSL_FLAG(std::string, json, "", "write every result to this JSON file");
 ABSL_FLAG(std::string, csv, "", "write every result to this CSV file");
 ABSL_FLAG(std::string, plot, "",
@@ -147,6 +154,9 @@ Config ReadConfig() {
   if (c.rcustate_read != "reader" && c.rcustate_read != "snapshot" && c.rcustate_read != "get") {
     Usage("--rcustate_read must be reader, snapshot or get");
   }
+  c.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  c.checkpoint_full_every = absl::GetFlag(FLAGS_checkpoint_full_every);
+  c.checkpoint_incr_every = absl::GetFlag(FLAGS_checkpoint_incr_every);
   c.progress = absl::GetFlag(FLAGS_progress);
   c.max_records = static_cast<uint64_t>(std::llround(absl::GetFlag(FLAGS_records)));
   c.seed = absl::GetFlag(FLAGS_seed);
@@ -161,6 +171,8 @@ void ApplySmokeSizes(Config& c) {
   c.window_records = 3000;
   c.pin_interval = absl::Milliseconds(30);
   c.pin_hold = absl::Milliseconds(20);
+  c.checkpoint_full_every = absl::Milliseconds(60);
+  c.checkpoint_incr_every = absl::Milliseconds(20);
   c.progress = false;
 }
 
@@ -175,6 +187,10 @@ void ValidateConfig(const Config& c) {
   if (c.lookup_alone < 0 || c.lookup_alone > 10) Usage("--lookup_alone must be in [0, 10]");
   if (c.duration <= absl::ZeroDuration()) Usage("--duration must be > 0");
   if (c.ref_partitions == 0) Usage("--ref_partitions must be > 0");
+  if (c.checkpoint_incr_every <= absl::ZeroDuration() ||
+      c.checkpoint_full_every < c.checkpoint_incr_every) {
+    Usage("--checkpoint_incr_every must be > 0 and <= --checkpoint_full_every");
+  }
 }
 
 // --sweep=PARAM:V1,V2,...: the parameter and its values; without --sweep one
