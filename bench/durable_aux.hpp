@@ -117,18 +117,27 @@ class Checkpointer {
     double ns = 0, max_ns = 0;
   };
 
+  // Ticks at start + k * incr_every; tick k is full when k is a multiple
+  // of full_every / incr_every (k = 0 included), incremental otherwise. A
+  // checkpoint that overruns the next ticks skips them (a full one still
+  // comes at its due tick or the first one after it), so the schedule stays
+  // that of the flags whatever a checkpoint costs.
   void Loop() {
     if (absl::Status s = rcustate::AttachThread(); !s.ok()) Die(s.ToString());
-    absl::Time last_full = absl::InfinitePast();
+    const int64_t per_full = std::max<int64_t>(1, full_every_ / incr_every_);
+    const absl::Time start = absl::Now();
+    int64_t tick = 0, last_full_tick = -per_full;
     for (;;) {
       {
         absl::MutexLock lock(&mu_);
         // Pacing, not synchronization: the wait ends early when Stop() is called.
-        if (mu_.AwaitWithTimeout(absl::Condition(&stop_), incr_every_)) break;
+        const absl::Duration wait = start + tick * incr_every_ - absl::Now();
+        if (mu_.AwaitWithTimeout(absl::Condition(&stop_), std::max(wait, absl::ZeroDuration()))) {
+          break;
+        }
       }
-      const absl::Time start = absl::Now();
-      const bool full = start - last_full >= full_every_;
-      if (full) last_full = start;
+      const bool full = tick - last_full_tick >= per_full;
+      if (full) last_full_tick = tick - tick % per_full;
       for (uint32_t p = 0; p < partitions_; ++p) {
         const uint64_t t0 = NowNs();
         absl::StatusOr<rcustate::CheckpointInfo> info = store_->Checkpoint(
@@ -144,6 +153,8 @@ class Checkpointer {
         k.ns += ns;
         k.max_ns = std::max(k.max_ns, ns);
       }
+      // The next tick that has not passed yet.
+      tick = std::max(tick + 1, (absl::Now() - start) / incr_every_ + 1);
     }
     if (absl::Status s = rcustate::DetachThread(); !s.ok()) Die(s.ToString());
   }
