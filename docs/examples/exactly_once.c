@@ -58,15 +58,22 @@ static void input_key(uint64_t offset, char *key, size_t len) {
  * fflush hands the bytes to the kernel, which survives a crash of the
  * process; a host that must survive a power loss also calls fdatasync (once
  * per batch of commits, typically, together with committing its input). */
+struct changelog_file {
+  FILE *file;
+  uint64_t last_version; /* the newest version logged: committed, so never to be lost */
+};
+
 static int append_to_log(void *ctx, uint32_t partition, uint64_t version, const void *record,
                          size_t record_len) {
-  FILE *log = ctx;
+  struct changelog_file *log = ctx;
   uint32_t len = (uint32_t)record_len;
   (void)partition;
-  if (fwrite(&version, sizeof version, 1, log) != 1 || fwrite(&len, sizeof len, 1, log) != 1 ||
-      fwrite(record, 1, record_len, log) != record_len || fflush(log) != 0) {
+  if (fwrite(&version, sizeof version, 1, log->file) != 1 ||
+      fwrite(&len, sizeof len, 1, log->file) != 1 ||
+      fwrite(record, 1, record_len, log->file) != record_len || fflush(log->file) != 0) {
     return -1;
   }
+  log->last_version = version;
   return 0;
 }
 
@@ -117,25 +124,25 @@ static void consume(rcs_store *s, const char *dir, uint64_t offset, uint64_t cra
  * host goes on appending. rcs_changelog_apply would skip older records by
  * itself (it is idempotent); skipping them here saves decoding them. */
 static long replay_log(rcs_store *s, const char *path, uint64_t version) {
-  FILE *log = fopen(path, "rb");
+  FILE *in = fopen(path, "rb");
   long good = 0;
   void *record = NULL;
   uint64_t v;
   uint32_t len;
-  if (log == NULL) return 0; /* no log yet: nothing committed since the checkpoint */
-  while (fread(&v, sizeof v, 1, log) == 1 && fread(&len, sizeof len, 1, log) == 1) {
+  if (in == NULL) return 0; /* no log yet: nothing committed since the checkpoint */
+  while (fread(&v, sizeof v, 1, in) == 1 && fread(&len, sizeof len, 1, in) == 1) {
     void *grown = realloc(record, len ? len : 1);
     if (grown == NULL) {
       fprintf(stderr, "out of memory\n");
       exit(1);
     }
     record = grown;
-    if (fread(record, 1, len, log) != len) break; /* a frame cut by the crash */
+    if (fread(record, 1, len, in) != len) break; /* a frame cut by the crash */
     if (v > version) CHECK(rcs_changelog_apply(s, P, record, len, NULL));
-    good = ftell(log);
+    good = ftell(in);
   }
   free(record);
-  fclose(log);
+  fclose(in);
   return good;
 }
 
@@ -149,8 +156,8 @@ int main(void) {
   char ckpt_dir[64], log_path[64], ref_dir[64];
   rcs_store *ref, *s;
   rcs_checkpoint_info info;
-  FILE *log;
-  uint64_t version, resume;
+  struct changelog_file log = {NULL, 0};
+  uint64_t version, resume, committed;
   size_t value_len;
   long good;
   int i, mismatches = 0;
@@ -172,15 +179,16 @@ int main(void) {
    *    store is gone with everything not in the checkpoints or the log. */
   s = open_store();
   CHECK(rcs_partition_create(s, P));
-  log = fopen(log_path, "wb");
-  if (log == NULL) {
+  log.file = fopen(log_path, "wb");
+  if (log.file == NULL) {
     perror(log_path);
     return 1;
   }
-  CHECK(rcs_changelog_set(s, append_to_log, log));
+  CHECK(rcs_changelog_set(s, append_to_log, &log));
   consume(s, ckpt_dir, 0, CRASH_AT);
+  committed = log.last_version;
   CHECK(rcs_store_close(s));
-  fclose(log);
+  fclose(log.file);
 
   /* 3. Recovery in a new store: the newest checkpoint chain, then the log
    *    records past its version (without a callback: they are in the log). */
@@ -191,13 +199,18 @@ int main(void) {
   CHECK(rcs_version(s, P, &version));
   printf("restored version %llu from the checkpoints, %llu after replaying the log\n",
          (unsigned long long)info.version, (unsigned long long)version);
+  if (version != committed) { /* every commit made before the crash is back */
+    fprintf(stderr, "recovered version %llu, but %llu was committed\n",
+            (unsigned long long)version, (unsigned long long)committed);
+    return 1;
+  }
   /* Drop a frame a crash may have cut short, then log the new commits after
    * the good ones. */
-  if (truncate(log_path, good) != 0 || (log = fopen(log_path, "ab")) == NULL) {
+  if (truncate(log_path, good) != 0 || (log.file = fopen(log_path, "ab")) == NULL) {
     perror(log_path);
     return 1;
   }
-  CHECK(rcs_changelog_set(s, append_to_log, log));
+  CHECK(rcs_changelog_set(s, append_to_log, &log));
 
   /* 4. Where to resume: the offset committed with the state. */
   CHECK(rcs_get(s, P, OFFSETS, OFFSET_KEY, strlen(OFFSET_KEY), &resume, sizeof resume,
@@ -219,7 +232,7 @@ int main(void) {
   }
   CHECK(rcs_store_close(s));
   CHECK(rcs_store_close(ref));
-  fclose(log);
+  fclose(log.file);
   nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
   if (mismatches != 0) return 1;
   printf("%d keys, counts equal to the uninterrupted run\n", KEYS);
