@@ -32,14 +32,14 @@
 #include <rcustate/rcustate.h>
 
 enum { COUNTS, OFFSETS };                 /* table ids: their index in the specs */
-enum { INPUT = 5000, KEYS = 37, BATCH = 100, CHECKPOINT_EVERY = 7, FULL_EVERY = 3 };
+enum { INPUT = 5000, KEYS = 1000, BATCH = 100, CHECKPOINT_EVERY = 7, FULL_EVERY = 3 };
 enum { CRASH_AT = 4321 };                 /* input offset at which the host "crashes" */
 static const uint32_t P = 0;              /* the one partition of this example */
 static const char OFFSET_KEY[] = "input"; /* the source whose offset we keep */
 
 /* ---- The input: record i has offset i and a key. */
 static void input_key(uint64_t offset, char *key, size_t len) {
-  snprintf(key, len, "user-%02u", (unsigned)((offset * 7919u) % KEYS));
+  snprintf(key, len, "user-%04u", (unsigned)((offset * 7919u) % KEYS));
 }
 
 #define CHECK(call)                                                        \
@@ -222,7 +222,7 @@ int main(void) {
   for (i = 0; i < KEYS; ++i) {
     char key[16];
     int64_t want = 0, got = 0;
-    snprintf(key, sizeof key, "user-%02d", i);
+    snprintf(key, sizeof key, "user-%04d", i);
     CHECK(rcs_get(ref, P, COUNTS, key, strlen(key), &want, sizeof want, &value_len));
     CHECK(rcs_get(s, P, COUNTS, key, strlen(key), &got, sizeof got, &value_len));
     if (got != want) {
