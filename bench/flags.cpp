@@ -24,7 +24,7 @@ ABSL_FLAG(std::string, scenarios, "groupby,window,lookup",
           "comma-separated: groupby, window, lookup, pinscan, partitions (or 'all')");
 ABSL_FLAG(std::string, impls, "all",
           "comma-separated implementations (rcustate, rcustate-gc, locked, copy, lr-sync, lfht, "
-          "raw) or 'all'");
+          "raw; rcustate-ckpt and rcustate-log only when named) or 'all'");
 ABSL_FLAG(std::string, baseline, "lr-sync", "implementation the ratio columns compare with");
 ABSL_FLAG(double, keys, 1e5, "distinct keys, all partitions together (window: see --groups1/2)");
 ABSL_FLAG(uint32_t, batch, 1000, "records per commit");
@@ -111,12 +111,17 @@ Distribution ParseDist(const std::string& s) {
   Usage("bad --dist " + s);
 }
 
-std::vector<std::string> ParseList(const std::string& s, const std::vector<std::string>& all) {
+// "all" is `all`; otherwise names from `known` (default: `all`).
+std::vector<std::string> ParseList(const std::string& s, const std::vector<std::string>& all,
+                                   const std::vector<std::string>* known = nullptr) {
   if (s == "all") return all;
+  if (known == nullptr) known = &all;
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
     std::string name(part);
-    if (std::find(all.begin(), all.end(), name) == all.end()) Usage("unknown name " + name);
+    if (std::find(known->begin(), known->end(), name) == known->end()) {
+      Usage("unknown name " + name);
+    }
     out.push_back(name);
   }
   return out;
@@ -231,10 +236,13 @@ Options ParseFlags(int argc, char** argv) {
   o.base = ReadConfig();
   if (o.smoke) ApplySmokeSizes(o.base);
   ValidateConfig(o.base);
-  std::vector<std::string> all_impls;
-  for (const ImplEntry& e : Implementations()) all_impls.emplace_back(e.name);
+  std::vector<std::string> all_impls, known_impls;
+  for (const ImplEntry& e : Implementations()) {
+    known_impls.emplace_back(e.name);
+    if (e.in_all || o.smoke) all_impls.emplace_back(e.name);
+  }
   o.scenarios = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_scenarios), kAllScenarios);
-  o.impls = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls);
+  o.impls = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls, &known_impls);
   o.baseline = absl::GetFlag(FLAGS_baseline);
   o.repeat = o.smoke ? 1 : std::max<uint32_t>(1, absl::GetFlag(FLAGS_repeat));
   ParseSweep(absl::GetFlag(FLAGS_sweep), &o.sweep_param, &o.sweep_values);
