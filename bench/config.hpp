@@ -46,6 +46,15 @@ struct Config {
   // How rcustate readers look keys up: "reader" (TableReader handles made once),
   // "snapshot" (Store::Snapshot(p)->Table(t)->Find), "get" (Store::Get).
   std::string rcustate_read = "reader";
+  // rcustate-ckpt: a checkpointer thread writes a checkpoint of every
+  // partition into checkpoint_dir/p-N every checkpoint_incr_every, a full one
+  // when checkpoint_full_every has passed since the last full one (else an
+  // incremental one). rcustate-log: a changelog listener appends every record
+  // to checkpoint_dir/changelog through a 1 MiB buffer. Empty dir: a fresh
+  // directory under $TMPDIR, removed after the run.
+  std::string checkpoint_dir;
+  absl::Duration checkpoint_full_every = absl::Seconds(2);
+  absl::Duration checkpoint_incr_every = absl::Milliseconds(500);
   uint64_t max_records = 0;         // per writer; 0 = until --duration ends
   bool progress = true;
   uint64_t seed = 42;
@@ -80,6 +89,13 @@ struct RunResult {
   uint64_t publications = 0;        // snapshots published (rcustate: < commits under group commit)
   uint64_t standby_copies = 0;      // rcustate: standbys rebuilt because pinned
   uint64_t catch_ups = 0;           // rcustate: missed batches replayed by tickets, off the commit path
+  // rcustate-ckpt: checkpoints written while the implementation existed
+  // (prefill included), their bytes and durations (wall time of
+  // Store::Checkpoint); rcustate-log: changelog records and bytes appended.
+  uint64_t ckpt_full = 0, ckpt_incr = 0, ckpt_full_bytes = 0, ckpt_incr_bytes = 0;
+  uint64_t ckpt_incr_entries = 0;
+  double ckpt_full_ms_mean = 0, ckpt_full_ms_max = 0, ckpt_incr_ms_mean = 0, ckpt_incr_ms_max = 0;
+  uint64_t changelog_records = 0, changelog_bytes = 0;
   // Memory (bytes). Process RSS minus the RSS before the implementation existed.
   uint64_t rss_peak = 0;            // peak during the timed phase
   uint64_t rss_mid = 0, rss_end = 0;  // sampled at half time and at the end

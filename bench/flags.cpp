@@ -24,7 +24,7 @@ ABSL_FLAG(std::string, scenarios, "groupby,window,lookup",
           "comma-separated: groupby, window, lookup, pinscan, partitions (or 'all')");
 ABSL_FLAG(std::string, impls, "all",
           "comma-separated implementations (rcustate, rcustate-gc, locked, copy, lr-sync, lfht, "
-          "raw) or 'all'");
+          "raw; rcustate-ckpt and rcustate-log only when named) or 'all'");
 ABSL_FLAG(std::string, baseline, "lr-sync", "implementation the ratio columns compare with");
 ABSL_FLAG(double, keys, 1e5, "distinct keys, all partitions together (window: see --groups1/2)");
 ABSL_FLAG(uint32_t, batch, 1000, "records per commit");
@@ -60,6 +60,13 @@ ABSL_FLAG(std::string, rcustate_read, "reader",
           "ReadSection + TableReader::Find), snapshot (Store::Snapshot(p)->Table(t)->Find(key)) "
           "or get (Store::Get per lookup: successive Gets may see different versions, so the "
           "batch-atomicity checks of groupby/window/lookup report violations; for timing only)");
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "rcustate-ckpt / rcustate-log: where checkpoints (p-N/) and the changelog go; "
+          "empty: a fresh directory under $TMPDIR, removed after each run");
+ABSL_FLAG(absl::Duration, checkpoint_full_every, absl::Seconds(2),
+          "rcustate-ckpt: a full checkpoint when this much passed since the last full one");
+ABSL_FLAG(absl::Duration, checkpoint_incr_every, absl::Milliseconds(500),
+          "rcustate-ckpt: time between checkpoints (incremental unless a full one is due)");
 ABSL_FLAG(std::string, json, "", "write every result to this JSON file");
 ABSL_FLAG(std::string, csv, "", "write every result to this CSV file");
 ABSL_FLAG(std::string, plot, "",
@@ -104,12 +111,17 @@ Distribution ParseDist(const std::string& s) {
   Usage("bad --dist " + s);
 }
 
-std::vector<std::string> ParseList(const std::string& s, const std::vector<std::string>& all) {
+// "all" is `all`; otherwise names from `known` (default: `all`).
+std::vector<std::string> ParseList(const std::string& s, const std::vector<std::string>& all,
+                                   const std::vector<std::string>* known = nullptr) {
   if (s == "all") return all;
+  if (known == nullptr) known = &all;
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
     std::string name(part);
-    if (std::find(all.begin(), all.end(), name) == all.end()) Usage("unknown name " + name);
+    if (std::find(known->begin(), known->end(), name) == known->end()) {
+      Usage("unknown name " + name);
+    }
     out.push_back(name);
   }
   return out;
@@ -147,6 +159,9 @@ Config ReadConfig() {
   if (c.rcustate_read != "reader" && c.rcustate_read != "snapshot" && c.rcustate_read != "get") {
     Usage("--rcustate_read must be reader, snapshot or get");
   }
+  c.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  c.checkpoint_full_every = absl::GetFlag(FLAGS_checkpoint_full_every);
+  c.checkpoint_incr_every = absl::GetFlag(FLAGS_checkpoint_incr_every);
   c.progress = absl::GetFlag(FLAGS_progress);
   c.max_records = static_cast<uint64_t>(std::llround(absl::GetFlag(FLAGS_records)));
   c.seed = absl::GetFlag(FLAGS_seed);
@@ -161,6 +176,8 @@ void ApplySmokeSizes(Config& c) {
   c.window_records = 3000;
   c.pin_interval = absl::Milliseconds(30);
   c.pin_hold = absl::Milliseconds(20);
+  c.checkpoint_full_every = absl::Milliseconds(60);
+  c.checkpoint_incr_every = absl::Milliseconds(20);
   c.progress = false;
 }
 
@@ -175,6 +192,10 @@ void ValidateConfig(const Config& c) {
   if (c.lookup_alone < 0 || c.lookup_alone > 10) Usage("--lookup_alone must be in [0, 10]");
   if (c.duration <= absl::ZeroDuration()) Usage("--duration must be > 0");
   if (c.ref_partitions == 0) Usage("--ref_partitions must be > 0");
+  if (c.checkpoint_incr_every <= absl::ZeroDuration() ||
+      c.checkpoint_full_every < c.checkpoint_incr_every) {
+    Usage("--checkpoint_incr_every must be > 0 and <= --checkpoint_full_every");
+  }
 }
 
 // --sweep=PARAM:V1,V2,...: the parameter and its values; without --sweep one
@@ -215,10 +236,13 @@ Options ParseFlags(int argc, char** argv) {
   o.base = ReadConfig();
   if (o.smoke) ApplySmokeSizes(o.base);
   ValidateConfig(o.base);
-  std::vector<std::string> all_impls;
-  for (const ImplEntry& e : Implementations()) all_impls.emplace_back(e.name);
+  std::vector<std::string> all_impls, known_impls;
+  for (const ImplEntry& e : Implementations()) {
+    known_impls.emplace_back(e.name);
+    if (e.in_all || o.smoke) all_impls.emplace_back(e.name);
+  }
   o.scenarios = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_scenarios), kAllScenarios);
-  o.impls = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls);
+  o.impls = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls, &known_impls);
   o.baseline = absl::GetFlag(FLAGS_baseline);
   o.repeat = o.smoke ? 1 : std::max<uint32_t>(1, absl::GetFlag(FLAGS_repeat));
   ParseSweep(absl::GetFlag(FLAGS_sweep), &o.sweep_param, &o.sweep_values);

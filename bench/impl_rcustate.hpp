@@ -11,6 +11,8 @@
 // Store::Pin. `rcustate` runs the default
 // publication policy (max_publish_delay = 0, every commit publishes);
 // `rcustate-gc` runs group commit (max_publish_delay = --gc_delay).
+// `rcustate-ckpt` is `rcustate` plus a checkpointer thread, `rcustate-log`
+// `rcustate` plus a changelog listener appending to a file (durable_aux.hpp).
 #ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 #define RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 
@@ -26,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/common.hpp"
 #include "bench/config.hpp"
+#include "bench/durable_aux.hpp"
 #include "bench/impl_base.hpp"
 #include "rcustate/rcustate.hpp"
 
@@ -120,10 +123,13 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
                                                      : ReadMode::kReader) {}
   ~RcuStateImpl() {
     readers_.clear();
+    if (checkpointer_ != nullptr) checkpointer_->Stop();
     if (store_ != nullptr) {
       absl::Status s = store_->Close();
       if (!s.ok()) Die(s.ToString());
     }
+    checkpointer_.reset();
+    changelog_.reset();  // after Close: no listener call can still be running
   }
 
   absl::Status Init() {
@@ -156,6 +162,22 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
         absl::StatusOr<rcustate::TableReader> r = store_->Reader(p, t);
         if (!r.ok()) return r.status();
         readers_.push_back(*std::move(r));
+      }
+    }
+    if (cfg_.impl == "rcustate-ckpt" || cfg_.impl == "rcustate-log") {
+      dir_.emplace(cfg_.checkpoint_dir);
+    }
+    if (cfg_.impl == "rcustate-ckpt") {
+      checkpointer_ = std::make_unique<Checkpointer>(store_.get(), schema_.partitions,
+                                                     dir_->path(), cfg_);
+    }
+    if (cfg_.impl == "rcustate-log") {
+      changelog_ = std::make_unique<ChangelogFile>(dir_->path() + "/changelog");
+      ChangelogFile* log = changelog_.get();
+      if (absl::Status s = store_->SetChangelog(
+              [log](uint32_t, uint64_t, std::string_view record) { return log->Append(record); });
+          !s.ok()) {
+        return s;
       }
     }
     return absl::OkStatus();
@@ -239,6 +261,16 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
       r.impl_bytes += s->approx_bytes;
     }
     if (group_commit_) r.note = absl::StrCat("max_publish_delay=", absl::FormatDuration(cfg_.gc_delay));
+    if (checkpointer_ != nullptr) {
+      checkpointer_->Stop();  // the writers are done: count what ran with them
+      checkpointer_->Collect(r);
+      r.note = absl::StrCat("checkpoints full every ", absl::FormatDuration(cfg_.checkpoint_full_every),
+                            ", incremental every ", absl::FormatDuration(cfg_.checkpoint_incr_every));
+    }
+    if (changelog_ != nullptr) {
+      changelog_->Collect(r);
+      r.note = "changelog appended to a file";
+    }
     if (read_mode_ != ReadMode::kReader) {
       r.note = absl::StrCat(r.note, r.note.empty() ? "" : "; ", "reads: ", cfg_.rcustate_read);
     }
@@ -252,6 +284,9 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
   ReadMode read_mode_;
   std::unique_ptr<rcustate::Store> store_;
   std::vector<rcustate::TableReader> readers_;  // [partition * tables + table]
+  std::optional<BenchDir> dir_;                  // rcustate-ckpt, rcustate-log
+  std::unique_ptr<Checkpointer> checkpointer_;   // rcustate-ckpt
+  std::unique_ptr<ChangelogFile> changelog_;     // rcustate-log
 };
 
 }  // namespace rcsbench

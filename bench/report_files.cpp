@@ -72,6 +72,17 @@ nlohmann::json ToJson(const RunResult& r) {
   if (!r.rep_records_per_s.empty()) {
     j["repeats"] = {{"records_per_s", r.rep_records_per_s}, {"reads_per_s", r.rep_reads_per_s}};
   }
+  if (r.ckpt_full + r.ckpt_incr > 0) {
+    j["checkpoints"] = {
+        {"full", {{"count", r.ckpt_full}, {"bytes", r.ckpt_full_bytes},
+                  {"ms_mean", r.ckpt_full_ms_mean}, {"ms_max", r.ckpt_full_ms_max}}},
+        {"incremental", {{"count", r.ckpt_incr}, {"bytes", r.ckpt_incr_bytes},
+                         {"entries", r.ckpt_incr_entries}, {"ms_mean", r.ckpt_incr_ms_mean},
+                         {"ms_max", r.ckpt_incr_ms_max}}}};
+  }
+  if (r.changelog_records > 0) {
+    j["changelog"] = {{"records", r.changelog_records}, {"bytes", r.changelog_bytes}};
+  }
   if (r.scenario == "lookup") {
     j["reads_alone_per_s"] = r.reads_alone_per_s;
     j["isolation"] = r.isolation;

@@ -65,6 +65,15 @@ std::string Extra(const RunResult& r) {
                                                        static_cast<double>(r.live_bytes)
                                                  : 0.0));
   }
+  if (r.ckpt_full + r.ckpt_incr > 0) {
+    parts.push_back(absl::StrFormat("ckpt full %d (%s, %.0fms), incr %d (%s, %.0fms)", r.ckpt_full,
+                                    Mb(r.ckpt_full_bytes), r.ckpt_full_ms_mean,
+                                    r.ckpt_incr, Mb(r.ckpt_incr_bytes), r.ckpt_incr_ms_mean));
+  }
+  if (r.changelog_records > 0) {
+    parts.push_back(absl::StrFormat("changelog %d records, %s", r.changelog_records,
+                                    Mb(r.changelog_bytes)));
+  }
   if (r.scenario == "window") parts.push_back(absl::StrFormat("windows %d", r.windows_closed));
   if (r.torn_reads > 0) parts.push_back(absl::StrFormat("torn %d", r.torn_reads));
   if (r.standby_copies > 0) parts.push_back(absl::StrFormat("standby copies %d", r.standby_copies));

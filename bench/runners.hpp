@@ -27,6 +27,10 @@ struct ImplEntry {
   std::string_view name;
   RunFn run;
   std::string_view what;
+  // Part of --impls=all. The durability variants are not: they write files
+  // and answer another question (what durability costs rcustate); --smoke
+  // and naming them run them.
+  bool in_all = true;
 };
 // Every implementation, in the order the table lists them.
 const std::vector<ImplEntry>& Implementations();
