@@ -10,7 +10,6 @@
 #include "rcustate/status.hpp"
 #include "src/core/dirty_keys.hpp"
 #include "src/core/map_set.hpp"
-#include "src/core/published_slot.hpp"
 #include "src/durable/checkpoint_dir.hpp"
 #include "src/durable/checkpoint_writer.hpp"
 #include "src/rcu/rcu.hpp"
@@ -27,20 +26,6 @@ std::vector<durable::TableSchema> FileSchema(const Schema& schema) {
   }
   return out;
 }
-
-// Releases the checkpoint's pin on every path.
-class PinGuard {
- public:
-  explicit PinGuard(MapSet* set) : set_(set) {}
-  ~PinGuard() {
-    if (set_ != nullptr) PublishedSlot::Unpin(set_);
-  }
-  PinGuard(const PinGuard&) = delete;
-  PinGuard& operator=(const PinGuard&) = delete;
-
- private:
-  MapSet* set_;
-};
 
 // Every entry of every table.
 absl::Status WriteFull(durable::CheckpointWriter& w, const MapSet& set) {
@@ -83,45 +68,50 @@ absl::StatusOr<CheckpointInfo> Write(StoreState& store, Partition& p, const std:
     if (!n.ok()) return n.status();
     newest = *std::move(n);
   }
-  absl::StatusOr<Partition::Cut> cut = p.CutForCheckpoint();
-  if (!cut.ok()) return cut.status();
-  PinGuard pin(cut->pinned);
-  const MapSet& set = *cut->pinned;
-  const DirtyKeys& changes = cut->changes;
-  // An increment only extends the file its record of changes starts from.
-  const bool incremental = newest.has_value() && changes.tracking() && changes.chain_id() != 0 &&
-                           newest->partition == p.id() && newest->version == changes.since() &&
-                           newest->chain_id == changes.chain_id();
+  const std::vector<durable::TableSchema> tables = FileSchema(store.schema);
   CheckpointInfo info;
   info.partition = p.id();
-  info.version = set.version;
-  info.incremental = incremental;
-  if (incremental && set.version == newest->version) {
-    // Nothing committed since: the chain already holds this version.
-    p.CheckpointDone(*cut, /*ok=*/true, newest->chain_id);
+  std::unique_ptr<durable::CheckpointWriter> w;
+  bool nothing_new = false;
+  // Under the partition's publication mutex: the published version, encoded
+  // into memory (no I/O but creating the temporary file). Commits wait for
+  // it under the default policy and seal under group commit; the disk
+  // writes happen below, after it is released.
+  absl::StatusOr<DirtyKeys> taken =
+      p.CheckpointCut([&](const MapSet& set, const DirtyKeys& changes) -> absl::Status {
+        // An increment only extends the file its record of changes starts from.
+        info.incremental = newest.has_value() && changes.chain_id() != 0 &&
+                           newest->partition == p.id() && newest->version == changes.since() &&
+                           newest->chain_id == changes.chain_id();
+        info.version = set.version;
+        if (info.incremental && set.version == newest->version) {
+          nothing_new = true;  // the chain already holds this version
+          return absl::OkStatus();
+        }
+        durable::CheckpointHeader h;
+        h.kind = info.incremental ? durable::kCheckpointIncremental : durable::kCheckpointFull;
+        h.partition = p.id();
+        h.version = set.version;
+        h.base_version = info.incremental ? newest->version : 0;
+        h.chain_id = info.incremental ? newest->chain_id : 0;
+        h.tables = tables;
+        info.base_version = h.base_version;
+        absl::StatusOr<std::unique_ptr<durable::CheckpointWriter>> b =
+            durable::CheckpointWriter::Begin(dir, h);
+        if (!b.ok()) return b.status();
+        w = *std::move(b);
+        w->HoldUntilCommit();
+        return info.incremental ? WriteIncrement(*w, set, changes) : WriteFull(*w, set);
+      });
+  if (!taken.ok()) return taken.status();  // nothing taken; the temporary is removed
+  if (nothing_new) {
     info.base_version = newest->base_version;
+    p.CheckpointDone(*taken, /*ok=*/true, newest->chain_id);
     return info;
   }
-  durable::CheckpointHeader h;
-  h.kind = incremental ? durable::kCheckpointIncremental : durable::kCheckpointFull;
-  h.partition = p.id();
-  h.version = set.version;
-  h.base_version = incremental ? newest->version : 0;
-  h.chain_id = incremental ? newest->chain_id : 0;
-  h.tables = FileSchema(store.schema);
-  absl::Status s;
-  uint64_t chain_id = 0;
-  absl::StatusOr<std::unique_ptr<durable::CheckpointWriter>> w = durable::CheckpointWriter::Begin(dir, h);
-  if (!w.ok()) {
-    s = w.status();
-  } else {
-    chain_id = (*w)->chain_id();
-    s = incremental ? WriteIncrement(**w, set, changes) : WriteFull(**w, set);
-    if (s.ok()) s = (*w)->Commit(&info.bytes, &info.entries);
-  }
-  p.CheckpointDone(*cut, s.ok(), chain_id);
+  absl::Status s = w->Commit(&info.bytes, &info.entries);
+  p.CheckpointDone(*taken, s.ok(), w->chain_id());
   if (!s.ok()) return s;
-  info.base_version = h.base_version;
   return info;
 }
 

@@ -353,29 +353,22 @@ void Partition::ReleaseSets() {
 
 // ---- checkpoints
 
-absl::StatusOr<Partition::Cut> Partition::CutForCheckpoint() {
+absl::StatusOr<DirtyKeys> Partition::CheckpointCut(EncodeFn encode) {
   CheckedMutexLock lock(&mu_);
   if (dropped_.load(std::memory_order_relaxed) || current_ == nullptr) return DroppedError();
-  Cut cut;
-  {
-    // Pinning needs a read section (PublishedSlot); under mu_ the published
-    // set is current_, and no publication can run.
-    rcu::ScopedRead section;
-    cut.pinned = slot_.Pin();
-  }
   // Tracking starts with the first checkpoint: until it completes there is
   // no base an increment could extend.
   if (!dirty_.tracking()) dirty_.Start(current_->version, 0);
-  cut.changes = dirty_.Take(current_->version);
-  return cut;
+  if (absl::Status s = encode(*current_, dirty_); !s.ok()) return s;
+  return dirty_.Take(current_->version);
 }
 
-void Partition::CheckpointDone(Cut& cut, bool ok, uint64_t chain_id) {
+void Partition::CheckpointDone(DirtyKeys& taken, bool ok, uint64_t chain_id) {
   CheckedMutexLock lock(&mu_);
   if (ok) {
     dirty_.SetChain(chain_id);
   } else {
-    dirty_.Restore(std::move(cut.changes));
+    dirty_.Restore(std::move(taken));
   }
 }
 

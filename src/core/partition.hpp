@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "src/core/checked_mutex.hpp"
@@ -159,17 +160,21 @@ class Partition final : private PublishTarget {
   // ---- checkpoints (checkpoint.cpp drives them)
   // Checkpoints of the partition serialize on this (held during the I/O).
   CheckedMutex& checkpoint_mu() ABSL_LOCK_RETURNED(checkpoint_mu_) { return checkpoint_mu_; }
-  struct Cut {
-    MapSet* pinned = nullptr;  // a pin on the published set (the caller unpins it)
-    DirtyKeys changes{0};      // what changed since changes.since() (if tracking())
-  };
-  // In one step against publications: pins the published set and takes the
-  // record of changes up to it, starting a new one from its version. Throws
-  // std::bad_alloc with nothing changed. kNoPartition once dropped.
-  absl::StatusOr<Cut> CutForCheckpoint() ABSL_LOCKS_EXCLUDED(mu_);
-  // After the checkpoint of `cut`: on success the new record extends chain
+  // Runs `encode` under the publication mutex, with the published set and
+  // the record of changes since the last checkpoint (tracking starts here if
+  // it was off: the record is then empty, of no chain). No publication runs
+  // meanwhile, and no pin is taken: a pin held for a checkpoint's I/O would
+  // make the writer rebuild its standby by copying the whole state. If
+  // `encode` succeeds, takes the record (returned, for CheckpointDone) and
+  // starts a new one from the published version. kNoPartition once dropped;
+  // `encode`'s error (nothing taken). `encode` may throw std::bad_alloc
+  // (nothing taken).
+  using EncodeFn = absl::FunctionRef<absl::Status(const MapSet& published,
+                                                  const DirtyKeys& changes)>;
+  absl::StatusOr<DirtyKeys> CheckpointCut(EncodeFn encode) ABSL_LOCKS_EXCLUDED(mu_);
+  // After the checkpoint of a cut: on success the new record extends chain
   // `chain_id`; on failure the changes taken are given back.
-  void CheckpointDone(Cut& cut, bool ok, uint64_t chain_id) ABSL_LOCKS_EXCLUDED(mu_);
+  void CheckpointDone(DirtyKeys& taken, bool ok, uint64_t chain_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   PartitionStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
   // Heap bytes the partition holds: itself, both map sets, the deltas it

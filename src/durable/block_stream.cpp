@@ -54,7 +54,14 @@ absl::Status BlockWriter::Seal(uint32_t type, bool force) {
   StoreU32(frame + 8, BlockCrc(static_cast<uint32_t>(len), type, payload));
   sealed_bytes_ += kBlockFrameSize + len;
   ++blocks_;
-  if (buf_.size() >= kWriteChunk) {
+  if (buf_.size() >= kWriteChunk && hold_) {
+    // Keep the chunk; the next one starts in a fresh buffer. May throw
+    // std::bad_alloc with the sealed block still in buf_ (the caller's
+    // writer is then abandoned, its temporary removed).
+    held_.emplace_back();
+    held_.back().reserve(kWriteChunk + kBlockTargetPayload + 64);
+    std::swap(held_.back(), buf_);
+  } else if (buf_.size() >= kWriteChunk) {
     absl::Status st = file_->Append(buf_);
     buf_.clear();
     if (!st.ok()) {
@@ -67,6 +74,16 @@ absl::Status BlockWriter::Seal(uint32_t type, bool force) {
 }
 
 absl::Status BlockWriter::Flush() {
+  hold_ = false;
+  for (std::string& chunk : held_) {
+    absl::Status st = file_->Append(chunk);
+    std::string().swap(chunk);  // frees it as it goes
+    if (!st.ok()) {
+      held_.clear();
+      return st;
+    }
+  }
+  held_.clear();
   // Write all but the open (empty) block's placeholder frame.
   absl::Status st = file_->Append(std::string_view(buf_.data(), block_start_));
   buf_.clear();

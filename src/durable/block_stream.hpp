@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "src/durable/file_io.hpp"
@@ -48,6 +49,10 @@ class BlockWriter {
   absl::Status Seal(uint32_t type, bool force = false);
   // Writes everything buffered. The open block must be empty (sealed).
   absl::Status Flush();
+  // From now until Flush(), sealed blocks stay in memory (in chunks of about
+  // the write size, never one growing buffer): nothing is written. For a
+  // caller that encodes under a lock and writes after releasing it.
+  void Hold() { hold_ = true; }
   // Bytes sealed so far (written or buffered), blocks sealed.
   uint64_t bytes() const { return sealed_bytes_; }
   uint64_t blocks() const { return blocks_; }
@@ -56,6 +61,8 @@ class BlockWriter {
   void StartBlock();
   AppendFile* file_;
   std::string buf_;
+  bool hold_ = false;
+  std::vector<std::string> held_;  // full chunks kept by Hold(), in order
   size_t block_start_ = 0;    // offset of the open block's frame in buf_
   uint64_t sealed_bytes_ = 0;  // file offset of the open block's frame
   uint64_t blocks_ = 0;

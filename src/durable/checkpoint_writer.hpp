@@ -52,6 +52,10 @@ class CheckpointWriter {
   // Starts table `table`'s entries. Tables in strictly increasing order;
   // `cleared` only in an incremental checkpoint (the table was emptied after
   // the base version, before the changes that follow).
+  // Keeps everything in memory until Commit, which then writes it: for a
+  // caller that encodes under a lock and does the I/O after releasing it.
+  // Call it right after Begin.
+  void HoldUntilCommit() { blocks_.Hold(); }
   absl::Status BeginTable(uint32_t table, bool cleared);
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Erase(std::string_view key);  // incremental only
