@@ -73,12 +73,22 @@ DirtyKeys DirtyKeys::Take(uint64_t since) noexcept {
   taken.since_ = since_;
   taken.chain_id_ = chain_id_;
   // An empty record: its tables were moved out. Without memory for the new
-  // vector, stop tracking (the next checkpoint is full).
+  // vector, stop tracking (the next checkpoint is full). Each set starts
+  // with the room the last interval needed, so that it does not regrow (a
+  // safe growth rehashes every key) on the way back to that size.
   try {
     tables_.resize(taken.tables_.size());
     tracking_ = true;
   } catch (const std::bad_alloc&) {
     tracking_ = false;
+    return taken;
+  }
+  try {
+    for (size_t i = 0; i < tables_.size(); ++i) {
+      ReserveInserts(tables_[i].keys, taken.tables_[i].keys.size());
+    }
+  } catch (const std::bad_alloc&) {
+    // Room is an optimization: the sets grow as they need.
   }
   since_ = since;
   chain_id_ = 0;
