@@ -128,9 +128,11 @@ void MapSet::ApplyImpl(D& delta, const Schema* schema, std::vector<Undo>* undo) 
                     op.value);
           bytes += HeapBytes(it->second);
           if constexpr (kUndo) {
-            std::string result(it->second);                  // may throw: op unchanged
-            undo->push_back(Undo{&op, std::move(op.value)});  // reserved: cannot throw
-            op.value = std::move(result);
+            // The operand moves to the undo list first (reserved: cannot
+            // throw); if the copy of the result then throws, op is still a
+            // merge and Undo gives it its operand back.
+            undo->push_back(Undo{&op, std::move(op.value)});
+            op.value = it->second;
             op.kind = Op::kPut;
           } else {
             op.value = it->second;  // first: if it throws, op is still the merge
