@@ -11,8 +11,8 @@
 // Tables (AllKindsOfTables() of unit_util.hpp):
 //   plain  "version" = v; exactly one "r<v%10>" = v (the previous one is
 //          erased); "bulk<i>" = BulkValue(last v' <= v with v' % kBulk == i)
-//          (200-byte values: a full checkpoint is ~0.5 MB, so a kill lands
-//          inside writes too)
+//          (1000-byte values: a full checkpoint is ~2 MB, written in
+//          several blocks, so a kill lands inside writes too)
 //   sum    "count" += 1            (= v)
 //   min    cleared when v % 37 == 0; "m" min= -v (= -v); "c<v%37>" = v
 //   max    "max" max= v            (= v)
@@ -34,12 +34,13 @@
 namespace rcustate::testing {
 
 inline constexpr uint64_t kBulk = 2000;
+inline constexpr size_t kBulkValueSize = 1000;
 
 inline std::string BulkValue(uint64_t v) {
   std::string s = std::to_string(v) + ":";
   std::string out;
-  while (out.size() < 200) out += s;
-  out.resize(200);
+  while (out.size() < kBulkValueSize) out += s;
+  out.resize(kBulkValueSize);
   return out;
 }
 
