@@ -39,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "durable/child_process.hpp"
 #include "durable/versioned_state.hpp"
 #include "rcustate/rcustate.hpp"
 #include "unit/unit_util.hpp"
@@ -105,33 +106,6 @@ int ChildMain(const std::string& dir, int policy, int fd) {
 
 // ---------------------------------------------------------------- parent
 
-std::string g_self;  // this executable
-
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base ? base : "/tmp") + "/rcs-crash-XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    if (p == nullptr) std::abort();
-    path_ = p;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-int64_t NowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 // Reads exactly n bytes, or fewer at EOF; fails the test (returns -1) if
 // nothing arrives before the deadline.
 ssize_t ReadBounded(int fd, char* buf, size_t n, int64_t deadline_ms) {
@@ -151,23 +125,6 @@ ssize_t ReadBounded(int fd, char* buf, size_t n, int64_t deadline_ms) {
   return static_cast<ssize_t>(got);
 }
 
-// waitpid with a bound: the status, or -1 (the child is then killed).
-int WaitBounded(pid_t pid, int64_t deadline_ms) {
-  for (;;) {
-    int status = 0;
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid) return status;
-    if (w < 0 && errno != EINTR) return -1;
-    if (NowMs() > deadline_ms) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    struct timespec ts = {0, 1000000};  // polling a bounded wait, not a synchronization
-    nanosleep(&ts, nullptr);
-  }
-}
-
 pid_t SpawnChild(const std::string& dir, int policy, int* read_fd) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return -1;
@@ -178,11 +135,11 @@ pid_t SpawnChild(const std::string& dir, int policy, int* read_fd) {
     return -1;
   }
   const std::string fd_arg = std::to_string(wfd), policy_arg = std::to_string(policy);
-  const char* argv[] = {g_self.c_str(), "--crash-child", dir.c_str(), policy_arg.c_str(),
+  const char* argv[] = {SelfPath().c_str(), "--crash-child", dir.c_str(), policy_arg.c_str(),
                         fd_arg.c_str(), nullptr};
   pid_t pid = fork();
   if (pid == 0) {
-    execv(g_self.c_str(), const_cast<char* const*>(argv));
+    execv(SelfPath().c_str(), const_cast<char* const*>(argv));
     _exit(127);
   }
   close(wfd);
@@ -210,7 +167,7 @@ TEST(StoreCrash, KilledCheckpointsLeaveTheNewestCompleteChainRestorable) {
   std::printf("seed %llu (RCUSTATE_CRASH_SEED), %d kills\n", static_cast<unsigned long long>(seed),
               kills);
   std::mt19937_64 rng(seed);
-  ScratchDir scratch;
+  ScratchDir scratch("rcs-crash");
   const std::string dir = scratch.path() + "/p7";
   const int64_t bound_ms = 120000;  // any single wait; a hang fails the test
 
@@ -318,7 +275,6 @@ int main(int argc, char** argv) {
   if (argc == 5 && std::strcmp(argv[1], "--crash-child") == 0) {
     return rcustate::testing::ChildMain(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   }
-  rcustate::testing::g_self = std::filesystem::canonical("/proc/self/exe");
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
