@@ -2,7 +2,10 @@
 //
 // A checkpoint that cannot be written, at the store level: a file size
 // limit (RLIMIT_FSIZE: the write fails with EFBIG, and the process must not
-// die of SIGXFSZ) and a read-only directory. Each scenario runs in a child
+// die of SIGXFSZ), a full file system (a 3 MiB tmpfs, mounted in the
+// child's own mount namespace -- a user namespace when not root -- and
+// filled up; where the kernel allows no such namespace the scenario says so
+// and passes without running) and a read-only directory. Each scenario runs in a child
 // process (this executable re-executed: the limit and the privileges are
 // the process's), which checks:
 //  - Checkpoint (full and incremental) and rcs_checkpoint fail with
@@ -19,9 +22,14 @@
 // Root ignores permissions, so as root the read-only scenario drops to
 // nobody (65534) first; the scratch directory is made writable for it.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstring>
@@ -58,13 +66,20 @@ class Scenario {
   Scenario(std::string mode, std::string base, int policy)
       : mode_(std::move(mode)),
         base_(std::move(base)),
-        dir_(base_ + "/p1"),
+        dir_(base_ + (mode_ == "tmpfs" ? "/fs/p1" : "/p1")),
         delay_(AllPolicies()[static_cast<size_t>(policy)].max_publish_delay) {}
 
   // "" if every check passed, else what failed, one line each.
   std::string Run() {
     if (mode_ == "readonly" && geteuid() == 0) {
       if (setgid(65534) != 0 || setuid(65534) != 0) return "could not drop privileges";
+    }
+    if (mode_ == "tmpfs") {
+      std::string why = MountTmpfs(base_ + "/fs");
+      if (!why.empty()) {
+        std::printf("NOTE: the full file system scenario did not run: %s\n", why.c_str());
+        return "";
+      }
     }
     store_ = OpenOrDie(AllKindsOfTables(), delay_);
     if (store_ == nullptr) return "cannot open the store";
@@ -84,7 +99,11 @@ class Scenario {
 
     const char* expect_error = nullptr;
     struct rlimit saved;
-    if (mode_ == "fsize") {
+    const std::string filler = base_ + "/fs/filler";
+    if (mode_ == "tmpfs") {
+      expect_error = "No space left on device";
+      Check(Fill(filler), "could not fill the file system");
+    } else if (mode_ == "fsize") {
       expect_error = "File too large";
       Check(getrlimit(RLIMIT_FSIZE, &saved) == 0, "getrlimit");
       struct rlimit small = saved;
@@ -108,7 +127,9 @@ class Scenario {
       }
     }
     CheckCApi(expect_error);
-    if (mode_ == "fsize") {
+    if (mode_ == "tmpfs") {
+      Check(unlink(filler.c_str()) == 0, "unlink the filler");
+    } else if (mode_ == "fsize") {
       Check(setrlimit(RLIMIT_FSIZE, &saved) == 0, "setrlimit back");
     } else {
       Check(chmod(dir_.c_str(), 0755) == 0, "chmod 0755");
@@ -147,6 +168,51 @@ class Scenario {
   }
 
  private:
+  static bool WriteProc(const char* path, const std::string& text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    return ok;
+  }
+
+  // A 3 MiB tmpfs at `at` in a mount namespace of this process: "" or why not.
+  static std::string MountTmpfs(const std::string& at) {
+    if (mkdir(at.c_str(), 0755) != 0) return "mkdir: " + std::string(std::strerror(errno));
+    if (geteuid() == 0) {
+      if (unshare(CLONE_NEWNS) != 0) return "unshare: " + std::string(std::strerror(errno));
+    } else {
+      const uid_t uid = getuid();
+      const gid_t gid = getgid();
+      if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+        return "unshare: " + std::string(std::strerror(errno));
+      }
+      if (!WriteProc("/proc/self/setgroups", "deny") ||
+          !WriteProc("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") ||
+          !WriteProc("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1")) {
+        return "cannot map the user namespace's ids";
+      }
+    }
+    (void)mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+    if (mount("tmpfs", at.c_str(), "tmpfs", 0, "size=3m") != 0) {
+      return "mount: " + std::string(std::strerror(errno));
+    }
+    return "";
+  }
+
+  // Writes `path` until the file system is full.
+  static bool Fill(const std::string& path) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    const std::string chunk(4096, 'f');
+    ssize_t w;
+    while ((w = write(fd, chunk.data(), chunk.size())) > 0) {
+    }
+    const bool full = w < 0 && errno == ENOSPC;
+    close(fd);
+    return full;
+  }
+
   void Check(bool ok, const std::string& what) {
     if (!ok) errors_ += what + "\n";
   }
@@ -233,6 +299,7 @@ void RunInChild(const std::string& mode, int policy) {
 class StoreWriteFailure : public ::testing::TestWithParam<int> {};
 
 TEST_P(StoreWriteFailure, FileSizeLimit) { RunInChild("fsize", GetParam()); }
+TEST_P(StoreWriteFailure, FullFileSystem) { RunInChild("tmpfs", GetParam()); }
 TEST_P(StoreWriteFailure, ReadOnlyDirectory) { RunInChild("readonly", GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(Policies, StoreWriteFailure, ::testing::Values(0, 1),
