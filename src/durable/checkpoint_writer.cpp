@@ -49,11 +49,17 @@ absl::StatusOr<std::unique_ptr<CheckpointWriter>> CheckpointWriter::Begin(
     if (absl::Status st = MakeDirs(dir); !st.ok()) return st;
     CheckpointHeader header = h;
     if (header.kind == kCheckpointFull && header.chain_id == 0) header.chain_id = RandomNonZero64();
-    absl::StatusOr<AppendFile> file = AppendFile::Create(dir + "/" + TemporaryFileName(RandomNonZero64()));
+    const std::string temporary = dir + "/" + TemporaryFileName(RandomNonZero64());
+    absl::StatusOr<AppendFile> file = AppendFile::Create(temporary);
     if (!file.ok()) return file.status();
+    std::unique_ptr<CheckpointWriter> w;
+    try {
+      w.reset(new CheckpointWriter(dir, std::move(header), std::move(*file)));
+    } catch (const std::bad_alloc&) {
+      RemoveFileQuietly(temporary);  // no writer to remove it
+      throw;
+    }
     // From here the destructor removes the temporary on any error.
-    std::unique_ptr<CheckpointWriter> w(
-        new CheckpointWriter(dir, std::move(header), std::move(*file)));
     w->blocks_.AppendRaw(EncodeCheckpointHeader(w->header_));
     return w;
   } catch (const std::bad_alloc&) {

@@ -82,9 +82,10 @@ absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir, bool* m
 void RemoveFileQuietly(const std::string& path) { (void)::unlink(path.c_str()); }
 
 absl::StatusOr<AppendFile> AppendFile::Create(const std::string& path) {
+  std::string owned(path);  // may throw std::bad_alloc: before the file exists
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", path, errno);
-  return AppendFile(fd, path);
+  return AppendFile(fd, std::move(owned));
 }
 
 AppendFile::AppendFile(AppendFile&& o) noexcept
@@ -161,6 +162,7 @@ absl::Status AppendFile::Close() {
 }
 
 absl::StatusOr<RandomAccessFile> RandomAccessFile::Open(const std::string& path) {
+  std::string owned(path);  // may throw std::bad_alloc: before the descriptor exists
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("open", path, errno);
   struct stat st;
@@ -173,7 +175,7 @@ absl::StatusOr<RandomAccessFile> RandomAccessFile::Open(const std::string& path)
     ::close(fd);
     return MakeError(ErrorCode::kIo, path + ": not a regular file");
   }
-  return RandomAccessFile(fd, path, static_cast<uint64_t>(st.st_size));
+  return RandomAccessFile(fd, std::move(owned), static_cast<uint64_t>(st.st_size));
 }
 
 RandomAccessFile::RandomAccessFile(RandomAccessFile&& o) noexcept
