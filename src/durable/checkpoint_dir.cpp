@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "rcustate/status.hpp"
+#include "src/core/safe_map.hpp"
 #include "src/durable/checkpoint_reader.hpp"
 #include "src/durable/file_io.hpp"
 
@@ -87,17 +88,31 @@ class ChainBuilder : public CheckpointVisitor {
     if (cleared) map_->clear();
     return absl::OkStatus();
   }
+  // abseil's maps are not exception-safe (src/core/safe_map.hpp): room is
+  // made before an insertion, and the strings are built before it and moved
+  // in, so that a std::bad_alloc leaves every map whole (then destroyed).
   absl::Status OnPut(std::string_view key, std::string_view value) override {
-    auto [it, inserted] = map_->try_emplace(key, value);
-    if (!inserted) {
+    auto it = map_->find(key);
+    if (it != map_->end()) {
       if (full_) return Corrupt(*path_, "duplicate key in a full checkpoint");
-      it->second.assign(value.data(), value.size());
+      it->second.assign(value.data(), value.size());  // a failure leaves the old value
+      return absl::OkStatus();
     }
+    std::string k(key), v(value);
+    if (erased_) {
+      rcustate::detail::ReserveOneMoreErasable(*map_);
+    } else {
+      rcustate::detail::ReserveOneMore(*map_);
+    }
+    map_->try_emplace(std::move(k), std::move(v));
     return absl::OkStatus();
   }
   absl::Status OnErase(std::string_view key) override {
     auto it = map_->find(key);
-    if (it != map_->end()) map_->erase(it);
+    if (it != map_->end()) {
+      map_->erase(it);
+      erased_ = true;  // tombstones: absl's growth count is no longer exact
+    }
     return absl::OkStatus();
   }
 
@@ -106,6 +121,7 @@ class ChainBuilder : public CheckpointVisitor {
   const std::string* path_;
   rcustate::detail::TableMap* map_ = nullptr;
   bool full_ = true;
+  bool erased_ = false;
 };
 
 }  // namespace
@@ -191,7 +207,9 @@ absl::StatusOr<RestoredChain> ReadNewestChain(const std::string& dir, uint32_t p
     }
     out.head.version = chain.back().version;
     out.tables.resize(expect.size());
-    for (size_t t = 0; t < expect.size(); ++t) out.tables[t].reserve(reserve[t]);
+    for (size_t t = 0; t < expect.size(); ++t) {
+      rcustate::detail::SafeReserve(out.tables[t], reserve[t]);  // absl's reserve may corrupt on failure
+    }
 
     for (const std::string& path : out.files) {
       ChainBuilder builder(&out.tables, &path);
