@@ -68,28 +68,33 @@ void DirtyKeys::Record(const Delta& delta) noexcept {
 
 DirtyKeys DirtyKeys::Take(uint64_t since) noexcept {
   DirtyKeys taken(0);
+  // The empty record that stays here, allocated before anything moves: the
+  // record must keep one table per store table (Start and Record rely on
+  // it). Without memory for it, keep the tables, stop tracking and hand
+  // out a record that is not tracking either: the checkpoint is then full.
+  std::vector<Table> fresh;
+  try {
+    fresh.resize(tables_.size());
+  } catch (const std::bad_alloc&) {
+    Stop();
+    since_ = since;
+    chain_id_ = 0;
+    return taken;
+  }
+  // Each set starts with the room the last interval needed, so that it
+  // does not regrow (a safe growth rehashes every key) on the way back to
+  // that size. Room is an optimization: without memory the sets grow as
+  // they need.
+  try {
+    for (size_t i = 0; i < fresh.size(); ++i) ReserveInserts(fresh[i].keys, tables_[i].keys.size());
+  } catch (const std::bad_alloc&) {
+  }
   std::swap(taken.tables_, tables_);
+  tables_ = std::move(fresh);
   taken.tracking_ = tracking_;
   taken.since_ = since_;
   taken.chain_id_ = chain_id_;
-  // An empty record: its tables were moved out. Without memory for the new
-  // vector, stop tracking (the next checkpoint is full). Each set starts
-  // with the room the last interval needed, so that it does not regrow (a
-  // safe growth rehashes every key) on the way back to that size.
-  try {
-    tables_.resize(taken.tables_.size());
-    tracking_ = true;
-  } catch (const std::bad_alloc&) {
-    tracking_ = false;
-    return taken;
-  }
-  try {
-    for (size_t i = 0; i < tables_.size(); ++i) {
-      ReserveInserts(tables_[i].keys, taken.tables_[i].keys.size());
-    }
-  } catch (const std::bad_alloc&) {
-    // Room is an optimization: the sets grow as they need.
-  }
+  tracking_ = true;
   since_ = since;
   chain_id_ = 0;
   return taken;

@@ -146,6 +146,11 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
         next->ApplyResolving(schema_, *queue_.AtLocked(i));
         dirty_.Record(*queue_.AtLocked(i));
       }
+      // Room for the bookkeeping below before the listener is called: once
+      // it accepted the record, nothing may fail (it would hold a version
+      // the partition does not).
+      missed_.reserve(queue_.SizeLocked() - folded_ + 2);
+      folded_out_.reserve(folded_);
       if (batch != nullptr) {
         const uint64_t v = queue_.CommittedLocked() + 1;
         if (expect_version != 0 && expect_version != v) {
@@ -160,8 +165,6 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
         }
       }
       if (refused.ok()) {
-        missed_.reserve(queue_.SizeLocked() - folded_ + 2);
-        folded_out_.reserve(folded_);
         // Nothing below allocates or fails. The fold replaces the batches
         // it absorbed as the record to replay onto the other set. The set
         // is published under the queue's lock, so that a seal (which reads

@@ -16,11 +16,23 @@ namespace rcustate {
 
 absl::StatusOr<CheckpointInfo> Store::Checkpoint(uint32_t partition, std::string_view dir,
                                                  CheckpointKind kind) {
-  return detail::CheckpointPartition(state_, partition, std::string(dir), kind);
+  std::string path;
+  try {
+    path.assign(dir.data(), dir.size());
+  } catch (const std::bad_alloc&) {
+    return MakeError(ErrorCode::kNoMemory, "Checkpoint: out of memory (nothing was written)");
+  }
+  return detail::CheckpointPartition(state_, partition, std::move(path), kind);
 }
 
 absl::StatusOr<CheckpointInfo> Store::Restore(uint32_t partition, std::string_view dir) {
-  return detail::RestorePartition(state_, partition, std::string(dir));
+  std::string path;
+  try {
+    path.assign(dir.data(), dir.size());
+  } catch (const std::bad_alloc&) {
+    return MakeError(ErrorCode::kNoMemory, "Restore: out of memory (the partition was not created)");
+  }
+  return detail::RestorePartition(state_, partition, std::move(path));
 }
 
 absl::Status Store::SetChangelog(ChangelogFn fn) {
