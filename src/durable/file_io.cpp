@@ -162,6 +162,7 @@ absl::Status AppendFile::Close() {
 }
 
 absl::StatusOr<RandomAccessFile> RandomAccessFile::Open(const std::string& path) {
+  std::string name = path;  // allocated before the descriptor exists: nothing throws after
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("open", path, errno);
   struct stat st;
@@ -174,7 +175,7 @@ absl::StatusOr<RandomAccessFile> RandomAccessFile::Open(const std::string& path)
     ::close(fd);
     return MakeError(ErrorCode::kIo, path + ": not a regular file");
   }
-  return RandomAccessFile(fd, path, static_cast<uint64_t>(st.st_size));
+  return RandomAccessFile(fd, std::move(name), static_cast<uint64_t>(st.st_size));
 }
 
 RandomAccessFile::RandomAccessFile(RandomAccessFile&& o) noexcept
