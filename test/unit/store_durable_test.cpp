@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "unit_util.hpp"
 
 namespace rcustate {
@@ -480,6 +483,83 @@ TEST_P(DurableTest, CheckpointDuringCommitsHoldsOneWholeVersion) {
   }
   stop = true;
   writer.join();
+}
+
+// Several writers commit merges to the same keys while publications run
+// (under group commit, most commits seal and resolve their merges against
+// the published set and the batches sealed before them): the records, in
+// version order, replayed onto another store give the same partition.
+TEST_P(DurableTest, ConcurrentWritersRecordsReplayToTheSamePartition) {
+  absl::Mutex mu;
+  std::map<uint64_t, std::string> records;  // by version
+  ASSERT_TRUE(s().SetChangelog([&](uint32_t, uint64_t v, std::string_view rec) {
+                   absl::MutexLock lock(&mu);
+                   EXPECT_TRUE(records.emplace(v, std::string(rec)).second) << "version " << v;
+                   return absl::OkStatus();
+                 }).ok());
+  ASSERT_TRUE(s().CreatePartition(12).ok());
+  constexpr int kWriters = 3;
+  const int commits = static_cast<int>(150 * StressScale());
+  // What the merges must add up to, whatever order the commits took:
+  // sums, maxima, and how many bytes each writer appended.
+  std::vector<std::map<std::string, int64_t>> sums(kWriters), maxima(kWriters);
+  std::vector<std::map<std::string, size_t>> appended(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937_64 rng(100 + w);
+      for (int c = 0; c < commits; ++c) {
+        for (int i = 0; i < 6; ++i) {
+          const std::string key = "k" + std::to_string(rng() % 8);
+          const int64_t n = static_cast<int64_t>(rng() % 100);
+          const int64_t m = static_cast<int64_t>(rng() % 1000);
+          ASSERT_TRUE(s().Merge(12, kSum, key, I(n)).ok());
+          ASSERT_TRUE(s().Merge(12, kFsum, key, D(static_cast<double>(rng() % 1000) / 7)).ok());
+          ASSERT_TRUE(s().Merge(12, kLog, key, std::to_string(w)).ok());
+          ASSERT_TRUE(s().Merge(12, kMax, key, I(m)).ok());
+          sums[w][key] += n;
+          maxima[w][key] = std::max(maxima[w][key], m);
+          ++appended[w][key];
+        }
+        ASSERT_TRUE(s().Commit(12).ok());
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_TRUE(s().Flush(12).ok());
+  const uint64_t last = VersionOf(s(), 12);
+  ASSERT_EQ(last, static_cast<uint64_t>(kWriters * commits));
+  for (int k = 0; k < 8; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    int64_t sum = 0, max = INT64_MIN;
+    std::string log_bytes;
+    for (int w = 0; w < kWriters; ++w) {
+      sum += sums[w][key];
+      if (maxima[w].count(key)) max = std::max(max, maxima[w][key]);
+      log_bytes += std::string(appended[w][key], static_cast<char>('0' + w));
+    }
+    EXPECT_EQ(AsInt(Published(s(), 12, kSum, key)), sum) << key;
+    EXPECT_EQ(AsInt(Published(s(), 12, kMax, key)), max) << key;
+    std::optional<std::string> log = Published(s(), 12, kLog, key);
+    ASSERT_TRUE(log.has_value()) << key;
+    std::sort(log->begin(), log->end());
+    EXPECT_EQ(*log, log_bytes) << key;
+  }
+  std::unique_ptr<Store> b = OpenAnother();
+  ASSERT_TRUE(b->CreatePartition(12).ok());
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(records.size(), last);
+    for (const auto& [v, rec] : records) {
+      absl::StatusOr<uint64_t> got = b->Apply(12, rec);
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_EQ(*got, v);
+    }
+  }
+  ASSERT_TRUE(b->Flush(12).ok());
+  EXPECT_EQ(Digest(*b, 12), Digest(s(), 12));
+  EXPECT_TRUE(b->Close().ok());
+  ASSERT_TRUE(s().SetChangelog(nullptr).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, DurableTest, ::testing::ValuesIn(AllPolicies()),
