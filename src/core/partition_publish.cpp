@@ -5,8 +5,8 @@
 // (folded into one delta when they share keys) and the commit's batch, then
 // the final step that cannot fail (take the sealed batches, give the
 // version, store the pointer, queue the retirement ticket prepared
-// beforehand). And the ticket's side: catching the standby
-// up, or publishing what is sealed, once its grace period ended.
+// beforehand). And the ticket's side: catching the standby up once its
+// grace period ended.
 //
 // Failure model (see partition.hpp): every allocation happens before the
 // final step. A std::bad_alloc before it returns kNoMemory: if the standby
