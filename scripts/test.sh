@@ -70,8 +70,8 @@ PY
 }
 
 # run_build NAME DIR "SUITES" "TARGETS" CONFIGURE-ARGS...
-# Builds TARGETS (everything if empty; "unit-tests": the library and the unit
-# test executables) and runs the tests of SUITES. Every
+# Builds TARGETS (everything if empty; "unit-tests": the library, the unit
+# test executables and the tool one of them runs) and runs the tests of SUITES. Every
 # suite a build names must run: a suite with no test, or a test that skips
 # (meson's exit code 77, or GTEST_SKIP), fails the run.
 run_build() {
@@ -124,7 +124,8 @@ run_build() {
 # The unit test executables (the thread-safety build builds only these and
 # the library).
 unit_targets() {
-  ninja -C "$1" -t targets all | sed -n 's|^\(test/unit/unit_[a-z_]*\): .*|\1|p'
+  ninja -C "$1" -t targets all |
+    sed -n 's#^\(test/\(unit\|durable\)/unit_[a-z0-9_]*\): .*#\1#p; s#^\(tools/rcustate-inspect\): .*#\1#p'
 }
 
 for b in $builds; do
