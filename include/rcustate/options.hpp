@@ -96,8 +96,9 @@ struct CheckpointInfo {
 // before the batch becomes visible to other threads, with the commit's
 // changelog record (docs/durability.md, "Changelog records"). A non-OK status
 // fails the commit with kIo: nothing is published, the caller's delta or
-// batch is kept. Runs on the committing thread (under group commit, when the
-// batch is sealed) with the partition's commit locks held: it must not call
+// batch is kept. Runs on the committing thread (inside the publication, or
+// under group commit when the batch is sealed) with the partition's commit
+// locks held: it must not call
 // any member of the Store that writes, commits, flushes, checkpoints or
 // drops; it should be quick (appending to a log is the intended use).
 using ChangelogFn =

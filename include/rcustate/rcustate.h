@@ -513,8 +513,9 @@ RCS_API int rcs_restore(rcs_store *s, uint32_t partition, const char *dir,
  * commit's changelog record (record_len bytes, valid during the call only).
  * Return 0 to accept; any other value fails the commit with RCS_EIO:
  * nothing is published and the thread's delta (or the batch) is kept, so
- * the caller may retry or abort. Runs on the committing thread (under group
- * commit when the batch is sealed) with the partition's commit locks held:
+ * the caller may retry or abort. Runs on the committing thread (inside the
+ * publication, or under group commit when the batch is sealed) with the
+ * partition's commit locks held:
  * it must not call rcs_commit, rcs_batch_commit, rcs_flush, rcs_checkpoint,
  * rcs_restore, rcs_changelog_apply, rcs_partition_drop or rcs_store_close
  * on this store; it should return quickly (appending to a log is the
