@@ -98,9 +98,9 @@ struct CheckpointInfo {
 // fails the commit with kIo: nothing is published, the caller's delta or
 // batch is kept. Runs on the committing thread (inside the publication, or
 // under group commit when the batch is sealed) with the partition's commit
-// locks held: it must not call
-// any member of the Store that writes, commits, flushes, checkpoints or
-// drops; it should be quick (appending to a log is the intended use).
+// locks held: it must not call any member of the Store that writes, commits,
+// flushes, checkpoints or drops; it should be quick (appending to a log is
+// the intended use).
 using ChangelogFn =
     std::function<absl::Status(uint32_t partition, uint64_t version, std::string_view record)>;
 
