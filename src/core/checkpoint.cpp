@@ -27,12 +27,26 @@ std::vector<durable::TableSchema> FileSchema(const Schema& schema) {
   return out;
 }
 
-// Every entry of every table.
+// Every entry of every table. Keys and values longer than std::string's
+// inline buffer live elsewhere on the heap, one cache miss each: they are
+// prefetched a few slots ahead so that the misses overlap.
 absl::Status WriteFull(durable::CheckpointWriter& w, const MapSet& set) {
+  constexpr int kAhead = 8;
   for (size_t t = 0; t < set.tables.size(); ++t) {
-    if (set.tables[t].empty()) continue;
+    const TableMap& map = set.tables[t];
+    if (map.empty()) continue;
     if (absl::Status s = w.BeginTable(static_cast<uint32_t>(t), false); !s.ok()) return s;
-    for (const auto& [key, value] : set.tables[t]) {
+    auto ahead = map.begin();
+    for (int i = 0; i < kAhead && ahead != map.end(); ++i, ++ahead) {
+      __builtin_prefetch(ahead->first.data());
+      __builtin_prefetch(ahead->second.data());
+    }
+    for (const auto& [key, value] : map) {
+      if (ahead != map.end()) {
+        __builtin_prefetch(ahead->first.data());
+        __builtin_prefetch(ahead->second.data());
+        ++ahead;
+      }
       if (absl::Status s = w.Put(key, value); !s.ok()) return s;
     }
   }
@@ -48,7 +62,17 @@ absl::Status WriteIncrement(durable::CheckpointWriter& w, const MapSet& set,
     if (!dt.cleared && dt.keys.empty()) continue;
     if (absl::Status s = w.BeginTable(static_cast<uint32_t>(t), dt.cleared); !s.ok()) return s;
     const TableMap& map = set.tables[t];
+    // Each changed key is a probe at a random place of a large map: the
+    // slots of the keys a few places ahead are prefetched (as a
+    // publication's apply does) so that the misses overlap.
+    constexpr int kAhead = 8;
+    auto ahead = dt.keys.begin();
+    for (int i = 0; i < kAhead && ahead != dt.keys.end(); ++i, ++ahead) map.prefetch(*ahead);
     for (const std::string& key : dt.keys) {
+      if (ahead != dt.keys.end()) {
+        map.prefetch(*ahead);
+        ++ahead;
+      }
       auto it = map.find(key);
       absl::Status s = it != map.end() ? w.Put(key, it->second)
                        : dt.cleared    ? absl::OkStatus()  // gone with the clear already
