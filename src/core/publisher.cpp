@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <utility>
 
 #include "absl/time/time.h"
@@ -38,8 +39,12 @@ Publisher& Publisher::Default() {
 }
 
 void Publisher::BeforeFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  // Held across fork() so that the child gets the publisher's state whole.
-  default_publisher->mu_.Lock();
+  // Held across fork() so that the child gets the publisher's state whole,
+  // and taken between rounds: a round holds partition mutexes, which the
+  // child could never take if the fork caught the thread holding one.
+  Publisher* p = default_publisher;
+  p->mu_.Lock();
+  while (p->busy_ != nullptr) p->mu_.Wait(p->idle_);
 }
 
 void Publisher::AfterForkParent() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -49,23 +54,23 @@ void Publisher::AfterForkParent() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 void Publisher::AfterForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Publisher* p = default_publisher;
   // The parent's thread does not exist here: forget it (its std::thread
-  // object must not be joined or destroyed) and re-schedule, due now, the
-  // partitions it was publishing.
+  // object must not be joined or destroyed). It was between rounds (busy_
+  // is empty), most likely waiting on wake_: the mutex and the condition
+  // variables still list it as a waiter, and a Signal() here could wake
+  // that dead waiter instead of the new thread. Start them afresh, once this
+  // thread released the mutex (abseil's checks remember what it holds).
   (void)p->thread_.release();
+  p->mu_.Unlock();
+  p->mu_.~CheckedMutex();
+  new (&p->mu_) CheckedMutex();
+  p->wake_.~CondVar();
+  new (&p->wake_) absl::CondVar();
+  p->idle_.~CondVar();
+  new (&p->idle_) absl::CondVar();
   p->started_ = false;
   p->wake_at_ = Clock::TimePoint::max();
   p->pokes_seen_ = p->pokes_;
-  const Clock::TimePoint now = p->clock_->Now();
-  while (p->busy_ != nullptr) {
-    PublishTarget* t = p->busy_;
-    p->busy_ = t->next_;
-    t->next_ = nullptr;
-    t->again_ = false;
-    t->deadline_ = now;
-    p->Link(t);
-  }
   const bool scheduled = p->head_ != nullptr;
-  p->mu_.Unlock();
   if (scheduled) {
     try {
       p->EnsureStarted();

@@ -91,9 +91,10 @@ class Publisher {
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
-  // fork(): the process-wide publisher is locked across it, and in the child
-  // a new thread takes over (the round the parent's thread had in progress
-  // is scheduled again, due at once).
+  // fork(): the process-wide publisher is locked across it, between two
+  // rounds (the prepare handler waits for a round in progress, grace period
+  // included), and in the child a new thread takes over with fresh
+  // synchronization objects.
   static void BeforeFork();
   static void AfterForkParent();
   static void AfterForkChild();
