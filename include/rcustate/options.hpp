@@ -55,7 +55,12 @@ struct StoreOptions {
   // threads at most max_publish_delay after the oldest unpublished batch of
   // its partition was sealed, plus the end of the read sections open then
   // (one grace period), plus the publication itself, whether or not anybody
-  // commits again. Negative: kInvalidArgument.
+  // commits again. One exception bounds memory: a commit that finds more
+  // sealed changes (keys changed, summed over the sealed batches) in its
+  // partition than max(65536, published entries / 64) publishes them itself,
+  // waiting for the grace period like the default policy: a writer faster
+  // than publication is held back instead of piling up sealed batches.
+  // Negative: kInvalidArgument.
   absl::Duration max_publish_delay = absl::ZeroDuration();
 };
 

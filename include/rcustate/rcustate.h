@@ -57,6 +57,10 @@
  *  - A thread sees its own uncommitted writes (rcs_put/rcs_delete/rcs_merge/
  *    rcs_clear) in rcs_get/rcs_read/rcs_get_ref; other threads see them only
  *    after rcs_commit. Snapshots never show uncommitted writes.
+ *  - fork(): the child may go on using every store it inherited (the
+ *    library's background threads are recreated there), provided fork() was
+ *    not called inside a read section nor while another thread was inside a
+ *    call of the library.
  */
 #ifndef RCUSTATE_RCUSTATE_H_
 #define RCUSTATE_RCUSTATE_H_
@@ -147,7 +151,10 @@ typedef struct rcs_options {
    * the read sections open at that moment (one grace period), plus the
    * publication itself -- whether or not anybody commits again (the
    * library's publisher thread sees to it); usually sooner, and at once
-   * with rcs_flush. */
+   * with rcs_flush. One exception bounds memory: a commit that finds more
+   * sealed changes in its partition than max(65536, published entries / 64)
+   * publishes them itself, waiting for a grace period as the default policy
+   * does. */
   uint64_t max_publish_delay_ns;
 } rcs_options;
 

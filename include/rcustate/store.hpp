@@ -23,7 +23,9 @@
 // Thread rules: every member may be called from any thread concurrently,
 // except Close() (once, when no other thread uses the store). Calls that may
 // wait for a grace period (Commit, Flush, DropPartition, Close, ...) return
-// kState inside a read section.
+// kState inside a read section. After fork() the child may go on using every
+// store it inherited, provided fork() was not called inside a read section
+// nor while another thread was inside a call of the library.
 //
 // Failures: a call either does all of its work or changes nothing and returns
 // an error; a failed allocation is kNoMemory (the delta, batch, partition or

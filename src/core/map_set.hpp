@@ -45,6 +45,13 @@ class MapSet : public SnapshotData {
   // a checkpoint) at `version`. Throws std::bad_alloc (tables then lost).
   static std::unique_ptr<MapSet> Adopt(std::vector<TableMap> tables, uint64_t version);
 
+  // Entries in all its tables.
+  size_t Entries() const {
+    size_t n = 0;
+    for (const TableMap& t : tables) n += t.size();
+    return n;
+  }
+
   // Brings the maps up to date with a resolved delta (no kMerge ops left).
   // ApplyMove may steal the delta's strings: use it for the last application.
   void Apply(const Delta& delta);

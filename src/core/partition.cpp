@@ -80,6 +80,7 @@ std::unique_ptr<Partition> Partition::Restored(uint32_t id, const Schema& schema
   // publication replaces it by a copy of the restored set.
   p->queue_.StartAt(version);
   p->published_version_.store(version, std::memory_order_relaxed);
+  p->published_entries_.store(p->current_->Entries(), std::memory_order_relaxed);
   CheckedMutexLock lock(&p->mu_);
   p->standby_valid_ = false;
   p->dirty_.Start(version, chain_id);
@@ -110,9 +111,15 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
   }
   // Group commit: never wait for mu_ nor for a grace period. Whoever holds
   // mu_ (a publication, another writer) publishes this batch later or serves
-  // the request made below; else the publisher does.
+  // the request made below; else the publisher does. Unless the sealed
+  // backlog is past its bound: then this commit publishes it, waiting.
   if (dropped_.load(std::memory_order_acquire)) return DroppedError();
-  if (!mu_.TryLock()) {
+  auto backlog_full = [this] {
+    return queue_.entries() > SealedBacklogBound(published_entries_.load(std::memory_order_relaxed));
+  };
+  if (backlog_full()) {
+    mu_.Lock();  // after a publication in progress, which may take the backlog
+  } else if (!mu_.TryLock()) {
     SealOutcome s;
     try {
       s = Seal(schema, delta, keep_sealed, expect_version, /*locked=*/false);
@@ -132,10 +139,12 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
   // between are made inside PublishLocked's and Seal's try blocks).
   absl::StatusOr<CommitResult> r = NoMemory();
   const bool dropped = dropped_.load(std::memory_order_relaxed);
+  const CommitAction action =
+      DecideCommit({/*group_commit=*/true, /*got_mutex=*/true, StandbyReclaimed(), backlog_full()});
   if (dropped) {
-  } else if (DecideCommit({/*group_commit=*/true, /*got_mutex=*/true, StandbyReclaimed()}) ==
-             CommitAction::kPublish) {
-    r = PublishCommitLocked(/*may_wait=*/false, delta, expect_version);
+  } else if (action != CommitAction::kSeal) {
+    r = PublishCommitLocked(/*may_wait=*/action == CommitAction::kPublishWaiting, delta,
+                            expect_version);
   } else {
     try {
       r = Seal(schema, delta, keep_sealed, expect_version, /*locked=*/true).result;

@@ -272,6 +272,9 @@ class Partition final : private PublishTarget {
   std::atomic<bool> publish_requested_{false};
   // The version of the last publication (written under mu_ after it).
   std::atomic<uint64_t> published_version_{0};
+  // Entries in all tables of the published set (written with it): group
+  // commit's backlog bound scales with it.
+  std::atomic<size_t> published_entries_{0};
 
   CheckedMutex mu_;
   // The published set as the writer sees it (null once the sets were

@@ -178,6 +178,7 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
         current_ = next;
         slot_.Store(next);
         published_version_.store(version, std::memory_order_release);
+        published_entries_.store(next->Entries(), std::memory_order_relaxed);
       }
     }
     if (!refused.ok()) {

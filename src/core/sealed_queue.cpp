@@ -90,6 +90,8 @@ SealedQueue::Result SealedQueue::Seal(const Schema& schema, std::unique_ptr<Delt
                     published.load(std::memory_order_acquire)};
   r.committed = committed_;
   if (request.hook == nullptr) ++unhooked_;
+  entries_.store(entries_.load(std::memory_order_relaxed) + delta->size(),
+                 std::memory_order_relaxed);
   if (keep) {
     batches_.push_back(std::move(spare));
   } else {
@@ -123,6 +125,7 @@ uint64_t SealedQueue::TakeAllLocked(bool commit, size_t folded,
   }
   batches_.clear();
   unhooked_ = 0;
+  entries_.store(0, std::memory_order_relaxed);
   if (commit) ++committed_;
   ++take_epoch_;
   return committed_;
@@ -147,6 +150,7 @@ void SealedQueue::Clear() {
   CheckedMutexLock lock(&mu_);
   batches_.clear();
   unhooked_ = 0;
+  entries_.store(0, std::memory_order_relaxed);
 }
 
 size_t SealedQueue::ApproxBytes() {

@@ -129,6 +129,9 @@ class SealedQueue {
 
   uint64_t committed() ABSL_LOCKS_EXCLUDED(mu_);
   bool empty() ABSL_LOCKS_EXCLUDED(mu_);
+  // Changes (ops and clears) queued now; read without the lock (a commit's
+  // backlog check: an estimate is enough).
+  size_t entries() const { return entries_.load(std::memory_order_relaxed); }
   // Drops every batch (the partition was dropped).
   void Clear() ABSL_LOCKS_EXCLUDED(mu_);
   // Heap bytes of the queued and spare deltas.
@@ -144,6 +147,8 @@ class SealedQueue {
   uint64_t take_epoch_ ABSL_GUARDED_BY(mu_) = 0;
   // Batches queued now that were sealed without a hook.
   size_t unhooked_ ABSL_GUARDED_BY(mu_) = 0;
+  // Sum of the queued batches' sizes (written under mu_).
+  std::atomic<size_t> entries_{0};
   durable::ChangelogEncoder encoder_ ABSL_GUARDED_BY(mu_);
 };
 

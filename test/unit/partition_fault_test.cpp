@@ -14,6 +14,8 @@
 //    partition and close.
 //  - Group commit: a commit never waits for a grace period (a reader holds its
 //    section until the writer's commits returned).
+//  - Group commit: a commit past the sealed-backlog bound publishes, waiting
+//    for the grace period, instead of sealing more.
 //  - Group commit: the publisher publishes a sealed batch once the (fake)
 //    clock passed its deadline, and not before.
 //  - ApproxBytes counts the deltas the partition keeps.
@@ -32,6 +34,7 @@
 #include "rcustate/merge.hpp"
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
+#include "src/core/commit_policy.hpp"
 #include "src/core/partition.hpp"
 #include "src/core/schema.hpp"
 #include "src/rcu/rcu.hpp"
@@ -352,6 +355,54 @@ TEST(PartitionGroupCommit, CommitsNeverWaitForAGracePeriod) {
   EXPECT_EQ(f.partition->Stats().grace_waits, 0u);
   ASSERT_TRUE(f.partition->Flush().ok());
   EXPECT_EQ(f.PublishedVersion(), static_cast<uint64_t>(kCommits));
+}
+
+// Group commit: the sealed backlog is bounded. While a reader holds its
+// section, no publication can complete and commits seal; once the sealed
+// changes exceed SealedBacklogBound, the next commit publishes them itself,
+// waiting for that reader, instead of sealing more. It returns only after the
+// reader left, and nothing sealed is lost.
+TEST(PartitionGroupCommit, CommitPastTheBacklogBoundPublishesItselfAndWaits) {
+  Fixture f(std::chrono::hours(1));  // the publisher is never due
+  constexpr size_t kBatch = kMinSealedBacklog / 4;
+  constexpr int kCommits = 8;
+  // Commit 1 publishes (the standby is reclaimed); 2-6 seal (5 batches, past
+  // the bound of 4); commit 7 finds the backlog full and waits.
+  constexpr int kBeforeFull = 6;
+  ASSERT_EQ(SealedBacklogBound(kBatch), kMinSealedBacklog);
+  auto section = std::make_unique<HeldSection>();
+  std::atomic<int> done{0};
+  std::thread writer([&] {
+    for (int c = 0; c < kCommits; ++c) {
+      auto d = std::make_unique<Delta>(f.schema.tables.size());
+      for (size_t i = 0; i < kBatch; ++i) {
+        ASSERT_TRUE(d->Put(f.schema, 0, Key("b", static_cast<int>(c * kBatch + i)), "v").ok());
+      }
+      absl::StatusOr<CommitResult> r = f.partition->Commit(f.schema, d, true);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->version, static_cast<uint64_t>(c + 1));
+      done.fetch_add(1);
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + kBound;
+  while (done.load() < kBeforeFull && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(done.load(), kBeforeFull) << "the commits before the bound did not return";
+  // The next commit must not return while the reader holds its section: give
+  // it time to (it would, in a few milliseconds, if it sealed).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(done.load(), kBeforeFull)
+      << "a commit sealed past the backlog bound instead of publishing";
+  // (Not Stats() here: the waiting commit holds the partition's mutex.)
+  section.reset();  // the reader leaves: the waiting commit publishes
+  writer.join();
+  EXPECT_EQ(done.load(), kCommits);
+  EXPECT_GE(f.partition->Stats().grace_waits, 1u);
+  ASSERT_TRUE(f.partition->Flush().ok());
+  EXPECT_EQ(f.PublishedVersion(), static_cast<uint64_t>(kCommits));
+  const Contents c = f.Published();
+  EXPECT_EQ(c[0].size(), kCommits * kBatch);
 }
 
 // Group commit: the publisher publishes what was sealed once the clock passed
