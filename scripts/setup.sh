@@ -8,6 +8,7 @@ rcs_packages=(
   build-essential meson ninja-build pkg-config
   liburcu-dev libabsl-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
   clang libclang-rt-14-dev llvm gnuplot-nox binutils python3
+  librdkafka-dev
 )
 
 rcs_missing=()

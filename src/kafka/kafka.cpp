@@ -1,0 +1,609 @@
+// File: src/kafka/kafka.cpp
+//
+// librcustate-kafka: the store's changelog produced to a topic (one message
+// per commit, Kafka partition = rcustate partition), restore from a
+// checkpoint plus the topic, and checkpoints that record where in the topic
+// they are. Written on librdkafka's C API and rcustate's public C API only.
+//
+// Threads: commits call OnCommit (the store's changelog callback) on the
+// committing thread, in version order per partition, with the partition's
+// commit locks held: it only hands the record to librdkafka (a copy) and
+// counts it. A poll thread serves librdkafka's delivery reports, which
+// advance each partition's acknowledged version or mark it broken. Flush
+// waits on a condition variable for the acknowledgements it needs.
+#include "rcustate/kafka.h"
+
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+thread_local std::string last_error;
+// Set while this thread applies records in rcs_kafka_restore: those commits
+// are already in the topic and must not be produced again.
+thread_local bool restoring = false;
+
+constexpr const char kVersionHeader[] = "rcs-version";
+constexpr const char kOffsetFile[] = "rcs-kafka.offset";
+constexpr size_t kDefaultMaxPending = 100000;
+constexpr int kDefaultDeliveryTimeoutMs = 30000;
+constexpr int kBrokerTimeoutMs = 10000;  // metadata and watermark queries
+
+int Fail(int code, const std::string& message) {
+  try {
+    last_error = message;
+  } catch (...) {
+  }
+  return code;
+}
+
+// The changelog of one partition, guarded by rcs_kafka::mu.
+struct PartitionLog {
+  uint64_t produced = 0;       // the last version handed to librdkafka
+  uint64_t acked = 0;          // every version up to it is in the topic
+  int64_t acked_offset = -1;   // the topic offset of `acked`'s record
+  uint64_t pending = 0;        // handed over, no report yet
+  bool broken = false;
+  std::string error;           // why it broke
+};
+
+void PutLe64(uint64_t v, unsigned char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+}  // namespace
+
+struct rcs_kafka {
+  rcs_store* store = nullptr;
+  std::string topic;
+  size_t max_pending = kDefaultMaxPending;
+  std::string brokers;
+  std::vector<std::pair<std::string, std::string>> extra;
+  rd_kafka_t* producer = nullptr;
+  rd_kafka_topic_t* producer_topic = nullptr;
+
+  std::mutex mu;
+  std::condition_variable acked_cv;  // a delivery report arrived
+  std::map<uint32_t, PartitionLog> logs;
+  std::string fatal;  // the producer's fatal error, if any (every partition is broken)
+
+  std::atomic<bool> stop{false};
+  std::thread poller;
+
+  PartitionLog& Log(uint32_t partition) { return logs[partition]; }
+};
+
+namespace {
+
+// librdkafka configuration with the caller's extra settings applied last.
+rd_kafka_conf_t* MakeConf(const rcs_kafka* k, bool producer, int delivery_timeout_ms,
+                          std::string* error) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const std::string& name, const std::string& value) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) !=
+        RD_KAFKA_CONF_OK) {
+      *error = name + "=" + value + ": " + err;
+      return false;
+    }
+    return true;
+  };
+  bool ok = set("bootstrap.servers", k->brokers);
+  if (producer) {
+    ok = ok && set("enable.idempotence", "true") &&
+         set("message.timeout.ms", std::to_string(delivery_timeout_ms));
+  } else {
+    ok = ok && set("enable.partition.eof", "true") && set("enable.auto.commit", "false") &&
+         set("group.id", "rcustate-restore");
+  }
+  for (const auto& [name, value] : k->extra) ok = ok && set(name, value);
+  if (!ok) {
+    rd_kafka_conf_destroy(conf);
+    return nullptr;
+  }
+  return conf;
+}
+
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* k = static_cast<rcs_kafka*>(opaque);
+  const uint64_t version = reinterpret_cast<uintptr_t>(m->_private);
+  std::lock_guard<std::mutex> lock(k->mu);
+  PartitionLog& log = k->Log(static_cast<uint32_t>(m->partition));
+  if (log.pending > 0) --log.pending;
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (!log.broken) {
+      log.broken = true;
+      log.error = "partition " + std::to_string(m->partition) + ": the record of version " +
+                  std::to_string(version) + " failed: " + rd_kafka_err2str(m->err);
+    }
+  } else if (!log.broken && version > log.acked) {
+    log.acked = version;
+    log.acked_offset = m->offset;
+  }
+  k->acked_cv.notify_all();
+}
+
+void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* k = static_cast<rcs_kafka*>(opaque);
+  if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
+  char buf[512];
+  rd_kafka_fatal_error(rk, buf, sizeof buf);
+  std::lock_guard<std::mutex> lock(k->mu);
+  k->fatal = std::string("the producer failed for good: ") + buf + " (" + reason + ")";
+  for (auto& [p, log] : k->logs) {
+    if (!log.broken) {
+      log.broken = true;
+      log.error = k->fatal;
+    }
+  }
+  k->acked_cv.notify_all();
+}
+
+// The store's changelog callback.
+int OnCommit(void* ctx, uint32_t partition, uint64_t version, const void* record,
+             size_t record_len) {
+  if (restoring) return 0;
+  auto* k = static_cast<rcs_kafka*>(ctx);
+  try {
+    std::lock_guard<std::mutex> lock(k->mu);
+    PartitionLog& log = k->Log(partition);
+    if (!k->fatal.empty() && !log.broken) {
+      log.broken = true;
+      log.error = k->fatal;
+    }
+    if (log.broken) {
+      return Fail(RCS_EIO, "changelog of partition " + std::to_string(partition) +
+                               " is broken (" + log.error + "): commit refused");
+    }
+    if (log.pending >= k->max_pending) {
+      return Fail(RCS_EIO, "changelog queue full: " + std::to_string(log.pending) +
+                               " records of partition " + std::to_string(partition) +
+                               " not acknowledged yet (is the broker reachable?)");
+    }
+    unsigned char header[8];
+    PutLe64(version, header);
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        k->producer, RD_KAFKA_V_RKT(k->producer_topic),
+        RD_KAFKA_V_PARTITION(static_cast<int32_t>(partition)),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<void*>(record), record_len),
+        RD_KAFKA_V_HEADER(kVersionHeader, header, sizeof header),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(version))),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Fail(RCS_EIO, std::string("changelog: librdkafka refused the record: ") +
+                               rd_kafka_err2str(err));
+    }
+    ++log.pending;
+    log.produced = version;
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return Fail(RCS_ENOMEM, "changelog: out of memory");
+  }
+}
+
+// Waits until each partition in `targets` has its version acknowledged (or
+// broke), or the deadline passed.
+int WaitAcked(rcs_kafka* k, const std::map<uint32_t, uint64_t>& targets, int timeout_ms,
+              const char* fn) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock<std::mutex> lock(k->mu);
+  for (;;) {
+    uint64_t missing = 0;
+    for (const auto& [p, target] : targets) {
+      PartitionLog& log = k->Log(p);
+      if (log.broken) return Fail(RCS_EIO, std::string(fn) + ": " + log.error);
+      if (log.acked < target) missing += target - log.acked;
+    }
+    if (missing == 0) return RCS_OK;
+    if (k->acked_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return Fail(RCS_EIO, std::string(fn) + ": timed out after " + std::to_string(timeout_ms) +
+                               " ms with " + std::to_string(missing) +
+                               " records not acknowledged");
+    }
+  }
+}
+
+std::string JoinPath(const std::string& dir, const char* name) {
+  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// Writes "version offset topic" atomically next to the checkpoints.
+int WriteOffsetFile(const std::string& dir, uint64_t version, int64_t offset,
+                    const std::string& topic) {
+  const std::string path = JoinPath(dir, kOffsetFile);
+  const std::string tmp = path + ".tmp";
+  const std::string text =
+      std::to_string(version) + " " + std::to_string(offset) + " " + topic + "\n";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail(RCS_EIO, "rcs_kafka_checkpoint: " + tmp + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = ok ? errno : saved;
+    ::unlink(tmp.c_str());
+    return Fail(RCS_EIO, "rcs_kafka_checkpoint: " + path + ": " + std::strerror(e));
+  }
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return RCS_OK;
+}
+
+// The offset recorded for a chain at `chain_version`: the offset of a
+// record the chain holds (so reading resumes after it), or -1 if none.
+int64_t ReadOffsetFile(const std::string& dir, uint64_t chain_version, const std::string& topic) {
+  FILE* f = std::fopen(JoinPath(dir, kOffsetFile).c_str(), "re");
+  if (f == nullptr) return -1;
+  unsigned long long version = 0;
+  long long offset = -1;
+  char name[256] = {0};
+  const int n = std::fscanf(f, "%llu %lld %255s", &version, &offset, name);
+  std::fclose(f);
+  if (n != 3 || topic != name || version > chain_version || offset < 0) return -1;
+  return offset;
+}
+
+}  // namespace
+
+extern "C" {
+
+void rcs_kafka_options_init(rcs_kafka_options* opts) noexcept {
+  if (opts == nullptr) return;
+  std::memset(opts, 0, sizeof *opts);
+  opts->struct_size = sizeof *opts;
+}
+
+int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** out) noexcept {
+  if (store == nullptr || opts == nullptr || out == nullptr) {
+    return Fail(RCS_EINVAL, "rcs_kafka_open: store, opts and out must not be NULL");
+  }
+  if (opts->struct_size < sizeof(rcs_kafka_options)) {
+    return Fail(RCS_EINVAL, "rcs_kafka_open: opts->struct_size is too small "
+                            "(call rcs_kafka_options_init first)");
+  }
+  if (opts->brokers == nullptr || opts->brokers[0] == '\0' || opts->topic == nullptr ||
+      opts->topic[0] == '\0') {
+    return Fail(RCS_EINVAL, "rcs_kafka_open: brokers and topic are required");
+  }
+  if (opts->delivery_timeout_ms < 0) {
+    return Fail(RCS_EINVAL, "rcs_kafka_open: delivery_timeout_ms must not be negative");
+  }
+  std::unique_ptr<rcs_kafka> k;
+  try {
+    k = std::make_unique<rcs_kafka>();
+    k->store = store;
+    k->topic = opts->topic;
+    k->brokers = opts->brokers;
+    k->max_pending = opts->max_pending != 0 ? opts->max_pending : kDefaultMaxPending;
+    if (opts->config != nullptr) {
+      for (const char* const* c = opts->config; *c != nullptr; c += 2) {
+        if (c[1] == nullptr) {
+          return Fail(RCS_EINVAL, std::string("rcs_kafka_open: config setting \"") + c[0] +
+                                      "\" has no value");
+        }
+        k->extra.emplace_back(c[0], c[1]);
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return Fail(RCS_ENOMEM, "rcs_kafka_open: out of memory");
+  }
+  std::string error;
+  rd_kafka_conf_t* conf = MakeConf(
+      k.get(), /*producer=*/true,
+      opts->delivery_timeout_ms != 0 ? opts->delivery_timeout_ms : kDefaultDeliveryTimeoutMs,
+      &error);
+  if (conf == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_open: " + error);
+  rd_kafka_conf_set_opaque(conf, k.get());
+  rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+  rd_kafka_conf_set_error_cb(conf, OnError);
+  char err[512];
+  k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (k->producer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return Fail(RCS_EIO, std::string("rcs_kafka_open: librdkafka: ") + err);
+  }
+  k->producer_topic = rd_kafka_topic_new(k->producer, k->topic.c_str(), nullptr);
+  if (k->producer_topic == nullptr) {
+    rd_kafka_destroy(k->producer);
+    return Fail(RCS_EIO, "rcs_kafka_open: topic " + k->topic + ": " +
+                             rd_kafka_err2str(rd_kafka_last_error()));
+  }
+  try {
+    rcs_kafka* raw = k.get();
+    k->poller = std::thread([raw] {
+      while (!raw->stop.load(std::memory_order_acquire)) rd_kafka_poll(raw->producer, 100);
+    });
+  } catch (...) {
+    rd_kafka_topic_destroy(k->producer_topic);
+    rd_kafka_destroy(k->producer);
+    return Fail(RCS_ENOMEM, "rcs_kafka_open: cannot start the poll thread");
+  }
+  if (int rc = rcs_changelog_set(store, OnCommit, k.get()); rc != RCS_OK) {
+    const std::string why = rcs_last_error();
+    k->stop = true;
+    k->poller.join();
+    rd_kafka_topic_destroy(k->producer_topic);
+    rd_kafka_destroy(k->producer);
+    return Fail(rc, "rcs_kafka_open: " + why);
+  }
+  *out = k.release();
+  return RCS_OK;
+}
+
+int rcs_kafka_flush(rcs_kafka* k, int timeout_ms) noexcept {
+  if (k == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_flush: NULL handle");
+  try {
+    std::map<uint32_t, uint64_t> targets;
+    {
+      std::lock_guard<std::mutex> lock(k->mu);
+      for (const auto& [p, log] : k->logs) targets.emplace(p, log.produced);
+    }
+    return WaitAcked(k, targets, timeout_ms < 0 ? 0 : timeout_ms, "rcs_kafka_flush");
+  } catch (const std::bad_alloc&) {
+    return Fail(RCS_ENOMEM, "rcs_kafka_flush: out of memory");
+  }
+}
+
+int rcs_kafka_close(rcs_kafka* k, int timeout_ms) noexcept {
+  if (k == nullptr) return RCS_OK;
+  rcs_changelog_set(k->store, nullptr, nullptr);  // no more records from here on
+  int rc = rcs_kafka_flush(k, timeout_ms);
+  std::string why = rc == RCS_OK ? std::string() : last_error;
+  k->stop = true;
+  k->poller.join();
+  rd_kafka_topic_destroy(k->producer_topic);
+  rd_kafka_destroy(k->producer);  // unacknowledged records are dropped here
+  delete k;
+  if (rc != RCS_OK) return Fail(rc, "rcs_kafka_close: " + why);
+  return RCS_OK;
+}
+
+int rcs_kafka_partition_status(rcs_kafka* k, uint32_t partition, rcs_kafka_status* out) noexcept {
+  if (k == nullptr || out == nullptr) {
+    return Fail(RCS_EINVAL, "rcs_kafka_partition_status: NULL argument");
+  }
+  if (out->struct_size < sizeof(rcs_kafka_status)) {
+    return Fail(RCS_EINVAL, "rcs_kafka_partition_status: out->struct_size is too small");
+  }
+  try {
+    std::lock_guard<std::mutex> lock(k->mu);
+    const PartitionLog& log = k->Log(partition);
+    out->acked_version = log.acked;
+    out->acked_offset = log.acked_offset;
+    out->pending = log.pending;
+    out->broken = log.broken ? 1 : 0;
+    if (log.broken) return Fail(RCS_EIO, "rcs_kafka_partition_status: " + log.error);
+    return RCS_OK;
+  } catch (const std::bad_alloc&) {
+    return Fail(RCS_ENOMEM, "rcs_kafka_partition_status: out of memory");
+  }
+}
+
+int rcs_kafka_checkpoint(rcs_kafka* k, uint32_t partition, const char* dir, int flags,
+                         rcs_checkpoint_info* info) noexcept {
+  if (k == nullptr || dir == nullptr) {
+    return Fail(RCS_EINVAL, "rcs_kafka_checkpoint: NULL argument");
+  }
+  try {
+    uint64_t target;
+    {
+      std::lock_guard<std::mutex> lock(k->mu);
+      target = k->Log(partition).produced;
+    }
+    if (int rc = WaitAcked(k, {{partition, target}}, kDefaultDeliveryTimeoutMs,
+                           "rcs_kafka_checkpoint");
+        rc != RCS_OK) {
+      return rc;
+    }
+    // The newest acknowledged record is one the checkpoint will hold (it
+    // holds at least every version committed before it starts): restore
+    // resumes after its offset and skips what else the chain holds.
+    uint64_t acked;
+    int64_t offset;
+    {
+      std::lock_guard<std::mutex> lock(k->mu);
+      acked = k->Log(partition).acked;
+      offset = k->Log(partition).acked_offset;
+    }
+    if (int rc = rcs_checkpoint(k->store, partition, dir, flags, info); rc != RCS_OK) {
+      return Fail(rc, std::string("rcs_kafka_checkpoint: ") + rcs_last_error());
+    }
+    if (offset >= 0) return WriteOffsetFile(dir, acked, offset, k->topic);
+    return RCS_OK;
+  } catch (const std::bad_alloc&) {
+    return Fail(RCS_ENOMEM, "rcs_kafka_checkpoint: out of memory");
+  }
+}
+
+}  // extern "C"
+
+namespace {
+
+// One restore's consumer, destroyed on every path.
+struct Consumer {
+  rd_kafka_t* rk = nullptr;
+  ~Consumer() {
+    if (rk != nullptr) {
+      rd_kafka_consumer_close(rk);
+      rd_kafka_destroy(rk);
+    }
+  }
+};
+
+struct RestoreGuard {
+  RestoreGuard() { restoring = true; }
+  ~RestoreGuard() { restoring = false; }
+};
+
+int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
+                     rcs_kafka_progress_fn progress, void* ctx, rcs_kafka_restore_info* info) {
+  std::string error;
+  rd_kafka_conf_t* conf = MakeConf(k, /*producer=*/false, 0, &error);
+  if (conf == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_restore: " + error);
+  Consumer c;
+  char err[512];
+  c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (c.rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return Fail(RCS_EIO, std::string("rcs_kafka_restore: librdkafka: ") + err);
+  }
+  int64_t low = 0, high = 0;
+  rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+      c.rk, k->topic.c_str(), static_cast<int32_t>(partition), &low, &high, kBrokerTimeoutMs);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Fail(RCS_EIO, "rcs_kafka_restore: cannot read the end of " + k->topic + "[" +
+                             std::to_string(partition) + "]: " + rd_kafka_err2str(e));
+  }
+  if (start < low) start = low;
+  info->start_offset = start;
+  info->end_offset = high;
+  if (start >= high) return RCS_OK;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, k->topic.c_str(), static_cast<int32_t>(partition))
+      ->offset = start;
+  e = rd_kafka_assign(c.rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Fail(RCS_EIO, std::string("rcs_kafka_restore: assign: ") + rd_kafka_err2str(e));
+  }
+  RestoreGuard guard;
+  int64_t next = start;
+  uint64_t since_progress = 0;
+  while (next < high) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, kBrokerTimeoutMs);
+    if (m == nullptr) {
+      return Fail(RCS_EIO, "rcs_kafka_restore: no record from " + k->topic + "[" +
+                               std::to_string(partition) + "] at offset " + std::to_string(next) +
+                               " for " + std::to_string(kBrokerTimeoutMs) + " ms");
+    }
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> hold(
+        m, rd_kafka_message_destroy);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Fail(RCS_EIO, "rcs_kafka_restore: " + k->topic + "[" + std::to_string(partition) +
+                               "] at offset " + std::to_string(next) + ": " +
+                               rd_kafka_message_errstr(m));
+    }
+    uint64_t before = 0, after = 0;
+    rcs_version(k->store, partition, &before);
+    const int rc = rcs_changelog_apply(k->store, partition, m->payload, m->len, &after);
+    if (rc != RCS_OK) {
+      const int code = rc == RCS_ESTATE || rc == RCS_EINVAL ? RCS_ECORRUPT : rc;
+      return Fail(code, "rcs_kafka_restore: " + k->topic + "[" + std::to_string(partition) +
+                            "] offset " + std::to_string(m->offset) + ": " + rcs_last_error());
+    }
+    ++info->records;
+    info->bytes += m->len;
+    if (after > before) ++info->applied;
+    next = m->offset + 1;
+    {
+      std::lock_guard<std::mutex> lock(k->mu);
+      PartitionLog& log = k->Log(partition);
+      log.acked_offset = m->offset;
+    }
+    if (progress != nullptr && ++since_progress >= 4096) {
+      since_progress = 0;
+      if (progress(ctx, partition, info->records, info->bytes, m->offset, high) != 0) {
+        return Fail(RCS_ESTATE, "rcs_kafka_restore: stopped by the progress callback");
+      }
+    }
+  }
+  if (progress != nullptr &&
+      progress(ctx, partition, info->records, info->bytes, next - 1, high) != 0) {
+    return Fail(RCS_ESTATE, "rcs_kafka_restore: stopped by the progress callback");
+  }
+  return RCS_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int rcs_kafka_restore(rcs_kafka* k, uint32_t partition, const char* dir,
+                      rcs_kafka_progress_fn progress, void* ctx,
+                      rcs_kafka_restore_info* out) noexcept {
+  if (k == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_restore: NULL handle");
+  if (out != nullptr && out->struct_size < sizeof(rcs_kafka_restore_info)) {
+    return Fail(RCS_EINVAL, "rcs_kafka_restore: out->struct_size is too small");
+  }
+  try {
+    rcs_kafka_restore_info info{};
+    info.struct_size = sizeof info;
+    info.start_offset = 0;
+    int64_t start = 0;
+    bool restored = false;
+    if (dir != nullptr && ::access(dir, F_OK) == 0) {
+      rcs_checkpoint_info ci{};
+      ci.struct_size = sizeof ci;
+      const int rc = rcs_restore(k->store, partition, dir, &ci);
+      if (rc == RCS_OK) {
+        restored = true;
+        info.checkpoint_version = ci.version;
+        const int64_t recorded = ReadOffsetFile(dir, ci.version, k->topic);
+        start = recorded >= 0 ? recorded + 1 : 0;
+      } else {
+        // No checkpoint in dir is RCS_EIO with nothing created: restore from
+        // the topic alone. Anything else is the caller's to see.
+        uint64_t v;
+        if (rc != RCS_EIO || rcs_version(k->store, partition, &v) == RCS_OK) {
+          return Fail(rc, std::string("rcs_kafka_restore: ") + rcs_last_error());
+        }
+      }
+    }
+    if (!restored) {
+      if (int rc = rcs_partition_create(k->store, partition); rc != RCS_OK) {
+        return Fail(rc, std::string("rcs_kafka_restore: ") + rcs_last_error());
+      }
+    }
+    const int rc = RestoreFromTopic(k, partition, start, progress, ctx, &info);
+    if (rc != RCS_OK) {
+      const std::string why = last_error;
+      rcs_partition_drop(k->store, partition);  // "absent" on any error
+      return Fail(rc, why);
+    }
+    rcs_version(k->store, partition, &info.version);
+    {
+      std::lock_guard<std::mutex> lock(k->mu);
+      PartitionLog& log = k->Log(partition);
+      log.produced = log.acked = info.version;
+      log.pending = 0;
+      log.broken = false;
+      log.error.clear();
+      if (info.records == 0) log.acked_offset = start > 0 ? start - 1 : -1;
+    }
+    if (out != nullptr) {
+      const size_t size = out->struct_size;
+      *out = info;
+      out->struct_size = size;
+    }
+    return RCS_OK;
+  } catch (const std::bad_alloc&) {
+    rcs_partition_drop(k->store, partition);
+    return Fail(RCS_ENOMEM, "rcs_kafka_restore: out of memory");
+  }
+}
+
+const char* rcs_kafka_last_error(void) noexcept { return last_error.c_str(); }
+
+}  // extern "C"
