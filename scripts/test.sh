@@ -130,9 +130,9 @@ unit_targets() {
 
 for b in $builds; do
   case $b in
-    plain) run_build plain build "unit stress c headers abi examples fuzz bench fault" "" \
+    plain) run_build plain build "unit stress c headers abi examples fuzz bench fault kafka" "" \
              --buildtype=debugoptimized ;;
-    asan)  run_build asan build-asan "unit stress c examples fuzz fault" "" --buildtype=debugoptimized \
+    asan)  run_build asan build-asan "unit stress c examples fuzz fault kafka" "" --buildtype=debugoptimized \
              -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled ;;
     tsan)  run_build tsan build-tsan "unit stress c" "" --buildtype=debugoptimized \
              -Db_sanitize=thread -Db_lundef=false -Dbench=disabled ;;
