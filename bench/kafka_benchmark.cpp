@@ -7,14 +7,19 @@
 //    doing rcs_get), run without a changelog and with the changelog produced
 //    to the topic, interleaved, --repeat times each; records/s, reads/s and
 //    commit latency p50/p99, and the ratio of the medians;
-//  - restore: a partition of --restore_keys keys written in --batch-record
-//    commits, then restored into a fresh store from the topic alone
-//    (rcs_kafka_restore) and from a full checkpoint of the same state
-//    (rcs_restore): records/s and MB/s of the topic restore, keys/s of both.
+//  - restore: --restore_keys keys of a one-table store (a count per key),
+//    spread over --restore_partitions partitions and written in
+//    --batch-record commits, then restored into a fresh store from the topic
+//    alone (rcs_kafka_restore, partition after partition) and from full
+//    checkpoints of the same state (rcs_restore): records/s and MB/s of the
+//    topic restore, keys/s of both. (librdkafka's mock cluster keeps at most
+//    5 MiB per partition and drops older messages, so the keys are spread
+//    over enough partitions to stay below that: 1e6 keys in 8 partitions is
+//    about 3.3 MB of records each.)
 // Everything goes through the C ABI, as a C user of the two libraries would.
 //
 //   rcustate-kafka-bench [--keys=1e5] [--batch=1000] [--seconds=5] [--repeat=3]
-//                        [--restore_keys=1e6] [--quick]
+//                        [--restore_keys=1e6] [--restore_partitions=8] [--quick]
 // --quick: 2e4 keys, 1 s, one repetition, 2e4 restore keys (the smoke test).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -45,6 +50,7 @@ struct Config {
   double seconds = 5;
   int repeat = 3;
   uint64_t restore_keys = 1000000;
+  uint32_t restore_partitions = 8;
 };
 
 [[noreturn]] void Die(const char* what, int rc, const char* msg) {
@@ -63,11 +69,11 @@ const rcs_table_spec kTables[] = {{"count", RCS_MERGE_ADD_I64, 0},
                                   {"min", RCS_MERGE_MIN_I64, 0},
                                   {"max", RCS_MERGE_MAX_I64, 0}};
 
-rcs_store* OpenStore() {
+rcs_store* OpenStore(size_t tables = 4) {
   rcs_options o;
   rcs_options_init(&o);
   o.tables = kTables;
-  o.num_tables = 4;
+  o.num_tables = tables;
   rcs_store* s = nullptr;
   Check(rcs_store_open(&o, &s), "rcs_store_open");
   return s;
@@ -75,7 +81,7 @@ rcs_store* OpenStore() {
 
 class Broker {
  public:
-  explicit Broker(const char* topic) {
+  explicit Broker(const char* topic, int partitions = 1) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char err[256];
     rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
@@ -83,7 +89,7 @@ class Broker {
     if (rk_ == nullptr) Die("rd_kafka_new", -1, err);
     mc_ = rd_kafka_mock_cluster_new(rk_, 1);
     if (mc_ == nullptr) Die("rd_kafka_mock_cluster_new", -1, "failed");
-    rd_kafka_mock_topic_create(mc_, topic, 1, 1);
+    rd_kafka_mock_topic_create(mc_, topic, partitions, 1);
     brokers_ = rd_kafka_mock_cluster_bootstraps(mc_);
   }
   ~Broker() {
@@ -201,49 +207,68 @@ double Median(std::vector<double> v) {
 
 void RestoreFigures(const Config& c) {
   const char* topic = "restore";
-  Broker broker(topic);
-  rcs_store* a = OpenStore();
+  const uint32_t parts = c.restore_partitions;
+  Broker broker(topic, static_cast<int>(parts));
+  rcs_store* a = OpenStore(1);
   rcs_kafka* ka = OpenKafka(a, broker, topic);
-  Check(rcs_partition_create(a, 0), "rcs_partition_create");
+  for (uint32_t p = 0; p < parts; ++p) Check(rcs_partition_create(a, p), "rcs_partition_create");
+  const int64_t one = 1;
   for (uint64_t i = 0; i < c.restore_keys; ++i) {
-    Record(a, i, static_cast<int64_t>(i));
-    if ((i + 1) % c.batch == 0) Check(rcs_commit(a, 0, nullptr), "rcs_commit");
+    const uint32_t p = static_cast<uint32_t>(i % parts);
+    char k[24];
+    const int n = std::snprintf(k, sizeof k, "key-%012llu", static_cast<unsigned long long>(i));
+    Check(rcs_merge(a, p, 0, k, n, &one, 8), "rcs_merge");
+    if ((i / parts + 1) % c.batch == 0 || i + parts >= c.restore_keys) {
+      Check(rcs_commit(a, p, nullptr), "rcs_commit");
+    }
   }
-  Check(rcs_commit(a, 0, nullptr), "rcs_commit");
   CheckK(rcs_kafka_flush(ka, 120000), "rcs_kafka_flush");
   char tmpl[] = "/tmp/rcs-kafka-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
-  Check(rcs_checkpoint(a, 0, (dir + "/ckpt").c_str(), RCS_CHECKPOINT_FULL, nullptr),
-        "rcs_checkpoint");
+  auto ckpt_dir = [&](uint32_t p) { return dir + "/p-" + std::to_string(p); };
+  for (uint32_t p = 0; p < parts; ++p) {
+    Check(rcs_checkpoint(a, p, ckpt_dir(p).c_str(), RCS_CHECKPOINT_FULL, nullptr),
+          "rcs_checkpoint");
+  }
   CheckK(rcs_kafka_close(ka, 60000), "rcs_kafka_close");
   Check(rcs_store_close(a), "rcs_store_close");
 
   for (int r = 0; r < c.repeat; ++r) {
-    rcs_store* b = OpenStore();
+    rcs_store* b = OpenStore(1);
     rcs_kafka* kb = OpenKafka(b, broker, topic);
-    rcs_kafka_restore_info info{};
-    info.struct_size = sizeof info;
+    uint64_t records = 0, bytes = 0;
     auto t0 = Clock::now();
-    CheckK(rcs_kafka_restore(kb, 0, nullptr, nullptr, nullptr, &info), "rcs_kafka_restore");
+    for (uint32_t p = 0; p < parts; ++p) {
+      rcs_kafka_restore_info info{};
+      info.struct_size = sizeof info;
+      CheckK(rcs_kafka_restore(kb, p, nullptr, nullptr, nullptr, &info), "rcs_kafka_restore");
+      records += info.records;
+      bytes += info.bytes;
+    }
     const double topic_s = std::chrono::duration<double>(Clock::now() - t0).count();
     CheckK(rcs_kafka_close(kb, 60000), "rcs_kafka_close");
     Check(rcs_store_close(b), "rcs_store_close");
 
-    rcs_store* d = OpenStore();
-    rcs_checkpoint_info ci{};
-    ci.struct_size = sizeof ci;
+    rcs_store* d = OpenStore(1);
+    uint64_t ckpt_bytes = 0;
     t0 = Clock::now();
-    Check(rcs_restore(d, 0, (dir + "/ckpt").c_str(), &ci), "rcs_restore");
+    for (uint32_t p = 0; p < parts; ++p) {
+      rcs_checkpoint_info ci{};
+      ci.struct_size = sizeof ci;
+      Check(rcs_restore(d, p, ckpt_dir(p).c_str(), &ci), "rcs_restore");
+      ckpt_bytes += ci.bytes;
+    }
     const double ckpt_s = std::chrono::duration<double>(Clock::now() - t0).count();
     Check(rcs_store_close(d), "rcs_store_close");
     std::printf(
-        "restore %llu keys: from the topic %.3f s (%llu records, %.0f records/s, %.1f MB/s, "
-        "%.0f keys/s); from a checkpoint %.3f s (%.1f MB/s, %.0f keys/s); topic / checkpoint "
-        "time %.2fx\n",
-        static_cast<unsigned long long>(c.restore_keys), topic_s,
-        static_cast<unsigned long long>(info.records), info.records / topic_s,
-        info.bytes / topic_s / 1e6, c.restore_keys / topic_s, ckpt_s, ci.bytes / ckpt_s / 1e6,
-        c.restore_keys / ckpt_s, topic_s / ckpt_s);
+        "restore %llu keys in %u partitions: from the topic %.3f s (%llu records, %.0f "
+        "records/s, %.1f MB/s, %.0f keys/s); from checkpoints %.3f s (%.1f MB/s, %.0f keys/s); "
+        "topic / checkpoint time %.2fx\n",
+        static_cast<unsigned long long>(c.restore_keys), parts, topic_s,
+        static_cast<unsigned long long>(records), records / topic_s, bytes / topic_s / 1e6,
+        c.restore_keys / topic_s, ckpt_s, ckpt_bytes / ckpt_s / 1e6, c.restore_keys / ckpt_s,
+        topic_s / ckpt_s);
+    std::fflush(stdout);
   }
   std::filesystem::remove_all(dir);
 }
@@ -270,6 +295,8 @@ int main(int argc, char** argv) {
       c.repeat = static_cast<int>(ParseNumber(v));
     } else if (const char* v = value("restore_keys")) {
       c.restore_keys = static_cast<uint64_t>(ParseNumber(v));
+    } else if (const char* v = value("restore_partitions")) {
+      c.restore_partitions = static_cast<uint32_t>(ParseNumber(v));
     } else if (a == "--quick") {
       c.keys = 20000;
       c.seconds = 1;
@@ -278,12 +305,14 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: rcustate-kafka-bench [--keys=N] [--batch=N] [--seconds=S] "
-                   "[--repeat=N] [--restore_keys=N] [--quick]\n");
+                   "[--repeat=N] [--restore_keys=N] [--restore_partitions=N] [--quick]\n");
       return 2;
     }
   }
-  if (c.keys == 0 || c.batch == 0 || c.seconds <= 0 || c.repeat < 1) {
-    std::fprintf(stderr, "rcustate-kafka-bench: keys, batch, seconds and repeat must be positive\n");
+  if (c.keys == 0 || c.batch == 0 || c.seconds <= 0 || c.repeat < 1 ||
+      c.restore_partitions == 0) {
+    std::fprintf(stderr, "rcustate-kafka-bench: keys, batch, seconds, repeat and "
+                         "restore_partitions must be positive\n");
     return 2;
   }
   std::vector<double> w0, w1, r0, r1, p0, p1;
