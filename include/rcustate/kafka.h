@@ -64,8 +64,10 @@ RCS_API void rcs_kafka_options_init(rcs_kafka_options *opts) RCS_NOEXCEPT;
  * produced to the topic. One handle per store (a second one would replace
  * the first's callback); the store must outlive the handle.
  * Errors: RCS_EINVAL (NULL argument, missing brokers or topic, a bad
- * librdkafka setting: the message names it), RCS_ESTATE (store closed),
- * RCS_ENOMEM, RCS_EIO (librdkafka could not start). */
+ * librdkafka setting: the message names it; the topic does not exist and
+ * the brokers do not create topics on demand),
+ * RCS_ESTATE (store closed), RCS_ENOMEM, RCS_EIO (librdkafka could not
+ * start, no broker answered within 10 s). */
 RCS_API int rcs_kafka_open(rcs_store *store, const rcs_kafka_options *opts,
                            rcs_kafka **out) RCS_NOEXCEPT;
 

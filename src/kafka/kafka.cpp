@@ -329,6 +329,20 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
     return Fail(RCS_EIO, "rcs_kafka_open: topic " + k->topic + ": " +
                              rd_kafka_err2str(rd_kafka_last_error()));
   }
+  // The topic must exist (a missing one would only show up as every
+  // record failing after delivery_timeout_ms).
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t merr =
+      rd_kafka_metadata(k->producer, 0, k->producer_topic, &md, kBrokerTimeoutMs);
+  if (merr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) merr = md->topics[0].err;
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  if (merr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_topic_destroy(k->producer_topic);
+    rd_kafka_destroy(k->producer);
+    const int code = merr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? RCS_EINVAL : RCS_EIO;
+    return Fail(code, "rcs_kafka_open: topic " + k->topic + " at " + k->brokers + ": " +
+                          rd_kafka_err2str(merr));
+  }
   try {
     rcs_kafka* raw = k.get();
     k->poller = std::thread([raw] {

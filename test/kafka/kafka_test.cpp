@@ -507,6 +507,14 @@ TEST(Kafka, BadArguments) {
   const char* const odd[] = {"log_level", nullptr};
   o.config = odd;
   EXPECT_EQ(rcs_kafka_open(s, &o, &k), RCS_EINVAL);
+  // No broker answers: open fails (after librdkafka's metadata timeout)
+  // instead of every later record failing.
+  o.config = kQuiet;
+  o.brokers = "127.0.0.1:1";
+  EXPECT_EQ(rcs_kafka_open(s, &o, &k), RCS_EIO);
+  EXPECT_NE(std::string(rcs_kafka_last_error()).find("127.0.0.1:1"), std::string::npos)
+      << rcs_kafka_last_error();
+  o.brokers = mc.brokers().c_str();
   EXPECT_EQ(rcs_kafka_open(nullptr, &o, &k), RCS_EINVAL);
   EXPECT_EQ(rcs_kafka_open(s, &o, nullptr), RCS_EINVAL);
   o.struct_size = 8;
