@@ -121,11 +121,11 @@ run_build() {
   summary+=("$name: $p passed, $f failed, $s skipped" "${problems[@]}")
 }
 
-# The unit test executables (the thread-safety build builds only these and
-# the library).
+# The unit test executables (the thread-safety build builds only these, the
+# library, the inspect tool and librcustate-kafka).
 unit_targets() {
   ninja -C "$1" -t targets all |
-    sed -n 's#^\(test/\(unit\|durable\)/unit_[a-z0-9_]*\): .*#\1#p; s#^\(tools/rcustate-inspect\): .*#\1#p'
+    sed -n 's#^\(test/\(unit\|durable\)/unit_[a-z0-9_]*\): .*#\1#p; s#^\(tools/rcustate-inspect\): .*#\1#p; s#^\(src/kafka/librcustate-kafka\.so[.0-9]*\): cpp_LINKER#\1#p'
 }
 
 for b in $builds; do
