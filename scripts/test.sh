@@ -121,18 +121,18 @@ run_build() {
   summary+=("$name: $p passed, $f failed, $s skipped" "${problems[@]}")
 }
 
-# The unit test executables (the thread-safety build builds only these and
-# the library).
+# The unit test executables (the thread-safety build builds only these, the
+# library, the inspect tool and librcustate-kafka).
 unit_targets() {
   ninja -C "$1" -t targets all |
-    sed -n 's#^\(test/\(unit\|durable\)/unit_[a-z0-9_]*\): .*#\1#p; s#^\(tools/rcustate-inspect\): .*#\1#p'
+    sed -n 's#^\(test/\(unit\|durable\)/unit_[a-z0-9_]*\): .*#\1#p; s#^\(tools/rcustate-inspect\): .*#\1#p; s#^\(src/kafka/librcustate-kafka\.so[.0-9]*\): cpp_LINKER#\1#p'
 }
 
 for b in $builds; do
   case $b in
-    plain) run_build plain build "unit stress c headers abi examples fuzz bench fault" "" \
+    plain) run_build plain build "unit stress c headers abi examples fuzz bench fault kafka" "" \
              --buildtype=debugoptimized ;;
-    asan)  run_build asan build-asan "unit stress c examples fuzz fault" "" --buildtype=debugoptimized \
+    asan)  run_build asan build-asan "unit stress c examples fuzz fault kafka" "" --buildtype=debugoptimized \
              -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled ;;
     tsan)  run_build tsan build-tsan "unit stress c" "" --buildtype=debugoptimized \
              -Db_sanitize=thread -Db_lundef=false -Dbench=disabled ;;

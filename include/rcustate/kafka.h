@@ -61,15 +61,19 @@ RCS_API void rcs_kafka_options_init(rcs_kafka_options *opts) RCS_NOEXCEPT;
 
 /* Connects a producer and installs the store's changelog callback
  * (rcs_changelog_set): from now on every commit of every partition is
- * produced to the topic. The store must outlive the handle.
+ * produced to the topic. One handle per store (a second one would replace
+ * the first's callback); the store must outlive the handle.
  * Errors: RCS_EINVAL (NULL argument, missing brokers or topic, a bad
- * librdkafka setting: the message names it), RCS_ESTATE (store closed),
- * RCS_ENOMEM, RCS_EIO (librdkafka could not start). */
+ * librdkafka setting: the message names it; the topic does not exist and
+ * the brokers do not create topics on demand),
+ * RCS_ESTATE (store closed), RCS_ENOMEM, RCS_EIO (librdkafka could not
+ * start, no broker answered within 10 s). */
 RCS_API int rcs_kafka_open(rcs_store *store, const rcs_kafka_options *opts,
                            rcs_kafka **out) RCS_NOEXCEPT;
 
-/* Flushes (waiting up to timeout_ms), removes the changelog callback, and
- * frees the handle. Records not acknowledged by then are reported by the
+/* Removes the changelog callback, flushes (waiting up to timeout_ms), and
+ * frees the handle. No commit may be running on the store meanwhile (a
+ * commit that started before may still call the callback). Records not acknowledged by then are reported by the
  * return value: RCS_OK if every record was acknowledged, RCS_EIO otherwise
  * (the handle is freed either way). NULL: RCS_OK. */
 RCS_API int rcs_kafka_close(rcs_kafka *k, int timeout_ms) RCS_NOEXCEPT;

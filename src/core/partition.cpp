@@ -80,8 +80,8 @@ std::unique_ptr<Partition> Partition::Restored(uint32_t id, const Schema& schema
   // publication replaces it by a copy of the restored set.
   p->queue_.StartAt(version);
   p->published_version_.store(version, std::memory_order_relaxed);
-  p->published_entries_.store(p->current_->Entries(), std::memory_order_relaxed);
   CheckedMutexLock lock(&p->mu_);
+  p->published_entries_.store(p->current_->Entries(), std::memory_order_relaxed);
   p->standby_valid_ = false;
   p->dirty_.Start(version, chain_id);
   return p;

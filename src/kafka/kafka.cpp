@@ -19,18 +19,19 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace {
 
@@ -78,15 +79,18 @@ struct rcs_kafka {
   rd_kafka_t* producer = nullptr;
   rd_kafka_topic_t* producer_topic = nullptr;
 
-  std::mutex mu;
-  std::condition_variable acked_cv;  // a delivery report arrived
-  std::map<uint32_t, PartitionLog> logs;
-  std::string fatal;  // the producer's fatal error, if any (every partition is broken)
+  absl::Mutex mu;
+  absl::CondVar acked_cv;  // a delivery report arrived
+  std::map<uint32_t, PartitionLog> logs ABSL_GUARDED_BY(mu);
+  // The producer's fatal error, if any (every partition is broken).
+  std::string fatal ABSL_GUARDED_BY(mu);
 
   std::atomic<bool> stop{false};
   std::thread poller;
 
-  PartitionLog& Log(uint32_t partition) { return logs[partition]; }
+  PartitionLog& Log(uint32_t partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return logs[partition];
+  }
 };
 
 namespace {
@@ -123,7 +127,7 @@ rd_kafka_conf_t* MakeConf(const rcs_kafka* k, bool producer, int delivery_timeou
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* k = static_cast<rcs_kafka*>(opaque);
   const uint64_t version = reinterpret_cast<uintptr_t>(m->_private);
-  std::lock_guard<std::mutex> lock(k->mu);
+  absl::MutexLock lock(&k->mu);
   PartitionLog& log = k->Log(static_cast<uint32_t>(m->partition));
   if (log.pending > 0) --log.pending;
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -136,7 +140,7 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     log.acked = version;
     log.acked_offset = m->offset;
   }
-  k->acked_cv.notify_all();
+  k->acked_cv.SignalAll();
 }
 
 void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -144,7 +148,7 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   if (err != RD_KAFKA_RESP_ERR__FATAL) return;  // transient: librdkafka retries
   char buf[512];
   rd_kafka_fatal_error(rk, buf, sizeof buf);
-  std::lock_guard<std::mutex> lock(k->mu);
+  absl::MutexLock lock(&k->mu);
   k->fatal = std::string("the producer failed for good: ") + buf + " (" + reason + ")";
   for (auto& [p, log] : k->logs) {
     if (!log.broken) {
@@ -152,7 +156,7 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
       log.error = k->fatal;
     }
   }
-  k->acked_cv.notify_all();
+  k->acked_cv.SignalAll();
 }
 
 // The store's changelog callback.
@@ -161,7 +165,7 @@ int OnCommit(void* ctx, uint32_t partition, uint64_t version, const void* record
   if (restoring) return 0;
   auto* k = static_cast<rcs_kafka*>(ctx);
   try {
-    std::lock_guard<std::mutex> lock(k->mu);
+    absl::MutexLock lock(&k->mu);
     PartitionLog& log = k->Log(partition);
     if (!k->fatal.empty() && !log.broken) {
       log.broken = true;
@@ -202,8 +206,8 @@ int OnCommit(void* ctx, uint32_t partition, uint64_t version, const void* record
 // broke), or the deadline passed.
 int WaitAcked(rcs_kafka* k, const std::map<uint32_t, uint64_t>& targets, int timeout_ms,
               const char* fn) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::unique_lock<std::mutex> lock(k->mu);
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  absl::MutexLock lock(&k->mu);
   for (;;) {
     uint64_t missing = 0;
     for (const auto& [p, target] : targets) {
@@ -212,7 +216,7 @@ int WaitAcked(rcs_kafka* k, const std::map<uint32_t, uint64_t>& targets, int tim
       if (log.acked < target) missing += target - log.acked;
     }
     if (missing == 0) return RCS_OK;
-    if (k->acked_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (k->acked_cv.WaitWithDeadline(&k->mu, deadline) && absl::Now() >= deadline) {
       return Fail(RCS_EIO, std::string(fn) + ": timed out after " + std::to_string(timeout_ms) +
                                " ms with " + std::to_string(missing) +
                                " records not acknowledged");
@@ -329,6 +333,20 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
     return Fail(RCS_EIO, "rcs_kafka_open: topic " + k->topic + ": " +
                              rd_kafka_err2str(rd_kafka_last_error()));
   }
+  // The topic must exist (a missing one would only show up as every
+  // record failing after delivery_timeout_ms).
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t merr =
+      rd_kafka_metadata(k->producer, 0, k->producer_topic, &md, kBrokerTimeoutMs);
+  if (merr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) merr = md->topics[0].err;
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  if (merr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_topic_destroy(k->producer_topic);
+    rd_kafka_destroy(k->producer);
+    const int code = merr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? RCS_EINVAL : RCS_EIO;
+    return Fail(code, "rcs_kafka_open: topic " + k->topic + " at " + k->brokers + ": " +
+                          rd_kafka_err2str(merr));
+  }
   try {
     rcs_kafka* raw = k.get();
     k->poller = std::thread([raw] {
@@ -356,7 +374,7 @@ int rcs_kafka_flush(rcs_kafka* k, int timeout_ms) noexcept {
   try {
     std::map<uint32_t, uint64_t> targets;
     {
-      std::lock_guard<std::mutex> lock(k->mu);
+      absl::MutexLock lock(&k->mu);
       for (const auto& [p, log] : k->logs) targets.emplace(p, log.produced);
     }
     return WaitAcked(k, targets, timeout_ms < 0 ? 0 : timeout_ms, "rcs_kafka_flush");
@@ -387,7 +405,7 @@ int rcs_kafka_partition_status(rcs_kafka* k, uint32_t partition, rcs_kafka_statu
     return Fail(RCS_EINVAL, "rcs_kafka_partition_status: out->struct_size is too small");
   }
   try {
-    std::lock_guard<std::mutex> lock(k->mu);
+    absl::MutexLock lock(&k->mu);
     const PartitionLog& log = k->Log(partition);
     out->acked_version = log.acked;
     out->acked_offset = log.acked_offset;
@@ -408,7 +426,7 @@ int rcs_kafka_checkpoint(rcs_kafka* k, uint32_t partition, const char* dir, int 
   try {
     uint64_t target;
     {
-      std::lock_guard<std::mutex> lock(k->mu);
+      absl::MutexLock lock(&k->mu);
       target = k->Log(partition).produced;
     }
     if (int rc = WaitAcked(k, {{partition, target}}, kDefaultDeliveryTimeoutMs,
@@ -422,7 +440,7 @@ int rcs_kafka_checkpoint(rcs_kafka* k, uint32_t partition, const char* dir, int 
     uint64_t acked;
     int64_t offset;
     {
-      std::lock_guard<std::mutex> lock(k->mu);
+      absl::MutexLock lock(&k->mu);
       acked = k->Log(partition).acked;
       offset = k->Log(partition).acked_offset;
     }
@@ -518,7 +536,7 @@ int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
     if (after > before) ++info->applied;
     next = m->offset + 1;
     {
-      std::lock_guard<std::mutex> lock(k->mu);
+      absl::MutexLock lock(&k->mu);
       PartitionLog& log = k->Log(partition);
       log.acked_offset = m->offset;
     }
@@ -584,7 +602,7 @@ int rcs_kafka_restore(rcs_kafka* k, uint32_t partition, const char* dir,
     }
     rcs_version(k->store, partition, &info.version);
     {
-      std::lock_guard<std::mutex> lock(k->mu);
+      absl::MutexLock lock(&k->mu);
       PartitionLog& log = k->Log(partition);
       log.produced = log.acked = info.version;
       log.pending = 0;
