@@ -15,6 +15,7 @@
  * Ownership follows the consumer group's assignment (eager protocol):
  *   revoked:  commit the open batch, checkpoint (which waits until the
  *             changelog holds every commit), flush, drop the partition;
+ *   lost:     (our membership expired) drop it, writing nothing more;
  *   assigned: restore the partition, read "next", start consuming there.
  * librdkafka calls the rebalance callback from inside rd_kafka_consumer_poll
  * on this thread, the thread whose delta holds the open batches.
@@ -168,14 +169,19 @@ static void on_assign(struct job *job, rd_kafka_topic_partition_list_t *parts) {
     fprintf(stderr, "kafka_groupby: assigned partition %d: version %llu, input from %lld\n",
             (int)tp->partition, (unsigned long long)info.version, (long long)ps->next);
   }
-  rd_kafka_assign(job->consumer, parts);
+  rd_kafka_resp_err_t err = rd_kafka_assign(job->consumer, parts);
+  if (err) die("rd_kafka_assign", rd_kafka_err2str(err));
 }
 
 /* Revoked: make the partition's state durable and give it up. Until this
  * returns the group does not hand the partition to anybody else (eager
  * protocol), so the next owner restores everything we counted. */
 static void on_revoke(struct job *job, const rd_kafka_topic_partition_list_t *parts) {
-  for (int i = 0; i < parts->cnt; ++i) {
+  /* Lost (our session expired, e.g. the process was paused): the partitions
+   * may already be somebody else's. Write nothing more for them -- no
+   * commit, no checkpoint -- and drop them with their open batches. */
+  const int lost = rd_kafka_assignment_lost(job->consumer);
+  for (int i = 0; i < parts->cnt && !lost; ++i) {
     const int32_t partition = parts->elems[i].partition;
     if (partition < 0 || partition >= MAX_PARTITIONS || !job->p[partition].owned) continue;
     commit_batch(job, partition);
@@ -184,7 +190,7 @@ static void on_revoke(struct job *job, const rd_kafka_topic_partition_list_t *pa
   /* Everything committed is in the topic before anybody else may restore. If
    * it is not (broker away past the timeout), stop writing for good: a
    * record still in flight could land after the next owner has restored. */
-  if (rcs_kafka_flush(job->changelog, 30000) != RCS_OK) {
+  if (!lost && rcs_kafka_flush(job->changelog, 30000) != RCS_OK) {
     die("rcs_kafka_flush", rcs_kafka_last_error());
   }
   for (int i = 0; i < parts->cnt; ++i) {
@@ -194,8 +200,8 @@ static void on_revoke(struct job *job, const rd_kafka_topic_partition_list_t *pa
       die("rcs_partition_drop", rcs_last_error());
     }
     job->p[partition].owned = 0;
-    fprintf(stderr, "kafka_groupby: revoked partition %d at input offset %lld\n",
-            (int)partition, (long long)job->p[partition].next);
+    fprintf(stderr, "kafka_groupby: %s partition %d at input offset %lld\n",
+            lost ? "lost" : "revoked", (int)partition, (long long)job->p[partition].next);
   }
   rd_kafka_assign(job->consumer, NULL);
 }
