@@ -354,17 +354,26 @@ class Round {
 
   bool ProduceInput(std::string* why) {
     std::uniform_int_distribution<int> key_dist(0, kKeys - 1), part_dist(0, kPartitions - 1);
+    rd_kafka_topic_t* input_topic = rd_kafka_topic_new(producer_, "input", nullptr);
+    if (input_topic == nullptr) {
+      *why = std::string("rd_kafka_topic_new: ") + rd_kafka_err2str(rd_kafka_last_error());
+      return false;
+    }
     for (int i = 0; i < kRecords; ++i) {
       char key[32];
       std::snprintf(key, sizeof key, "key-%03d", key_dist(rng_));
       const int p = part_dist(rng_);
       for (;;) {
-        const rd_kafka_resp_err_t e = rd_kafka_producev(
-            producer_, RD_KAFKA_V_TOPIC("input"), RD_KAFKA_V_PARTITION(p),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, std::strlen(key)),
-            RD_KAFKA_V_VALUE(const_cast<char*>("x"), 1), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        // rd_kafka_produce, not the producev macros (GNU statement
+        // expressions: clang -Wpedantic warns).
+        char value[] = "x";
+        if (rd_kafka_produce(input_topic, p, RD_KAFKA_MSG_F_COPY, value, 1, key, std::strlen(key),
+                             nullptr) == 0) {
+          break;
+        }
+        const rd_kafka_resp_err_t e = rd_kafka_last_error();
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          rd_kafka_topic_destroy(input_topic);
           *why = std::string("produce input: ") + rd_kafka_err2str(e);
           return false;
         }
@@ -373,6 +382,7 @@ class Round {
       ++input_.counts[p][key];
       ++input_.end[p];
     }
+    rd_kafka_topic_destroy(input_topic);
     if (rd_kafka_resp_err_t e = rd_kafka_flush(producer_, kBrokerTimeoutMs)) {
       *why = std::string("flush input: ") + rd_kafka_err2str(e);
       return false;
