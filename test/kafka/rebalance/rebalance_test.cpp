@@ -31,7 +31,7 @@
 // RCUSTATE_KAFKA_DEBUG is passed to the processes as librdkafka's "debug".
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +39,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -118,15 +120,29 @@ struct Child {
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      *why = std::string("posix_spawn ") + args[0] + ": " + std::strerror(rc);
-      pid = -1;
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      *why = log_path + ": " + std::strerror(errno);
+      return false;
+    }
+    const pid_t parent = ::getpid();
+    pid = ::fork();
+    if (pid == 0) {
+      // Only async-signal-safe calls until exec. If this test dies (a crash,
+      // a timeout), its children die with it instead of running on: A
+      // never exits by itself. (The signal follows the forking thread, which
+      // outlives its children: each round reaps both.)
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execve(argv[0], argv.data(), environ);
+      ::_exit(127);
+    }
+    const int saved = errno;
+    ::close(fd);
+    if (pid < 0) {
+      *why = std::string("fork: ") + std::strerror(saved);
       return false;
     }
     return true;
