@@ -158,7 +158,8 @@ std::shared_ptr<const rcustate::MergeOperator> MergeOperatorFor(int op, bool* kn
 // gives the missing fields their defaults.
 constexpr size_t kOptionsSizeV0_1 = offsetof(rcs_options, max_publish_delay_ns) + sizeof(uint64_t);
 static_assert(kOptionsSizeV0_1 <= sizeof(rcs_options));
-constexpr size_t kStatsSizeV0_1 = sizeof(struct rcs_partition_stats);
+constexpr size_t kStatsSizeV0_1 =
+    offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t);
 
 // An rcs_view* is the view's opaque handle (SnapshotView::ToHandle): handing
 // it out costs no allocation and there is nothing to free.
@@ -365,7 +366,8 @@ RCS_API int rcs_partition_stats(rcs_store* store, uint32_t partition,
   r.approx_bytes = st->approx_bytes;
   r.pins_alive = st->pins_alive;
   r.num_tables = static_cast<uint32_t>(store->store->num_tables());
-  std::memcpy(out, &r, sizeof r);
+  r.backlog_publications = st->backlog_publications;
+  std::memcpy(out, &r, out->struct_size >= sizeof r ? sizeof r : kStatsSizeV0_1);
   return RCS_OK;
   RCS_API_END
 }

@@ -75,6 +75,10 @@ struct PartitionStats {
   uint64_t grace_waits = 0;           // commits that had to wait (synchronize_rcu)
   uint64_t standby_copies = 0;        // standbys rebuilt by copying because pinned
   uint64_t catch_ups = 0;             // replays onto the standby done off the commit path
+  // Group commit: commits that found the sealed backlog past its bound and
+  // published it themselves (waiting for a publication in progress or a
+  // grace period, like the default policy).
+  uint64_t backlog_publications = 0;
   uint32_t pins_alive = 0;            // pins held on this partition's snapshots, detached ones included
 };
 

@@ -241,6 +241,11 @@ struct rcs_partition_stats {
   uint64_t approx_bytes;      /* both map sets, keys and values included */
   uint32_t pins_alive;        /* snapshots pinning the partition's current map sets */
   uint32_t num_tables;        /* tables in the store */
+  /* Added after the first 0.1 layout (filled only when struct_size has room
+   * for it, so that programs built against that layout keep working):
+   * group commit's commits that found the sealed backlog past its bound and
+   * published it themselves, waiting like the default policy. */
+  uint64_t backlog_publications;
 };
 
 /* Fills *out with the statistics of `partition`. Takes the partition's writer

@@ -143,6 +143,7 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
       DecideCommit({/*group_commit=*/true, /*got_mutex=*/true, StandbyReclaimed(), backlog_full()});
   if (dropped) {
   } else if (action != CommitAction::kSeal) {
+    if (action == CommitAction::kPublishWaiting) ++counters_.backlog_publications;
     r = PublishCommitLocked(/*may_wait=*/action == CommitAction::kPublishWaiting, delta,
                             expect_version);
   } else {
@@ -394,6 +395,7 @@ PartitionStats Partition::Stats() {
   s.grace_waits = counters_.grace_waits;
   s.standby_copies = counters_.standby_copies;
   s.catch_ups = counters_.catch_ups;
+  s.backlog_publications = counters_.backlog_publications;
   s.pins_alive = current_->partition_pins->load(std::memory_order_relaxed);
   return s;
 }

@@ -200,6 +200,7 @@ class Partition final : private PublishTarget {
     uint64_t grace_waits = 0;
     uint64_t standby_copies = 0;
     uint64_t catch_ups = 0;
+    uint64_t backlog_publications = 0;
   };
   bool group_commit() const { return max_publish_delay_.count() > 0; }
   // True if the standby's last retirement is known to be past its grace period.

@@ -964,8 +964,15 @@ static void test_stats(void) {
   int i;
   CHECK_OK(rcs_partition_create(s, 2));
   memset(&st, 0, sizeof st);
-  st.struct_size = sizeof st - 1;
+  /* The first 0.1 layout ends at num_tables: one byte less is too small;
+   * exactly that size is filled up to num_tables, the newer field left. */
+  st.struct_size = offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t) - 1;
   CHECK_FAILS(rcs_partition_stats(s, 2, &st), RCS_EINVAL);
+  st.struct_size = offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t);
+  st.backlog_publications = 12345;
+  CHECK_OK(rcs_partition_stats(s, 2, &st));
+  CHECK(st.num_tables == NUM_TABLES && st.backlog_publications == 12345);
+  CHECK(st.struct_size == offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t));
   st.struct_size = 0;
   CHECK_FAILS(rcs_partition_stats(s, 2, &st), RCS_EINVAL);
   st.struct_size = sizeof st;
@@ -976,6 +983,7 @@ static void test_stats(void) {
   CHECK(st.struct_size == sizeof st);
   CHECK(st.version == 0 && st.commits == 0 && st.committed_version == 0);
   CHECK(st.num_tables == NUM_TABLES && st.pins_alive == 0);
+  CHECK(st.backlog_publications == 0);
 
   for (i = 0; i < 3; ++i) {
     CHECK_OK(put_str(s, 2, T_NAMES, "k", "v"));

@@ -25,6 +25,10 @@
 // group commit its committed batches are split between sealed groups and
 // publications in progress, and none may count twice or be missed).
 //
+// Invariant 1 again under group commit with the sealed backlog past its
+// bound (long read sections stall publications; large batches fill the
+// backlog; commits then publish themselves).
+//
 // Invariant 3 (partition churn): a thread creates and drops partitions while
 // readers read them; a read either finds no partition or a consistent
 // snapshot (invariant 1 on that partition's own counter).
@@ -455,6 +459,99 @@ TEST(SealDuringPublication, OwnReadsCountEachBatchOnce) {
   EXPECT_EQ(own(), n) << "after Flush";
   ReadSection rs;
   EXPECT_EQ(DecodeInt64(*store->Snapshot(1)->Table(0)->Find("k")).value(), n);
+}
+
+// Group commit past the sealed-backlog bound: a thread holds read sections
+// of 40 ms back to back, so publications stall and the
+// writer's large batches seal until the backlog is full; then its commits
+// publish themselves, waiting. Readers check on every read that a snapshot
+// holds each batch whole (all of the batch's keys equal the version, in
+// both tables), and the writer reads its own commits throughout.
+TEST(SealedBacklogBound, BatchesStayWholeWhenCommitsPublishThemselves) {
+  constexpr int kBig = 12000;  // keys per table per batch: 24000 changes
+  StoreOptions o;
+  o.tables = {{"a", nullptr, 0}, {"b", nullptr, 0}};
+  o.max_publish_delay = absl::Milliseconds(1);
+  auto store = Store::Open(o).value();
+  ASSERT_TRUE(store->CreatePartition(0).ok());
+  Violations v;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> reads{0};
+  // What a reader holds inside its section must not change under it: the
+  // holder checks the snapshot it took at the start again at the end.
+  auto check_whole = [&](const SnapshotView& snap, const char* where) {
+    const uint64_t version = snap.version();
+    const TableView a = snap.Table(0).value(), b = snap.Table(1).value();
+    const size_t want_size = version == 0 ? 0 : kBig;
+    if (a.size() != want_size || b.size() != want_size) {
+      v.Report(std::string(where) + ": table sizes " + std::to_string(a.size()) + "/" +
+               std::to_string(b.size()) + " at version " + std::to_string(version));
+    }
+    for (int i = 0; i < kBig && version > 0; i += 97) {
+      for (const TableView* t : {&a, &b}) {
+        auto val = t->Find(Key(i));
+        if (!val || IsPoison(*val) || DecodeInt64(*val) != int64_t(version)) {
+          v.Report(std::string(where) + ": " + Key(i) + " is not version " +
+                   std::to_string(version));
+        }
+      }
+    }
+  };
+  std::thread holder([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      ReadSection rs;
+      auto snap = store->Snapshot(0);
+      if (!snap.ok()) continue;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(40);
+      while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      check_whole(*snap, "held section, at its end");
+    }
+  });
+  std::thread reader([&] {
+    uint64_t last = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      ReadSection rs;
+      auto snap = store->Snapshot(0);
+      if (!snap.ok()) {
+        v.Report("snapshot failed");
+        continue;
+      }
+      const uint64_t version = snap->version();
+      if (version < last) v.Report("version went backwards");
+      last = version;
+      check_whole(*snap, "section");
+      reads.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  uint64_t c = 0;
+  const auto end = std::chrono::steady_clock::now() + Duration(1500);
+  while (std::chrono::steady_clock::now() < end || c < 12) {
+    ++c;
+    for (int i = 0; i < kBig; ++i) {
+      ASSERT_TRUE(store->Put(0, 0, Key(i), EncodeInt64(static_cast<int64_t>(c))).ok());
+      ASSERT_TRUE(store->Put(0, 1, Key(i), EncodeInt64(static_cast<int64_t>(c))).ok());
+    }
+    auto r = store->Commit(0);
+    if (!r.ok() || *r != c) v.Report("commit returned the wrong version");
+    ReadSection rs;
+    auto own = store->Get(0, 1, Key(kBig - 1));
+    if (!own.ok() || !own->has_value() || DecodeInt64(**own) != int64_t(c)) {
+      v.Report("the writer does not read its own commit");
+    }
+  }
+  stop = true;
+  holder.join();
+  reader.join();
+  ASSERT_TRUE(store->Flush(0).ok());
+  EXPECT_EQ(store->Stats(0).value().version, c);
+  const PartitionStats st = store->Stats(0).value();
+  std::printf("[backlog] commits=%lu reads=%lu publications=%lu at the bound=%lu\n",
+              (unsigned long)c, (unsigned long)reads.load(), (unsigned long)st.publications,
+              (unsigned long)st.backlog_publications);
+  EXPECT_GT(st.backlog_publications, 0u) << "the backlog never reached its bound";
+  EXPECT_EQ(v.count.load(), 0u);
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_TRUE(store->Close().ok());
 }
 
 TEST_P(StressTest, PartitionChurnWhileReading) {

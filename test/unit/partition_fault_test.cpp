@@ -399,6 +399,7 @@ TEST(PartitionGroupCommit, CommitPastTheBacklogBoundPublishesItselfAndWaits) {
   writer.join();
   EXPECT_EQ(done.load(), kCommits);
   EXPECT_GE(f.partition->Stats().grace_waits, 1u);
+  EXPECT_GE(f.partition->Stats().backlog_publications, 1u);
   ASSERT_TRUE(f.partition->Flush().ok());
   EXPECT_EQ(f.PublishedVersion(), static_cast<uint64_t>(kCommits));
   const Contents c = f.Published();
