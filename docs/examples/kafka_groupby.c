@@ -34,7 +34,6 @@
  *
  * Build: cc -std=c11 kafka_groupby.c $(pkg-config --cflags --libs rcustate-kafka) */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
