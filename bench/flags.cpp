@@ -13,12 +13,18 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "bench/config.hpp"
 #include "bench/runners.hpp"
+#include "bench_version.h"
+#include "rcustate/rcustate.h"
 
 ABSL_FLAG(std::string, scenarios, "groupby,window,lookup",
           "comma-separated: groupby, window, lookup, pinscan, partitions (or 'all')");
@@ -75,6 +81,9 @@ ABSL_FLAG(std::string, plot, "",
 ABSL_FLAG(std::string, sweep, "",
           "keys:V1,V2,... or batch:V1,V2,...: run everything once per value");
 ABSL_FLAG(bool, progress, true, "print a progress line while running (stderr)");
+ABSL_FLAG(bool, wide, false,
+          "print every column of the table on one line (latency p50/p99/p999, CPU shares, "
+          "memory, grace periods, notes) instead of the main ones within 120 columns");
 ABSL_FLAG(bool, smoke, false,
           "tiny sizes, every scenario and implementation for a fraction of a second; fails if an "
           "invariant breaks or an implementation does not run (asserts no timing)");
@@ -111,8 +120,10 @@ Distribution ParseDist(const std::string& s) {
   Usage("bad --dist " + s);
 }
 
-// "all" is `all`; otherwise names from `known` (default: `all`).
-std::vector<std::string> ParseList(const std::string& s, const std::vector<std::string>& all,
+// --`flag`'s value: "all" is `all`; otherwise names from `known` (default:
+// `all`).
+std::vector<std::string> ParseList(const char* flag, const std::string& s,
+                                   const std::vector<std::string>& all,
                                    const std::vector<std::string>* known = nullptr) {
   if (s == "all") return all;
   if (known == nullptr) known = &all;
@@ -120,11 +131,27 @@ std::vector<std::string> ParseList(const std::string& s, const std::vector<std::
   for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
     std::string name(part);
     if (std::find(known->begin(), known->end(), name) == known->end()) {
-      Usage("unknown name " + name);
+      Usage(absl::StrFormat("--%s: unknown name '%s' (valid: %s, or all)", flag, name,
+                            absl::StrJoin(*known, ", ")));
     }
     out.push_back(name);
   }
+  if (out.empty()) Usage(absl::StrFormat("--%s is empty", flag));
   return out;
+}
+
+std::string VersionString() {
+  return absl::StrFormat(
+      "rcustate-bench of rcustate %d.%d.%d, revision %s\n"
+      "build: %s%s; liburcu reader TLS: %s\n",
+      RCS_VERSION_MAJOR, RCS_VERSION_MINOR, RCS_VERSION_PATCH, RCSBENCH_REVISION,
+      RCSBENCH_BUILDTYPE,
+#ifdef NDEBUG
+      "",
+#else
+      " with assertions",
+#endif
+      RCSBENCH_TLS);
 }
 
 // The flags, as the base configuration of every run (values that do not
@@ -220,10 +247,25 @@ void ParseSweep(const std::string& sw, std::string* param, std::vector<double>* 
 
 Options ParseFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "rcustate-bench: stream-state benchmark and stress harness.\n"
-      "  rcustate-bench [--scenarios=groupby,window,lookup] [--impls=all] [--keys=1e5] "
-      "[--batch=1000] [--dist=uniform|zipf:0.99] [--json=FILE] [--csv=FILE] [--plot=FILE.png] "
-      "[--sweep=keys:1e3,1e5]");
+      "stream-state benchmark and stress harness: runs scenarios against rcustate and its\n"
+      "baselines in one process and prints one table of ratios to a baseline.\n"
+      "  rcustate-bench [--scenarios=groupby,window,lookup] [--impls=all] [--keys=1e5]\n"
+      "                 [--batch=1000] [--dist=uniform|zipf:0.99] [--json=FILE] [--csv=FILE]\n"
+      "                 [--plot=FILE.png] [--sweep=keys:1e3,1e5] [--wide]");
+  // --help and --helpshort list this file's flags (abseil's default is a
+  // file named after the program), --version says what was built.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "bench/flags.cpp");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = VersionString;
+  usage.normalize_filename = [](absl::string_view file) {
+    while (absl::ConsumePrefix(&file, "../")) {
+    }
+    return std::string(file);
+  };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) Usage(absl::StrFormat("unexpected argument %s", rest[1]));
   Options o;
@@ -241,11 +283,30 @@ Options ParseFlags(int argc, char** argv) {
     known_impls.emplace_back(e.name);
     if (e.in_all || o.smoke) all_impls.emplace_back(e.name);
   }
-  o.scenarios = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_scenarios), kAllScenarios);
-  o.impls = ParseList(o.smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls, &known_impls);
+  o.scenarios =
+      ParseList("scenarios", o.smoke ? "all" : absl::GetFlag(FLAGS_scenarios), kAllScenarios);
+  o.impls =
+      ParseList("impls", o.smoke ? "all" : absl::GetFlag(FLAGS_impls), all_impls, &known_impls);
   o.baseline = absl::GetFlag(FLAGS_baseline);
+  // A baseline named on the command line must be known and run; the default
+  // one may be absent from --impls (then the ratio columns stay empty).
+  if (std::find(known_impls.begin(), known_impls.end(), o.baseline) == known_impls.end()) {
+    Usage(absl::StrFormat("--baseline: unknown implementation '%s' (valid: %s)", o.baseline,
+                          absl::StrJoin(known_impls, ", ")));
+  }
+  bool baseline_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view a = argv[i];
+    baseline_given |= absl::StartsWith(a, "--baseline") || absl::StartsWith(a, "-baseline");
+  }
+  if (baseline_given &&
+      std::find(o.impls.begin(), o.impls.end(), o.baseline) == o.impls.end()) {
+    Usage(absl::StrFormat("--baseline=%s is not among the implementations run (--impls=%s)",
+                          o.baseline, absl::StrJoin(o.impls, ",")));
+  }
   o.repeat = o.smoke ? 1 : std::max<uint32_t>(1, absl::GetFlag(FLAGS_repeat));
   ParseSweep(absl::GetFlag(FLAGS_sweep), &o.sweep_param, &o.sweep_values);
+  o.wide = absl::GetFlag(FLAGS_wide);
   o.json = absl::GetFlag(FLAGS_json);
   o.csv = absl::GetFlag(FLAGS_csv);
   o.plot = absl::GetFlag(FLAGS_plot);

@@ -25,6 +25,7 @@ struct Options {
   std::string sweep_param;             // "" (one point), "keys" or "batch"
   std::vector<double> sweep_values;    // {0} without --sweep
   std::string json, csv, plot;         // output files ("" = none)
+  bool wide = false;                   // every column of the table
 };
 
 // Parses argv (absl flags) into Options; exits with status 2 on a bad flag.

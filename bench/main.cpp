@@ -45,7 +45,7 @@ int Report(const Options& opt, const RunInfo& info, const std::vector<RunResult>
   std::printf("\n%u cpus, load average %.2f at start, %.2f at end (other processes compete for the "
               "cores: compare ratios within one run)\n",
               std::thread::hardware_concurrency(), info.load_start, info.load_end);
-  PrintTable(stdout, results, opt.baseline);
+  PrintTable(stdout, results, opt.baseline, opt.wide);
   int rc = 0;
   if (!opt.json.empty() && !WriteJson(opt.json, info, results)) {
     std::fprintf(stderr, "rcustate-bench: cannot write %s\n", opt.json.c_str());
@@ -56,12 +56,21 @@ int Report(const Options& opt, const RunInfo& info, const std::vector<RunResult>
     rc = 1;
   }
   if (!opt.plot.empty()) {
+    bool failed = false;
     if (opt.sweep_param.empty()) {
-      if (PlotComparison(opt.plot, results, opt.baseline)) std::printf("plot: %s\n", opt.plot.c_str());
+      if (PlotComparison(opt.plot, results, opt.baseline)) {
+        std::printf("plot: %s\n", opt.plot.c_str());
+      } else {
+        failed = true;
+      }
     } else {
-      for (const std::string& f : PlotSweep(opt.plot, opt.sweep_param, results)) {
+      for (const std::string& f : PlotSweep(opt.plot, opt.sweep_param, results, &failed)) {
         std::printf("plot: %s\n", f.c_str());
       }
+    }
+    if (failed) {
+      std::fprintf(stderr, "rcustate-bench: cannot draw %s\n", opt.plot.c_str());
+      rc = 1;
     }
   }
   return rc;

@@ -29,18 +29,23 @@ struct RunInfo {
 const RunResult* FindRun(const std::vector<RunResult>& results, const RunResult& like,
                          const std::string& impl);
 
-void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline);
+// The table of results: by default the main columns within 120 columns
+// (notes wrapped below each line); `wide`: every column on one line.
+void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline,
+                bool wide);
 bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<RunResult>& results);
 bool WriteCsv(const std::string& path, const std::vector<RunResult>& results);
-// One panel per scenario: records/s and reads/s of every implementation
-// relative to the baseline (log scale). Needs gnuplot; false if it failed.
+// One row per scenario: throughput relative to the baseline, p99 commit
+// and read latency, peak RSS / live data (log scales, one y-range per kind
+// of panel). Needs gnuplot; false if it failed.
 bool PlotComparison(const std::string& png, const std::vector<RunResult>& results,
                     const std::string& baseline);
 // One PNG per scenario, `<prefix>_<scenario>.png`: records/s and reads/s
 // against the swept parameter ("keys" or "batch"), one line per
-// implementation. Returns the files written.
+// implementation. Returns the files written; sets *failed if one could not
+// be drawn.
 std::vector<std::string> PlotSweep(const std::string& prefix, const std::string& param,
-                                   const std::vector<RunResult>& results);
+                                   const std::vector<RunResult>& results, bool* failed);
 
 }  // namespace rcsbench
 

@@ -17,6 +17,7 @@
 #include "bench/report.hpp"
 #include "bench_version.h"
 #include "nlohmann/json.hpp"
+#include "rcustate/rcustate.h"
 
 namespace rcsbench {
 namespace {
@@ -101,6 +102,17 @@ nlohmann::json ToJson(const RunResult& r) {
   return j;
 }
 
+// A text field as RFC 4180 has it: quoted, quotes doubled (commas, quotes
+// and line breaks then stay inside the field).
+std::string CsvField(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string Hostname() {
   char buf[256] = {0};
   gethostname(buf, sizeof buf - 1);
@@ -121,6 +133,15 @@ bool WriteJson(const std::string& path, const RunInfo& info, const std::vector<R
       {"cpus", std::thread::hardware_concurrency()},
       {"compiler", __VERSION__},
       {"revision", RCSBENCH_REVISION},
+      {"library_version", absl::StrFormat("%d.%d.%d", RCS_VERSION_MAJOR, RCS_VERSION_MINOR,
+                                          RCS_VERSION_PATCH)},
+      {"build_type", RCSBENCH_BUILDTYPE},
+#ifdef NDEBUG
+      {"assertions", false},
+#else
+      {"assertions", true},
+#endif
+      {"reader_tls", RCSBENCH_TLS},
       {"load_average", {info.load_start, info.load_end}},
       {"baseline", info.baseline},
       {"sweep", info.sweep},
@@ -161,18 +182,16 @@ bool WriteCsv(const std::string& path, const std::vector<RunResult>& results) {
        "publications,rss_peak_bytes,rss_end_bytes,rss_pinned_bytes,live_bytes,impl_bytes,"
        "violations,torn_reads,reads_alone_per_s,isolation,partition_scaling,note\n";
   for (const RunResult& r : results) {
-    std::string note = r.note;
-    std::replace(note.begin(), note.end(), ',', ';');
-    std::replace(note.begin(), note.end(), '"', '\'');
     f << absl::StrFormat(
         "%s,%s,%d,%d,%d,%d,%d,%d,%s,%.3f,%.1f,%.1f,%.1f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.4f,%d,%d,%d,"
-        "%d,%d,%d,%d,%d,%d,%d,%.1f,%.3f,%.3f,\"%s\"\n",
-        r.scenario, r.impl, r.skipped, r.keys, r.batch, r.readers, r.writers, r.partitions, r.dist,
+        "%d,%d,%d,%d,%d,%d,%d,%.1f,%.3f,%.3f,%s\n",
+        CsvField(r.scenario), CsvField(r.impl), r.skipped, r.keys, r.batch, r.readers, r.writers,
+        r.partitions, CsvField(r.dist),
         r.seconds, r.records_per_s, r.reads_per_s, r.commits_per_s, r.read_p50_ns, r.read_p99_ns,
         r.read_p999_ns, r.commit_p50_ns, r.commit_p99_ns, r.commit_p999_ns, r.commit_wait_frac,
         r.grace_periods, r.async_reclaims, r.publications, r.rss_peak, r.rss_end, r.rss_pinned,
         r.live_bytes, r.impl_bytes, r.violations, r.torn_reads, r.reads_alone_per_s, r.isolation,
-        r.partition_scaling, note);
+        r.partition_scaling, CsvField(r.note));
   }
   return static_cast<bool>(f);
 }

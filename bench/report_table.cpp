@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "bench/report.hpp"
 
 namespace rcsbench {
@@ -106,7 +107,77 @@ const RunResult* FindRun(const std::vector<RunResult>& results, const RunResult&
   return nullptr;
 }
 
-void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline) {
+namespace {
+
+// Breaks `text` into lines of at most `width` characters (at spaces), each
+// indented by `indent` spaces.
+std::string Wrap(const std::string& text, size_t indent, size_t width) {
+  std::string out, line;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line.empty() && indent + line.size() + 1 + word.size() > width) {
+      out += std::string(indent, ' ') + line + "\n";
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += std::string(word);
+  }
+  if (!line.empty()) out += std::string(indent, ' ') + line + "\n";
+  return out;
+}
+
+// The default table: the columns a reader compares, within 120 columns;
+// the notes go below each line, wrapped.
+void PrintNarrow(std::FILE* out, const std::vector<RunResult>& results,
+                 const std::string& baseline) {
+  const std::string x = absl::StrCat("x", baseline.substr(0, 6));
+  const std::string hdr =
+      absl::StrFormat("%-10s %-12s %9s %7s %9s %7s %8s %8s %8s %6s %4s", "scenario", "impl",
+                      "records/s", x, "reads/s", x, "read p99", "cmt p50", "cmt p99", "RSS/lv",
+                      "viol");
+  std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size(), '-').c_str());
+  std::string last_group;
+  for (const RunResult& r : results) {
+    const std::string group = absl::StrFormat("%s/%d/%d/%s/%d", r.scenario, r.keys, r.batch,
+                                              r.dist, r.partitions);
+    if (group != last_group) {
+      std::fprintf(out, "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d readers=%d]\n",
+                   last_group.empty() ? "" : "\n", r.scenario.c_str(),
+                   static_cast<int>(r.keys), static_cast<int>(r.batch), r.dist.c_str(),
+                   static_cast<int>(r.partitions), static_cast<int>(r.writers),
+                   static_cast<int>(r.readers));
+    }
+    last_group = group;
+    if (r.skipped) {
+      std::fprintf(out, "%-10s %-12s skipped\n%s", r.scenario.c_str(), r.impl.c_str(),
+                   Wrap(r.note, 11, 120).c_str());
+      continue;
+    }
+    const RunResult* base = FindRun(results, r, baseline);
+    const double rss_live = r.live_bytes ? static_cast<double>(r.rss_peak) /
+                                               static_cast<double>(r.live_bytes)
+                                         : 0.0;
+    std::fprintf(
+        out, "%-10s %-12s %9s %7s %9s %7s %8s %8s %8s %6s %4s\n", r.scenario.c_str(),
+        r.impl.c_str(), Si(r.records_per_s).c_str(),
+        base ? Ratio(r.records_per_s, base->records_per_s).c_str() : "-",
+        Si(r.reads_per_s).c_str(), base ? Ratio(r.reads_per_s, base->reads_per_s).c_str() : "-",
+        r.read_samples == 0 ? "-" : Ns(r.read_p99_ns).c_str(), Ns(r.commit_p50_ns).c_str(),
+        Ns(r.commit_p99_ns).c_str(), rss_live > 0 ? absl::StrFormat("%.2f", rss_live).c_str() : "-",
+        r.invariant_checked ? absl::StrFormat("%d", r.violations).c_str() : "n/a");
+    const std::string extra = Extra(r);
+    if (!extra.empty()) std::fprintf(out, "%s", Wrap(extra, 11, 120).c_str());
+  }
+  std::fflush(out);
+}
+
+}  // namespace
+
+void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std::string& baseline,
+                bool wide) {
+  if (!wide) {
+    PrintNarrow(out, results, baseline);
+    return;
+  }
   const std::string hdr = absl::StrFormat(
       "%-10s %-11s %9s %8s %9s %8s  %-22s %-22s %6s %9s %7s %7s %6s %7s %4s  %s", "scenario", "impl",
       "records/s", absl::StrCat("x", baseline.substr(0, 7)), "reads/s",

@@ -2,6 +2,7 @@
 #include "bench/run_all.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -73,14 +74,35 @@ RunResult Median(std::vector<RunResult> runs) {
   return m;
 }
 
+// Which run of how many is starting, and the time since the first (stderr;
+// one line each, so that a long prefill is not silence).
+struct Progress {
+  bool on;
+  size_t total;
+  size_t done = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  void Starting(const std::string& scenario, const std::string& impl, uint32_t rep,
+                uint32_t repeat) {
+    ++done;
+    if (!on) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string round = repeat > 1 ? absl::StrFormat(" (round %d of %d)", rep + 1, repeat) : "";
+    std::fprintf(stderr, "[%zu/%zu] %s %s%s, %.0fs elapsed\n", done, total, scenario.c_str(),
+                 impl.c_str(), round.c_str(), elapsed);
+    std::fflush(stderr);
+  }
+};
+
 // Every implementation on one scenario at one point, `repeat` times
 // interleaved; reports skips and violations on stderr as they happen.
 void RunImplementations(const Options& opt, const std::string& sc, const Config& cfg,
-                        const Workload& wl, std::vector<RunResult>* results) {
+                        const Workload& wl, Progress& progress, std::vector<RunResult>* results) {
   std::vector<std::vector<RunResult>> reps(opt.impls.size());
   for (uint32_t rep = 0; rep < opt.repeat; ++rep) {
     for (size_t i = 0; i < opt.impls.size(); ++i) {
       const std::string& name = opt.impls[i];
+      progress.Starting(sc, name, rep, opt.repeat);
       RunResult r = RunOne(FindImplementation(name), cfg, wl);
       if (r.skipped && rep == 0) {
         std::fprintf(stderr, "%-10s %-12s %s\n", sc.c_str(), name.c_str(), r.note.c_str());
@@ -99,6 +121,9 @@ void RunImplementations(const Options& opt, const std::string& sc, const Config&
 std::vector<RunResult> RunAll(const Options& opt) {
   std::vector<RunResult> results;
   Workloads workloads;
+  const size_t scenarios = opt.scenarios.size() + (opt.smoke ? 1 : 0);
+  Progress progress{opt.base.progress,
+                    opt.sweep_values.size() * scenarios * opt.impls.size() * opt.repeat};
   for (double sv : opt.sweep_values) {
     Config point = opt.base;
     if (opt.sweep_param == "keys") point.keys = static_cast<uint64_t>(std::llround(sv));
@@ -109,7 +134,7 @@ std::vector<RunResult> RunAll(const Options& opt) {
     for (const auto& [sc, dist] : runs) {
       Config cfg = ForScenario(point, sc, opt.smoke);
       cfg.dist = dist;
-      RunImplementations(opt, sc, cfg, workloads.For(cfg), &results);
+      RunImplementations(opt, sc, cfg, workloads.For(cfg), progress, &results);
     }
     workloads.Clear();
   }
