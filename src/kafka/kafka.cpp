@@ -61,6 +61,7 @@ struct PartitionLog {
   int64_t acked_offset = -1;   // the topic offset of `acked`'s record
   uint64_t pending = 0;        // handed over, no report yet
   bool broken = false;
+  uint64_t failed = 0;         // the first version reported failed (0: none yet)
   std::string error;           // why it broke
 };
 
@@ -74,6 +75,7 @@ struct rcs_kafka {
   rcs_store* store = nullptr;
   std::string topic;
   size_t max_pending = kDefaultMaxPending;
+  int delivery_timeout_ms = kDefaultDeliveryTimeoutMs;
   std::string brokers;
   std::vector<std::pair<std::string, std::string>> extra;
   rd_kafka_t* producer = nullptr;
@@ -110,7 +112,10 @@ rd_kafka_conf_t* MakeConf(const rcs_kafka* k, bool producer, int delivery_timeou
   };
   bool ok = set("bootstrap.servers", k->brokers);
   if (producer) {
-    ok = ok && set("enable.idempotence", "true") &&
+    // Gap-less: an error that could leave a hole in a partition (a record
+    // lost, later ones written) is a fatal producer error instead, so the
+    // topic always holds a prefix of every partition's versions.
+    ok = ok && set("enable.idempotence", "true") && set("enable.gapless.guarantee", "true") &&
          set("message.timeout.ms", std::to_string(delivery_timeout_ms));
   } else {
     ok = ok && set("enable.partition.eof", "true") && set("enable.auto.commit", "false") &&
@@ -131,11 +136,15 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   PartitionLog& log = k->Log(static_cast<uint32_t>(m->partition));
   if (log.pending > 0) --log.pending;
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (!log.broken) {
-      log.broken = true;
+    // The first failed record names the gap (also when a fatal producer
+    // error broke the partition first).
+    if (log.failed == 0) {
+      log.failed = version;
       log.error = "partition " + std::to_string(m->partition) + ": the record of version " +
-                  std::to_string(version) + " failed: " + rd_kafka_err2str(m->err);
+                  std::to_string(version) + " failed: " + rd_kafka_err2str(m->err) +
+                  (log.broken ? " (" + log.error + ")" : "");
     }
+    log.broken = true;
   } else if (!log.broken && version > log.acked) {
     log.acked = version;
     log.acked_offset = m->offset;
@@ -300,6 +309,7 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
     k->topic = opts->topic;
     k->brokers = opts->brokers;
     k->max_pending = opts->max_pending != 0 ? opts->max_pending : kDefaultMaxPending;
+    if (opts->delivery_timeout_ms != 0) k->delivery_timeout_ms = opts->delivery_timeout_ms;
     if (opts->config != nullptr) {
       for (const char* const* c = opts->config; *c != nullptr; c += 2) {
         if (c[1] == nullptr) {
@@ -313,10 +323,7 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
     return Fail(RCS_ENOMEM, "rcs_kafka_open: out of memory");
   }
   std::string error;
-  rd_kafka_conf_t* conf = MakeConf(
-      k.get(), /*producer=*/true,
-      opts->delivery_timeout_ms != 0 ? opts->delivery_timeout_ms : kDefaultDeliveryTimeoutMs,
-      &error);
+  rd_kafka_conf_t* conf = MakeConf(k.get(), /*producer=*/true, k->delivery_timeout_ms, &error);
   if (conf == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_open: " + error);
   rd_kafka_conf_set_opaque(conf, k.get());
   rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
@@ -429,7 +436,8 @@ int rcs_kafka_checkpoint(rcs_kafka* k, uint32_t partition, const char* dir, int 
       absl::MutexLock lock(&k->mu);
       target = k->Log(partition).produced;
     }
-    if (int rc = WaitAcked(k, {{partition, target}}, kDefaultDeliveryTimeoutMs,
+    // Every record is acknowledged or failed within the delivery timeout.
+    if (int rc = WaitAcked(k, {{partition, target}}, k->delivery_timeout_ms + kBrokerTimeoutMs,
                            "rcs_kafka_checkpoint");
         rc != RCS_OK) {
       return rc;
@@ -607,6 +615,7 @@ int rcs_kafka_restore(rcs_kafka* k, uint32_t partition, const char* dir,
       log.produced = log.acked = info.version;
       log.pending = 0;
       log.broken = false;
+      log.failed = 0;
       log.error.clear();
       if (info.records == 0) log.acked_offset = start > 0 ? start - 1 : -1;
     }
