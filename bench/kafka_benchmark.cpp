@@ -147,7 +147,7 @@ Run WriterRun(const Config& c, bool kafka, int round) {
     if ((i + 1) % c.batch == 0) Check(rcs_commit(s, 0, nullptr), "rcs_commit");
   }
   Check(rcs_commit(s, 0, nullptr), "rcs_commit");
-  if (k != nullptr) CheckK(rcs_kafka_flush(k, 60000), "rcs_kafka_flush");
+  if (k != nullptr) CheckK(rcs_kafka_flush(k, 60000, nullptr, 0), "rcs_kafka_flush");
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> reads{0};
@@ -181,7 +181,7 @@ Run WriterRun(const Config& c, bool kafka, int round) {
   stop = true;
   reader.join();
   if (k != nullptr) {
-    CheckK(rcs_kafka_flush(k, 60000), "rcs_kafka_flush");
+    CheckK(rcs_kafka_flush(k, 60000, nullptr, 0), "rcs_kafka_flush");
     rcs_kafka_status st{};
     st.struct_size = sizeof st;
     CheckK(rcs_kafka_partition_status(k, 0, &st), "rcs_kafka_partition_status");
@@ -222,7 +222,7 @@ void RestoreFigures(const Config& c) {
       Check(rcs_commit(a, p, nullptr), "rcs_commit");
     }
   }
-  CheckK(rcs_kafka_flush(ka, 120000), "rcs_kafka_flush");
+  CheckK(rcs_kafka_flush(ka, 120000, nullptr, 0), "rcs_kafka_flush");
   char tmpl[] = "/tmp/rcs-kafka-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   auto ckpt_dir = [&](uint32_t p) { return dir + "/p-" + std::to_string(p); };

@@ -189,7 +189,7 @@ static void on_revoke(struct job *job, const rd_kafka_topic_partition_list_t *pa
   /* Everything committed is in the topic before anybody else may restore. If
    * it is not (broker away past the timeout), stop writing for good: a
    * record still in flight could land after the next owner has restored. */
-  if (!lost && rcs_kafka_flush(job->changelog, 30000) != RCS_OK) {
+  if (!lost && rcs_kafka_flush(job->changelog, 30000, NULL, 0) != RCS_OK) {
     die("rcs_kafka_flush", rcs_kafka_last_error());
   }
   for (int i = 0; i < parts->cnt; ++i) {

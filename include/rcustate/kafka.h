@@ -20,7 +20,7 @@
  *   rcs_kafka_restore(k, 7, "state/p-7", NULL, NULL, NULL);   checkpoint + topic
  *   ... rcs_put / rcs_merge / rcs_commit on partition 7 ...
  *   rcs_kafka_checkpoint(k, 7, "state/p-7", RCS_CHECKPOINT_INCREMENTAL, NULL);
- *   rcs_kafka_flush(k, 10000);
+ *   rcs_kafka_flush(k, 10000, NULL, 0);
  *   rcs_kafka_close(k);                     before rcs_store_close
  *
  * Conventions are rcustate.h's: RCS_OK or a negative RCS_E* code; on
@@ -79,12 +79,16 @@ RCS_API int rcs_kafka_open(rcs_store *store, const rcs_kafka_options *opts,
 RCS_API int rcs_kafka_close(rcs_kafka *k, int timeout_ms) RCS_NOEXCEPT;
 
 /* Waits until every record produced so far (every commit that returned
- * before this call) is acknowledged by the broker, or timeout_ms passed.
+ * before this call) is acknowledged by the broker, or timeout_ms passed,
+ * then writes the acknowledged version of partitions 0 .. n-1 into
+ * acked_versions[] (every version up to it is in the topic; 0: none;
+ * acked_versions may be NULL when n is 0), also when it fails.
  * RCS_OK: all acknowledged. RCS_EIO: a partition's changelog is broken (a
  * record failed for good: the message names the partition, the version and
  * the broker's error), or the timeout passed with records outstanding.
- * Errors also: RCS_EINVAL. */
-RCS_API int rcs_kafka_flush(rcs_kafka *k, int timeout_ms) RCS_NOEXCEPT;
+ * Errors also: RCS_EINVAL (NULL handle; NULL acked_versions with n > 0). */
+RCS_API int rcs_kafka_flush(rcs_kafka *k, int timeout_ms, uint64_t *acked_versions,
+                            size_t n) RCS_NOEXCEPT;
 
 typedef struct rcs_kafka_status {
   size_t struct_size;      /* set by the caller to sizeof(rcs_kafka_status) */

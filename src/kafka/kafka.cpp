@@ -376,15 +376,24 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
   return RCS_OK;
 }
 
-int rcs_kafka_flush(rcs_kafka* k, int timeout_ms) noexcept {
+int rcs_kafka_flush(rcs_kafka* k, int timeout_ms, uint64_t* acked_versions, size_t n) noexcept {
   if (k == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_flush: NULL handle");
+  if (acked_versions == nullptr && n > 0) {
+    return Fail(RCS_EINVAL, "rcs_kafka_flush: acked_versions is NULL and n is not 0");
+  }
   try {
     std::map<uint32_t, uint64_t> targets;
     {
       absl::MutexLock lock(&k->mu);
       for (const auto& [p, log] : k->logs) targets.emplace(p, log.produced);
     }
-    return WaitAcked(k, targets, timeout_ms < 0 ? 0 : timeout_ms, "rcs_kafka_flush");
+    const int rc = WaitAcked(k, targets, timeout_ms < 0 ? 0 : timeout_ms, "rcs_kafka_flush");
+    absl::MutexLock lock(&k->mu);
+    for (size_t p = 0; p < n; ++p) {
+      auto it = k->logs.find(static_cast<uint32_t>(p));
+      acked_versions[p] = it == k->logs.end() ? 0 : it->second.acked;
+    }
+    return rc;
   } catch (const std::bad_alloc&) {
     return Fail(RCS_ENOMEM, "rcs_kafka_flush: out of memory");
   }
@@ -393,7 +402,7 @@ int rcs_kafka_flush(rcs_kafka* k, int timeout_ms) noexcept {
 int rcs_kafka_close(rcs_kafka* k, int timeout_ms) noexcept {
   if (k == nullptr) return RCS_OK;
   rcs_changelog_set(k->store, nullptr, nullptr);  // no more records from here on
-  int rc = rcs_kafka_flush(k, timeout_ms);
+  int rc = rcs_kafka_flush(k, timeout_ms, nullptr, 0);
   std::string why = rc == RCS_OK ? std::string() : last_error;
   k->stop = true;
   k->poller.join();

@@ -161,7 +161,11 @@ TEST(Kafka, RoundTripFromTheTopicAlone) {
   for (int step = 0; step < 60; ++step) {
     for (uint32_t p = 0; p < kPartitions; ++p) ASSERT_EQ(CommitStep(a, p, step + p), RCS_OK);
   }
-  ASSERT_EQ(rcs_kafka_flush(ka, 10000), RCS_OK) << rcs_kafka_last_error();
+  uint64_t acked[kPartitions + 1] = {99, 99, 99};
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, acked, kPartitions + 1), RCS_OK) << rcs_kafka_last_error();
+  EXPECT_EQ(acked[0], 60u);
+  EXPECT_EQ(acked[1], 60u);
+  EXPECT_EQ(acked[2], 0u) << "a partition never produced";
   rcs_kafka_status st{};
   st.struct_size = sizeof st;
   ASSERT_EQ(rcs_kafka_partition_status(ka, 1, &st), RCS_OK);
@@ -188,7 +192,7 @@ TEST(Kafka, RoundTripFromTheTopicAlone) {
   // The restored store's own commits go on from there, and are produced
   // (the replayed ones were not produced a second time).
   ASSERT_EQ(CommitStep(b, 0, 1000), RCS_OK);
-  ASSERT_EQ(rcs_kafka_flush(kb, 10000), RCS_OK) << rcs_kafka_last_error();
+  ASSERT_EQ(rcs_kafka_flush(kb, 10000, nullptr, 0), RCS_OK) << rcs_kafka_last_error();
   ASSERT_EQ(rcs_kafka_partition_status(kb, 0, &st), RCS_OK);
   EXPECT_EQ(st.acked_version, 61u);
   EXPECT_EQ(st.acked_offset, 60) << "the restore produced the records it replayed again";
@@ -212,7 +216,7 @@ TEST(Kafka, RestoreFromACheckpointReadsOnlyWhatCameAfter) {
       << rcs_kafka_last_error();
   EXPECT_EQ(ci.version, 40u);
   for (int step = 40; step < 70; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
-  ASSERT_EQ(rcs_kafka_flush(ka, 10000), RCS_OK) << rcs_kafka_last_error();
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK) << rcs_kafka_last_error();
   uint64_t va = 0;
   const Contents expected = Dump(a, 0, &va);
 
@@ -248,7 +252,7 @@ TEST(Kafka, RestoreReportsProgressAndCanBeStopped) {
   rcs_kafka* ka = OpenKafka(a, mc);
   ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
   for (int step = 0; step < 50; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
-  ASSERT_EQ(rcs_kafka_flush(ka, 10000), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
   rcs_store* b = OpenStore();
   rcs_kafka* kb = OpenKafka(b, mc);
   struct Seen {
@@ -286,7 +290,7 @@ TEST(Kafka, BrokerAwayFillsTheBoundedQueueThenCommitsFailUntilItIsBack) {
   rcs_kafka* ka = OpenKafka(a, mc, /*max_pending=*/20, /*delivery_timeout_ms=*/60000);
   ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
   ASSERT_EQ(CommitStep(a, 0, 0), RCS_OK);
-  ASSERT_EQ(rcs_kafka_flush(ka, 10000), RCS_OK);  // connected
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);  // connected
   mc.SetDown(true);
   int committed = 1, refused = 0;
   for (int step = 1; step < 40; ++step) {
@@ -302,14 +306,14 @@ TEST(Kafka, BrokerAwayFillsTheBoundedQueueThenCommitsFailUntilItIsBack) {
   }
   EXPECT_EQ(committed, 21) << "the queue bound did not hold";
   EXPECT_EQ(refused, 19);
-  EXPECT_EQ(rcs_kafka_flush(ka, 200), RCS_EIO) << "flush returned with records outstanding";
+  EXPECT_EQ(rcs_kafka_flush(ka, 200, nullptr, 0), RCS_EIO) << "flush returned with records outstanding";
   mc.SetDown(false);
-  ASSERT_EQ(rcs_kafka_flush(ka, 30000), RCS_OK) << rcs_kafka_last_error();
+  ASSERT_EQ(rcs_kafka_flush(ka, 30000, nullptr, 0), RCS_OK) << rcs_kafka_last_error();
   // The refused commits kept their changes in the thread's delta: this
   // commit carries them.
   uint64_t v = 0;
   ASSERT_EQ(rcs_commit(a, 0, &v), RCS_OK) << rcs_last_error();
-  ASSERT_EQ(rcs_kafka_flush(ka, 30000), RCS_OK) << rcs_kafka_last_error();
+  ASSERT_EQ(rcs_kafka_flush(ka, 30000, nullptr, 0), RCS_OK) << rcs_kafka_last_error();
   uint64_t va = 0;
   const Contents expected = Dump(a, 0, &va);
   EXPECT_EQ(va, 22u);
@@ -341,10 +345,12 @@ TEST(Kafka, ADeliveryFailureBreaksThePartitionAndIsNeverSilent) {
     Contents c = Dump(a, 0, &v);
     at[v] = std::move(c);
   }
-  ASSERT_EQ(rcs_kafka_flush(ka, 10000), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
   mc.SetDown(true);
   for (int step = 10; step < 15; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
-  EXPECT_EQ(rcs_kafka_flush(ka, 30000), RCS_EIO);
+  uint64_t acked = 0;
+  EXPECT_EQ(rcs_kafka_flush(ka, 30000, &acked, 1), RCS_EIO);
+  EXPECT_EQ(acked, 10u) << "the acknowledged version of a broken partition";
   const std::string why = rcs_kafka_last_error();
   EXPECT_NE(why.find("version 11"), std::string::npos) << why;
   rcs_kafka_status st{};
@@ -377,14 +383,14 @@ TEST(Kafka, InjectedProduceErrorsAreRetried) {
   rcs_kafka* ka = OpenKafka(a, mc);
   ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
   ASSERT_EQ(CommitStep(a, 0, 0), RCS_OK);
-  ASSERT_EQ(rcs_kafka_flush(ka, 10000), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
   rd_kafka_mock_push_request_errors(mc.get(), kProduceApiKey, 4,
                                     RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                                     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
                                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
                                     RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
   for (int step = 1; step < 30; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
-  ASSERT_EQ(rcs_kafka_flush(ka, 30000), RCS_OK) << rcs_kafka_last_error();
+  ASSERT_EQ(rcs_kafka_flush(ka, 30000, nullptr, 0), RCS_OK) << rcs_kafka_last_error();
   uint64_t va = 0;
   const Contents expected = Dump(a, 0, &va);
   rcs_store* b = OpenStore();
@@ -519,10 +525,11 @@ TEST(Kafka, BadArguments) {
   EXPECT_EQ(rcs_kafka_open(s, &o, nullptr), RCS_EINVAL);
   o.struct_size = 8;
   EXPECT_EQ(rcs_kafka_open(s, &o, &k), RCS_EINVAL);
-  EXPECT_EQ(rcs_kafka_flush(nullptr, 0), RCS_EINVAL);
+  EXPECT_EQ(rcs_kafka_flush(nullptr, 0, nullptr, 0), RCS_EINVAL);
   EXPECT_EQ(rcs_kafka_close(nullptr, 0), RCS_OK);
   k = OpenKafka(s, mc);
   ASSERT_NE(k, nullptr);
+  EXPECT_EQ(rcs_kafka_flush(k, 0, nullptr, 1), RCS_EINVAL);
   rcs_kafka_status st{};
   st.struct_size = 4;
   EXPECT_EQ(rcs_kafka_partition_status(k, 0, &st), RCS_EINVAL);
