@@ -153,6 +153,24 @@ struct TempDir {
   std::string path;
 };
 
+// Restores `p` into a fresh store from the topic alone and checks it holds
+// `expected` at `version`; returns what the restore reported.
+rcs_kafka_restore_info RestoreFreshAndCompare(const MockCluster& mc, uint32_t p,
+                                              const Contents& expected, uint64_t version) {
+  rcs_store* b = OpenStore();
+  rcs_kafka* kb = OpenKafka(b, mc);
+  rcs_kafka_restore_info info{};
+  info.struct_size = sizeof info;
+  EXPECT_EQ(rcs_kafka_restore(kb, p, nullptr, nullptr, nullptr, &info), RCS_OK)
+      << rcs_kafka_last_error();
+  uint64_t vb = 0;
+  EXPECT_EQ(Dump(b, p, &vb), expected);
+  EXPECT_EQ(vb, version);
+  EXPECT_EQ(rcs_kafka_close(kb, 10000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(b), RCS_OK);
+  return info;
+}
+
 TEST(Kafka, RoundTripFromTheTopicAlone) {
   MockCluster mc;
   rcs_store* a = OpenStore();
@@ -317,16 +335,8 @@ TEST(Kafka, BrokerAwayFillsTheBoundedQueueThenCommitsFailUntilItIsBack) {
   uint64_t va = 0;
   const Contents expected = Dump(a, 0, &va);
   EXPECT_EQ(va, 22u);
-  rcs_store* b = OpenStore();
-  rcs_kafka* kb = OpenKafka(b, mc);
-  ASSERT_EQ(rcs_kafka_restore(kb, 0, nullptr, nullptr, nullptr, nullptr), RCS_OK)
-      << rcs_kafka_last_error();
-  uint64_t vb = 0;
-  EXPECT_EQ(Dump(b, 0, &vb), expected);
-  EXPECT_EQ(vb, va);
-  EXPECT_EQ(rcs_kafka_close(kb, 10000), RCS_OK);
+  RestoreFreshAndCompare(mc, 0, expected, va);
   EXPECT_EQ(rcs_kafka_close(ka, 10000), RCS_OK);
-  EXPECT_EQ(rcs_store_close(b), RCS_OK);
   EXPECT_EQ(rcs_store_close(a), RCS_OK);
 }
 
@@ -360,18 +370,8 @@ TEST(Kafka, ADeliveryFailureBreaksThePartitionAndIsNeverSilent) {
   EXPECT_EQ(st.acked_version, 10u) << "acknowledged past the gap";
   mc.SetDown(false);
   EXPECT_EQ(CommitStep(a, 0, 99), RCS_EIO) << "a broken changelog accepted a commit";
-  rcs_store* b = OpenStore();
-  rcs_kafka* kb = OpenKafka(b, mc);
-  rcs_kafka_restore_info info{};
-  info.struct_size = sizeof info;
-  ASSERT_EQ(rcs_kafka_restore(kb, 0, nullptr, nullptr, nullptr, &info), RCS_OK)
-      << rcs_kafka_last_error();
-  EXPECT_EQ(info.version, 10u);
-  uint64_t vb = 0;
-  EXPECT_EQ(Dump(b, 0, &vb), at[10]);
-  EXPECT_EQ(rcs_kafka_close(kb, 10000), RCS_OK);
+  EXPECT_EQ(RestoreFreshAndCompare(mc, 0, at[10], 10).version, 10u);
   EXPECT_EQ(rcs_kafka_close(ka, 1000), RCS_EIO);
-  EXPECT_EQ(rcs_store_close(b), RCS_OK);
   EXPECT_EQ(rcs_store_close(a), RCS_OK);
 }
 
@@ -393,19 +393,10 @@ TEST(Kafka, InjectedProduceErrorsAreRetried) {
   ASSERT_EQ(rcs_kafka_flush(ka, 30000, nullptr, 0), RCS_OK) << rcs_kafka_last_error();
   uint64_t va = 0;
   const Contents expected = Dump(a, 0, &va);
-  rcs_store* b = OpenStore();
-  rcs_kafka* kb = OpenKafka(b, mc);
-  rcs_kafka_restore_info info{};
-  info.struct_size = sizeof info;
-  ASSERT_EQ(rcs_kafka_restore(kb, 0, nullptr, nullptr, nullptr, &info), RCS_OK)
-      << rcs_kafka_last_error();
-  EXPECT_EQ(info.records, 30u) << "records lost or duplicated in the topic";
-  uint64_t vb = 0;
-  EXPECT_EQ(Dump(b, 0, &vb), expected);
-  EXPECT_EQ(vb, 30u);
-  EXPECT_EQ(rcs_kafka_close(kb, 10000), RCS_OK);
+  EXPECT_EQ(va, 30u);
+  EXPECT_EQ(RestoreFreshAndCompare(mc, 0, expected, va).records, 30u)
+      << "records lost or duplicated in the topic";
   EXPECT_EQ(rcs_kafka_close(ka, 10000), RCS_OK);
-  EXPECT_EQ(rcs_store_close(b), RCS_OK);
   EXPECT_EQ(rcs_store_close(a), RCS_OK);
 }
 
