@@ -32,7 +32,7 @@
  * group cleanly (the revocation path above), then exit. Exit status 0 on a
  * clean exit, 1 on an error (the message is on stderr).
  *
- * Build: cc -std=c11 kafka_groupby.c $(pkg-config --cflags --libs rcustate-kafka) */
+ * Build: cc -std=c11 kafka_groupby.c $(pkg-config --cflags --libs rcustate-kafka rdkafka) */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdint.h>
