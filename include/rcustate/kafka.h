@@ -49,11 +49,14 @@ typedef struct rcs_kafka_options {
    * memory while the broker is away. 0 = 100000. */
   size_t max_pending;
   /* How long librdkafka retries a record before it reports it failed
-   * (message.timeout.ms); after that the partition's changelog is broken.
-   * 0 = 30000. */
+   * (message.timeout.ms); after that the changelog stops (see
+   * rcs_kafka_partition_status). 0 = 30000; at most 86400000. */
   int delivery_timeout_ms;
   /* Extra librdkafka configuration for the producer and the restore
-   * consumer: pairs of "name", "value", ending with NULL (may be NULL). */
+   * consumer: pairs of "name", "value", ending with NULL (may be NULL).
+   * Settings the guarantees rest on (enable.idempotence,
+   * enable.gapless.guarantee, message.timeout.ms, acks, auto.offset.reset,
+   * ...) are refused with RCS_EINVAL. */
   const char *const *config;
 } rcs_kafka_options;
 
@@ -99,16 +102,22 @@ typedef struct rcs_kafka_status {
 } rcs_kafka_status;
 
 /* The changelog's state for one partition. RCS_EIO if it is broken (*out is
- * still filled; rcs_kafka_last_error() has the broker's error). A broken
- * partition refuses commits (RCS_EIO) until it is dropped and restored.
+ * still filled; rcs_kafka_last_error() has the broker's error). The first
+ * record that fails for good stops the changelog of every partition: what
+ * is still queued is never written (no partition's topic gets a record
+ * behind a missing one), every partition is broken and refuses commits with
+ * RCS_EIO, and this handle cannot restore (RCS_ESTATE): close it, open a new
+ * one, drop and restore the partitions.
  * Errors also: RCS_EINVAL (NULL, struct_size too small). */
 RCS_API int rcs_kafka_partition_status(rcs_kafka *k, uint32_t partition,
                                        rcs_kafka_status *out) RCS_NOEXCEPT;
 
-/* Flushes the partition's changelog, writes a checkpoint (rcs_checkpoint)
- * and records next to it the topic offset of the last record it includes,
- * so that rcs_kafka_restore reads only what came after. `info` may be NULL.
- * Errors: those of rcs_kafka_flush and rcs_checkpoint. */
+/* Writes a checkpoint (rcs_flush, then rcs_checkpoint), waits until its
+ * version is acknowledged, then records next to it that version and the
+ * topic offset of its record, so that rcs_kafka_restore reads only what came
+ * after. A checkpoint whose version is not acknowledged gets no such record
+ * (RCS_EIO) and is never used by a restore. `info` may be NULL.
+ * Errors: those of rcs_kafka_flush and rcs_checkpoint, RCS_EINVAL. */
 RCS_API int rcs_kafka_checkpoint(rcs_kafka *k, uint32_t partition, const char *dir, int flags,
                                  rcs_checkpoint_info *info) RCS_NOEXCEPT;
 
@@ -129,16 +138,21 @@ typedef int (*rcs_kafka_progress_fn)(void *ctx, uint32_t partition, uint64_t rec
                                      uint64_t bytes, int64_t offset, int64_t end_offset);
 
 /* Creates `partition` (it must not exist) from the newest checkpoint chain
- * in `dir` (NULL or no checkpoint there: from empty), then reads the
- * partition's changelog from the offset the checkpoint recorded (or from
- * the beginning) to the end the topic had when the restore began, and
- * applies every record in version order (records the chain already holds
- * are skipped), then the partition is live. On any error the partition does
- * not exist afterwards.
+ * in `dir` -- used only if rcs_kafka_checkpoint recorded exactly its version
+ * (else, or with NULL or no checkpoint there: from empty) -- then reads the
+ * partition's changelog from after the recorded offset (or from the
+ * beginning) to the end the topic had when the restore began, and applies
+ * every record in version order (records the chain already holds are
+ * skipped), then the partition is live. It first waits for records of the
+ * partition still in flight from before it was dropped. On any error the
+ * partition does not exist afterwards.
  * Errors: RCS_EINVAL, RCS_EEXIST, RCS_ECORRUPT (a malformed record, a
  * record of another partition, a gap in versions: the message names the
- * offset), RCS_EIO (the broker: the message has its error), the errors of
- * rcs_restore, RCS_ESTATE (progress callback stopped it), RCS_ENOMEM. */
+ * offset; a recorded offset past the topic's end), RCS_EIO (the broker:
+ * the message has its error; the topic ended short of where it ended when
+ * the restore began), the errors of rcs_restore, RCS_ESTATE (the progress
+ * callback stopped it; the changelog stopped; records in flight did not
+ * settle), RCS_ENOMEM. */
 RCS_API int rcs_kafka_restore(rcs_kafka *k, uint32_t partition, const char *dir,
                               rcs_kafka_progress_fn progress, void *ctx,
                               rcs_kafka_restore_info *info) RCS_NOEXCEPT;

@@ -17,6 +17,7 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -36,15 +37,27 @@
 namespace {
 
 thread_local std::string last_error;
-// Set while this thread applies records in rcs_kafka_restore: those commits
-// are already in the topic and must not be produced again.
-thread_local bool restoring = false;
+// Set on this thread while rcs_kafka_restore applies one record of
+// `restoring_partition` through `restoring_handle`: that commit is already
+// in the topic and must not be produced again (other commits of the thread,
+// e.g. from the progress callback, are produced as usual).
+thread_local const rcs_kafka* restoring_handle = nullptr;
+thread_local uint32_t restoring_partition = 0;
 
 constexpr const char kVersionHeader[] = "rcs-version";
 constexpr const char kOffsetFile[] = "rcs-kafka.offset";
 constexpr size_t kDefaultMaxPending = 100000;
 constexpr int kDefaultDeliveryTimeoutMs = 30000;
 constexpr int kBrokerTimeoutMs = 10000;  // metadata and watermark queries
+constexpr int kMaxDeliveryTimeoutMs = 24 * 3600 * 1000;
+constexpr uint32_t kMaxPartition = 0x7fffffff;  // Kafka partitions are int32
+
+// librdkafka settings the module's guarantees rest on: a caller's `config`
+// may not change them.
+constexpr const char* kReservedSettings[] = {
+    "enable.idempotence", "enable.gapless.guarantee", "message.timeout.ms",
+    "delivery.timeout.ms", "acks", "request.required.acks", "auto.offset.reset",
+    "enable.auto.commit", "enable.partition.eof", "bootstrap.servers", "metadata.broker.list"};
 
 int Fail(int code, const std::string& message) {
   try {
@@ -63,6 +76,10 @@ struct PartitionLog {
   bool broken = false;
   uint64_t failed = 0;         // the first version reported failed (0: none yet)
   std::string error;           // why it broke
+  // While a checkpoint waits for its version: the (version, offset) of every
+  // record acknowledged meanwhile, to find the checkpoint's own.
+  bool recording = false;
+  std::vector<std::pair<uint64_t, int64_t>> recent;
 };
 
 void PutLe64(uint64_t v, unsigned char* out) {
@@ -84,14 +101,31 @@ struct rcs_kafka {
   absl::Mutex mu;
   absl::CondVar acked_cv;  // a delivery report arrived
   std::map<uint32_t, PartitionLog> logs ABSL_GUARDED_BY(mu);
-  // The producer's fatal error, if any (every partition is broken).
-  std::string fatal ABSL_GUARDED_BY(mu);
+  // Why the changelog stopped ("": it did not): the first record that
+  // failed for good, or the producer's fatal error. From then on every
+  // partition is broken and nothing still queued is sent, so that no
+  // partition's topic gets a record after a missing one.
+  std::string stopped ABSL_GUARDED_BY(mu);
 
   std::atomic<bool> stop{false};
+  std::atomic<bool> purge{false};  // the poll thread purges librdkafka's queue
   std::thread poller;
 
   PartitionLog& Log(uint32_t partition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return logs[partition];
+  }
+  // Stops the changelog (once) for `why`: every partition breaks.
+  void StopLocked(const std::string& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (stopped.empty()) {
+      stopped = why;
+      purge.store(true, std::memory_order_release);
+    }
+    for (auto& [p, log] : logs) {
+      if (!log.broken) {
+        log.broken = true;
+        log.error = "the changelog stopped: " + stopped;
+      }
+    }
   }
 };
 
@@ -118,8 +152,10 @@ rd_kafka_conf_t* MakeConf(const rcs_kafka* k, bool producer, int delivery_timeou
     ok = ok && set("enable.idempotence", "true") && set("enable.gapless.guarantee", "true") &&
          set("message.timeout.ms", std::to_string(delivery_timeout_ms));
   } else {
+    // An offset out of range (retention deleted what a restore reads) is an
+    // error, not a silent jump to the end.
     ok = ok && set("enable.partition.eof", "true") && set("enable.auto.commit", "false") &&
-         set("group.id", "rcustate-restore");
+         set("auto.offset.reset", "error") && set("group.id", "rcustate-restore");
   }
   for (const auto& [name, value] : k->extra) ok = ok && set(name, value);
   if (!ok) {
@@ -136,8 +172,9 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   PartitionLog& log = k->Log(static_cast<uint32_t>(m->partition));
   if (log.pending > 0) --log.pending;
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // The first failed record names the gap (also when a fatal producer
-    // error broke the partition first).
+    // The first failed record of the partition names the gap (also when the
+    // changelog stopped for another reason first); the first of all stops
+    // the changelog: records queued behind it must never be written.
     if (log.failed == 0) {
       log.failed = version;
       log.error = "partition " + std::to_string(m->partition) + ": the record of version " +
@@ -145,9 +182,18 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
                   (log.broken ? " (" + log.error + ")" : "");
     }
     log.broken = true;
+    k->StopLocked(log.error);
   } else if (!log.broken && version > log.acked) {
     log.acked = version;
     log.acked_offset = m->offset;
+    if (log.recording) {
+      try {
+        log.recent.emplace_back(version, m->offset);
+      } catch (const std::bad_alloc&) {
+        log.recording = false;  // the checkpoint then finds no offset: it says so
+        log.recent.clear();
+      }
+    }
   }
   k->acked_cv.SignalAll();
 }
@@ -158,27 +204,25 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   char buf[512];
   rd_kafka_fatal_error(rk, buf, sizeof buf);
   absl::MutexLock lock(&k->mu);
-  k->fatal = std::string("the producer failed for good: ") + buf + " (" + reason + ")";
-  for (auto& [p, log] : k->logs) {
-    if (!log.broken) {
-      log.broken = true;
-      log.error = k->fatal;
-    }
-  }
+  k->StopLocked(std::string("the producer failed for good: ") + buf + " (" + reason + ")");
   k->acked_cv.SignalAll();
 }
 
 // The store's changelog callback.
 int OnCommit(void* ctx, uint32_t partition, uint64_t version, const void* record,
              size_t record_len) {
-  if (restoring) return 0;
   auto* k = static_cast<rcs_kafka*>(ctx);
+  if (restoring_handle == k && restoring_partition == partition) return 0;
+  if (partition > kMaxPartition) {
+    return Fail(RCS_EIO, "changelog: partition " + std::to_string(partition) +
+                             " has no Kafka partition (Kafka's are below 2^31)");
+  }
   try {
     absl::MutexLock lock(&k->mu);
     PartitionLog& log = k->Log(partition);
-    if (!k->fatal.empty() && !log.broken) {
+    if (!k->stopped.empty() && !log.broken) {
       log.broken = true;
-      log.error = k->fatal;
+      log.error = "the changelog stopped: " + k->stopped;
     }
     if (log.broken) {
       return Fail(RCS_EIO, "changelog of partition " + std::to_string(partition) +
@@ -211,20 +255,27 @@ int OnCommit(void* ctx, uint32_t partition, uint64_t version, const void* record
   }
 }
 
-// Waits until each partition in `targets` has its version acknowledged (or
-// broke), or the deadline passed.
+// Waits until each partition in `targets` that is not broken has its
+// version acknowledged, or the deadline passed; RCS_EIO if a partition is
+// broken (once the others are done) or time ran out.
 int WaitAcked(rcs_kafka* k, const std::map<uint32_t, uint64_t>& targets, int timeout_ms,
-              const char* fn) {
+              const char* fn) ABSL_LOCKS_EXCLUDED(k->mu) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
   absl::MutexLock lock(&k->mu);
   for (;;) {
     uint64_t missing = 0;
+    const PartitionLog* broken = nullptr;
     for (const auto& [p, target] : targets) {
       PartitionLog& log = k->Log(p);
-      if (log.broken) return Fail(RCS_EIO, std::string(fn) + ": " + log.error);
-      if (log.acked < target) missing += target - log.acked;
+      if (log.broken) {
+        if (broken == nullptr) broken = &log;
+      } else if (log.acked < target) {
+        missing += target - log.acked;
+      }
     }
-    if (missing == 0) return RCS_OK;
+    if (missing == 0) {
+      return broken == nullptr ? RCS_OK : Fail(RCS_EIO, std::string(fn) + ": " + broken->error);
+    }
     if (k->acked_cv.WaitWithDeadline(&k->mu, deadline) && absl::Now() >= deadline) {
       return Fail(RCS_EIO, std::string(fn) + ": timed out after " + std::to_string(timeout_ms) +
                                " ms with " + std::to_string(missing) +
@@ -263,8 +314,9 @@ int WriteOffsetFile(const std::string& dir, uint64_t version, int64_t offset,
   return RCS_OK;
 }
 
-// The offset recorded for a chain at `chain_version`: the offset of a
-// record the chain holds (so reading resumes after it), or -1 if none.
+// The topic offset of the record of `chain_version` if the offset file
+// recorded exactly that version of this topic (the checkpoint then holds
+// only acknowledged versions), else -1: the chain is not to be trusted.
 int64_t ReadOffsetFile(const std::string& dir, uint64_t chain_version, const std::string& topic) {
   FILE* f = std::fopen(JoinPath(dir, kOffsetFile).c_str(), "re");
   if (f == nullptr) return -1;
@@ -273,7 +325,7 @@ int64_t ReadOffsetFile(const std::string& dir, uint64_t chain_version, const std
   char name[256] = {0};
   const int n = std::fscanf(f, "%llu %lld %255s", &version, &offset, name);
   std::fclose(f);
-  if (n != 3 || topic != name || version > chain_version || offset < 0) return -1;
+  if (n != 3 || topic != name || version != chain_version || offset < 0) return -1;
   return offset;
 }
 
@@ -299,8 +351,8 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
       opts->topic[0] == '\0') {
     return Fail(RCS_EINVAL, "rcs_kafka_open: brokers and topic are required");
   }
-  if (opts->delivery_timeout_ms < 0) {
-    return Fail(RCS_EINVAL, "rcs_kafka_open: delivery_timeout_ms must not be negative");
+  if (opts->delivery_timeout_ms < 0 || opts->delivery_timeout_ms > kMaxDeliveryTimeoutMs) {
+    return Fail(RCS_EINVAL, "rcs_kafka_open: delivery_timeout_ms must be in [0, 86400000]");
   }
   std::unique_ptr<rcs_kafka> k;
   try {
@@ -315,6 +367,12 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
         if (c[1] == nullptr) {
           return Fail(RCS_EINVAL, std::string("rcs_kafka_open: config setting \"") + c[0] +
                                       "\" has no value");
+        }
+        for (const char* reserved : kReservedSettings) {
+          if (std::strcmp(c[0], reserved) == 0) {
+            return Fail(RCS_EINVAL, std::string("rcs_kafka_open: config may not set \"") + c[0] +
+                                        "\": the module's guarantees depend on it");
+          }
         }
         k->extra.emplace_back(c[0], c[1]);
       }
@@ -331,8 +389,9 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
   char err[512];
   k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (k->producer == nullptr) {
+    // rd_kafka_new fails on settings that contradict each other.
     rd_kafka_conf_destroy(conf);
-    return Fail(RCS_EIO, std::string("rcs_kafka_open: librdkafka: ") + err);
+    return Fail(RCS_EINVAL, std::string("rcs_kafka_open: librdkafka: ") + err);
   }
   k->producer_topic = rd_kafka_topic_new(k->producer, k->topic.c_str(), nullptr);
   if (k->producer_topic == nullptr) {
@@ -357,7 +416,15 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
   try {
     rcs_kafka* raw = k.get();
     k->poller = std::thread([raw] {
-      while (!raw->stop.load(std::memory_order_acquire)) rd_kafka_poll(raw->producer, 100);
+      while (!raw->stop.load(std::memory_order_acquire)) {
+        rd_kafka_poll(raw->producer, 100);
+        // The changelog stopped: drop what is still queued (its records
+        // fail with a purge error) so that nothing is written after the
+        // record that failed. Records already sent complete as they will.
+        if (raw->purge.exchange(false, std::memory_order_acq_rel)) {
+          rd_kafka_purge(raw->producer, RD_KAFKA_PURGE_F_QUEUE);
+        }
+      }
     });
   } catch (...) {
     rd_kafka_topic_destroy(k->producer_topic);
@@ -439,33 +506,65 @@ int rcs_kafka_checkpoint(rcs_kafka* k, uint32_t partition, const char* dir, int 
   if (k == nullptr || dir == nullptr) {
     return Fail(RCS_EINVAL, "rcs_kafka_checkpoint: NULL argument");
   }
+  if (info != nullptr && info->struct_size < sizeof(rcs_checkpoint_info)) {
+    return Fail(RCS_EINVAL, "rcs_kafka_checkpoint: info->struct_size is too small");
+  }
   try {
-    uint64_t target;
+    // The checkpoint holds the newest published version; a restore needs
+    // the topic offset of exactly that version's record, and may trust the
+    // chain only if the topic holds that version (else it would mix two
+    // histories). So: record every acknowledgement from here on (each
+    // version the checkpoint can hold is acknowledged now or later), publish
+    // what group commit sealed (so the checkpoint's version is at least
+    // every version produced so far), take the checkpoint, wait until its
+    // version is acknowledged, and only then write the offset file naming
+    // exactly that version.
     {
       absl::MutexLock lock(&k->mu);
-      target = k->Log(partition).produced;
+      PartitionLog& log = k->Log(partition);
+      log.recording = true;
+      log.recent.clear();
+      log.recent.emplace_back(log.acked, log.acked_offset);
     }
-    // Every record is acknowledged or failed within the delivery timeout.
-    if (int rc = WaitAcked(k, {{partition, target}}, k->delivery_timeout_ms + kBrokerTimeoutMs,
-                           "rcs_kafka_checkpoint");
-        rc != RCS_OK) {
-      return rc;
-    }
-    // The newest acknowledged record is one the checkpoint will hold (it
-    // holds at least every version committed before it starts): restore
-    // resumes after its offset and skips what else the chain holds.
-    uint64_t acked;
-    int64_t offset;
-    {
+    auto stop_recording = [&] {
       absl::MutexLock lock(&k->mu);
-      acked = k->Log(partition).acked;
-      offset = k->Log(partition).acked_offset;
-    }
-    if (int rc = rcs_checkpoint(k->store, partition, dir, flags, info); rc != RCS_OK) {
+      PartitionLog& log = k->Log(partition);
+      log.recording = false;
+      log.recent.clear();
+    };
+    if (int rc = rcs_flush(k->store, partition, nullptr); rc != RCS_OK) {
+      stop_recording();
       return Fail(rc, std::string("rcs_kafka_checkpoint: ") + rcs_last_error());
     }
-    if (offset >= 0) return WriteOffsetFile(dir, acked, offset, k->topic);
-    return RCS_OK;
+    // Every record is acknowledged or failed within the delivery timeout.
+    const int wait_ms = k->delivery_timeout_ms + kBrokerTimeoutMs;
+    rcs_checkpoint_info ci{};
+    ci.struct_size = sizeof ci;
+    if (int rc = rcs_checkpoint(k->store, partition, dir, flags, &ci); rc != RCS_OK) {
+      stop_recording();
+      return Fail(rc, std::string("rcs_kafka_checkpoint: ") + rcs_last_error());
+    }
+    if (info != nullptr) {
+      const size_t size = info->struct_size;
+      std::memcpy(info, &ci, std::min(size, sizeof ci));
+      info->struct_size = size;
+    }
+    const int rc = WaitAcked(k, {{partition, ci.version}}, wait_ms, "rcs_kafka_checkpoint");
+    int64_t offset = -1;
+    {
+      absl::MutexLock lock(&k->mu);
+      for (const auto& [v, o] : k->Log(partition).recent) {
+        if (v == ci.version) offset = o;
+      }
+    }
+    stop_recording();
+    if (rc != RCS_OK) return rc;  // the chain has no offset file: restores ignore it
+    if (ci.version == 0) return RCS_OK;  // nothing committed: nothing to point at
+    if (offset < 0) {
+      return Fail(RCS_EIO, "rcs_kafka_checkpoint: the topic offset of version " +
+                               std::to_string(ci.version) + " is unknown (out of memory)");
+    }
+    return WriteOffsetFile(dir, ci.version, offset, k->topic);
   } catch (const std::bad_alloc&) {
     return Fail(RCS_ENOMEM, "rcs_kafka_checkpoint: out of memory");
   }
@@ -486,9 +585,13 @@ struct Consumer {
   }
 };
 
-struct RestoreGuard {
-  RestoreGuard() { restoring = true; }
-  ~RestoreGuard() { restoring = false; }
+// Marks the commit of one replayed record as already in the topic.
+struct ReplayingRecord {
+  ReplayingRecord(const rcs_kafka* k, uint32_t partition) {
+    restoring_handle = k;
+    restoring_partition = partition;
+  }
+  ~ReplayingRecord() { restoring_handle = nullptr; }
 };
 
 int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
@@ -510,6 +613,14 @@ int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
     return Fail(RCS_EIO, "rcs_kafka_restore: cannot read the end of " + k->topic + "[" +
                              std::to_string(partition) + "]: " + rd_kafka_err2str(e));
   }
+  if (start > high) {
+    // The checkpoint's record lies past the topic's end: the topic was
+    // recreated or truncated since.
+    return Fail(RCS_ECORRUPT, "rcs_kafka_restore: the checkpoint's topic offset " +
+                                  std::to_string(start - 1) + " is past the end of " + k->topic +
+                                  "[" + std::to_string(partition) + "] (" +
+                                  std::to_string(high) + "): was the topic recreated?");
+  }
   if (start < low) start = low;
   info->start_offset = start;
   info->end_offset = high;
@@ -522,7 +633,6 @@ int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Fail(RCS_EIO, std::string("rcs_kafka_restore: assign: ") + rd_kafka_err2str(e));
   }
-  RestoreGuard guard;
   int64_t next = start;
   uint64_t since_progress = 0;
   while (next < high) {
@@ -534,7 +644,13 @@ int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
     }
     std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> hold(
         m, rd_kafka_message_destroy);
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // Short of the end the partition had when the restore began: records
+      // went missing under us (retention, a recreated topic).
+      return Fail(RCS_EIO, "rcs_kafka_restore: " + k->topic + "[" + std::to_string(partition) +
+                               "] ended at offset " + std::to_string(next) + ", before " +
+                               std::to_string(high) + " where it ended when the restore began");
+    }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Fail(RCS_EIO, "rcs_kafka_restore: " + k->topic + "[" + std::to_string(partition) +
                                "] at offset " + std::to_string(next) + ": " +
@@ -542,7 +658,11 @@ int RestoreFromTopic(rcs_kafka* k, uint32_t partition, int64_t start,
     }
     uint64_t before = 0, after = 0;
     rcs_version(k->store, partition, &before);
-    const int rc = rcs_changelog_apply(k->store, partition, m->payload, m->len, &after);
+    int rc;
+    {
+      ReplayingRecord replaying(k, partition);
+      rc = rcs_changelog_apply(k->store, partition, m->payload, m->len, &after);
+    }
     if (rc != RCS_OK) {
       const int code = rc == RCS_ESTATE || rc == RCS_EINVAL ? RCS_ECORRUPT : rc;
       return Fail(code, "rcs_kafka_restore: " + k->topic + "[" + std::to_string(partition) +
@@ -582,28 +702,63 @@ int rcs_kafka_restore(rcs_kafka* k, uint32_t partition, const char* dir,
   if (out != nullptr && out->struct_size < sizeof(rcs_kafka_restore_info)) {
     return Fail(RCS_EINVAL, "rcs_kafka_restore: out->struct_size is too small");
   }
+  if (partition > kMaxPartition) {
+    return Fail(RCS_EINVAL, "rcs_kafka_restore: partition " + std::to_string(partition) +
+                                " has no Kafka partition (Kafka's are below 2^31)");
+  }
+  uint64_t exists;
+  if (rcs_version(k->store, partition, &exists) == RCS_OK) {
+    return Fail(RCS_EEXIST, "rcs_kafka_restore: partition " + std::to_string(partition) +
+                                " exists (drop it first)");
+  }
   try {
+    {
+      // Records of the partition's previous life still in flight would
+      // land after what this restore reads (and their reports would count
+      // on the new log): wait until they are acknowledged or failed.
+      absl::MutexLock lock(&k->mu);
+      if (!k->stopped.empty()) {
+        return Fail(RCS_ESTATE, "rcs_kafka_restore: the changelog stopped (" + k->stopped +
+                                    "): close this handle and open a new one");
+      }
+      const absl::Time deadline =
+          absl::Now() + absl::Milliseconds(k->delivery_timeout_ms + kBrokerTimeoutMs);
+      while (k->Log(partition).pending > 0) {
+        if (k->acked_cv.WaitWithDeadline(&k->mu, deadline) && absl::Now() >= deadline) {
+          return Fail(RCS_ESTATE, "rcs_kafka_restore: records of partition " +
+                                      std::to_string(partition) +
+                                      " produced before it was dropped are still in flight");
+        }
+      }
+    }
     rcs_kafka_restore_info info{};
     info.struct_size = sizeof info;
     info.start_offset = 0;
     int64_t start = 0;
     bool restored = false;
     if (dir != nullptr && ::access(dir, F_OK) == 0) {
+      // A chain is used only with the offset file naming exactly its
+      // version (rcs_kafka_checkpoint writes it once that version is in the
+      // topic); otherwise it may hold versions the topic does not, and the
+      // restore reads the topic alone.
+      const bool has_offset_file = ::access(JoinPath(dir, kOffsetFile).c_str(), F_OK) == 0;
       rcs_checkpoint_info ci{};
       ci.struct_size = sizeof ci;
       const int rc = rcs_restore(k->store, partition, dir, &ci);
       if (rc == RCS_OK) {
-        restored = true;
-        info.checkpoint_version = ci.version;
         const int64_t recorded = ReadOffsetFile(dir, ci.version, k->topic);
-        start = recorded >= 0 ? recorded + 1 : 0;
-      } else {
-        // No checkpoint in dir is RCS_EIO with nothing created: restore from
-        // the topic alone. Anything else is the caller's to see.
-        uint64_t v;
-        if (rc != RCS_EIO || rcs_version(k->store, partition, &v) == RCS_OK) {
-          return Fail(rc, std::string("rcs_kafka_restore: ") + rcs_last_error());
+        if (recorded >= 0) {
+          restored = true;
+          info.checkpoint_version = ci.version;
+          start = recorded + 1;
+        } else {
+          rcs_partition_drop(k->store, partition);
         }
+      } else if (rc != RCS_EIO || has_offset_file) {
+        // A directory this module checkpointed into that cannot be read is
+        // the caller's to see; without the module's file (no checkpoint, or
+        // none of ours) the topic alone will do.
+        return Fail(rc, std::string("rcs_kafka_restore: ") + rcs_last_error());
       }
     }
     if (!restored) {
@@ -622,7 +777,6 @@ int rcs_kafka_restore(rcs_kafka* k, uint32_t partition, const char* dir,
       absl::MutexLock lock(&k->mu);
       PartitionLog& log = k->Log(partition);
       log.produced = log.acked = info.version;
-      log.pending = 0;
       log.broken = false;
       log.failed = 0;
       log.error.clear();

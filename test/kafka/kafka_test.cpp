@@ -24,9 +24,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -246,11 +248,12 @@ TEST(Kafka, RestoreFromACheckpointReadsOnlyWhatCameAfter) {
     info.struct_size = sizeof info;
     ASSERT_EQ(rcs_kafka_restore(kb, 0, dir.path.c_str(), nullptr, nullptr, &info), RCS_OK)
         << rcs_kafka_last_error();
-    EXPECT_EQ(info.checkpoint_version, 40u);
+    // With the offset file naming the chain's version, only the 30 later
+    // records are read. Without it the chain is not trusted (it could hold
+    // versions the topic does not): the topic alone gives all 70.
+    EXPECT_EQ(info.checkpoint_version, with_offset ? 40u : 0u);
     EXPECT_EQ(info.version, 70u);
-    EXPECT_EQ(info.applied, 30u);
-    // With the offset the checkpoint recorded, only the 30 later records
-    // are read; without it, all 70 (the first 40 skipped by version).
+    EXPECT_EQ(info.applied, with_offset ? 30u : 70u);
     EXPECT_EQ(info.records, with_offset ? 30u : 70u);
     EXPECT_EQ(info.start_offset, with_offset ? 40 : 0);
     uint64_t vb = 0;
@@ -531,6 +534,282 @@ TEST(Kafka, BadArguments) {
   EXPECT_EQ(rcs_version(s, 0, &v), RCS_OK) << "a refused restore dropped an existing partition";
   EXPECT_EQ(rcs_kafka_close(k, 10000), RCS_OK);
   EXPECT_EQ(rcs_store_close(s), RCS_OK);
+}
+
+
+rcs_kafka* OpenKafkaWith(rcs_store* s, const MockCluster& mc, int delivery_timeout_ms,
+                         const char* const* config) {
+  rcs_kafka_options o;
+  rcs_kafka_options_init(&o);
+  o.brokers = mc.brokers().c_str();
+  o.topic = kTopic;
+  o.delivery_timeout_ms = delivery_timeout_ms;
+  o.config = config;
+  rcs_kafka* k = nullptr;
+  EXPECT_EQ(rcs_kafka_open(s, &o, &k), RCS_OK) << rcs_kafka_last_error();
+  return k;
+}
+
+// Polls `done` every 10 ms for at most 30 s ("did not hang", not a timing
+// claim).
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 3000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// A record that times out while queued stops the changelog: records queued
+// behind it are never written, so the topic has no gap and the partition
+// stays restorable at its acknowledged version. The stopped handle refuses
+// to restore; a new one restores.
+TEST(Kafka, ATimedOutRecordLeavesNoGapBehindIt) {
+  MockCluster mc;
+  const char* const cfg[] = {"log_level", "0", "reconnect.backoff.max.ms", "100", nullptr};
+  rcs_store* a = OpenStore();
+  rcs_kafka* ka = OpenKafkaWith(a, mc, 2000, cfg);
+  ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
+  std::map<uint64_t, Contents> at;
+  for (int step = 0; step < 10; ++step) {
+    ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
+    uint64_t v = 0;
+    Contents c = Dump(a, 0, &v);
+    at[v] = std::move(c);
+  }
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
+  mc.SetDown(true);
+  ASSERT_EQ(CommitStep(a, 0, 10), RCS_OK);  // v11: times out first
+  // v12..v14 are queued later, so they would time out later: they must not
+  // be written once the broker is back.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  for (int step = 11; step < 14; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
+  rcs_kafka_status st{};
+  st.struct_size = sizeof st;
+  ASSERT_TRUE(Eventually([&] { return rcs_kafka_partition_status(ka, 0, &st) == RCS_EIO; }));
+  EXPECT_EQ(st.acked_version, 10u);
+  mc.SetDown(false);
+  // Let whatever librdkafka still had go out (nothing, if the queue was
+  // purged), then look at the topic.
+  EXPECT_EQ(rcs_kafka_flush(ka, 3000, nullptr, 0), RCS_EIO);
+  EXPECT_EQ(RestoreFreshAndCompare(mc, 0, at[10], 10).records, 10u)
+      << "a record behind the failed one reached the topic";
+  // The stopped handle cannot restore; a new handle can.
+  ASSERT_EQ(rcs_partition_drop(a, 0), RCS_OK);
+  EXPECT_EQ(rcs_kafka_restore(ka, 0, nullptr, nullptr, nullptr, nullptr), RCS_ESTATE);
+  EXPECT_NE(std::string(rcs_kafka_last_error()).find("stopped"), std::string::npos)
+      << rcs_kafka_last_error();
+  EXPECT_EQ(rcs_kafka_close(ka, 1000), RCS_EIO);
+  ka = OpenKafka(a, mc);
+  ASSERT_EQ(rcs_kafka_restore(ka, 0, nullptr, nullptr, nullptr, nullptr), RCS_OK)
+      << rcs_kafka_last_error();
+  ASSERT_EQ(CommitStep(a, 0, 50), RCS_OK);  // v11 of the new history
+  uint64_t acked = 0;
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, &acked, 1), RCS_OK) << rcs_kafka_last_error();
+  EXPECT_EQ(acked, 11u);
+  uint64_t va = 0;
+  const Contents now = Dump(a, 0, &va);
+  RestoreFreshAndCompare(mc, 0, now, 11);
+  EXPECT_EQ(rcs_kafka_close(ka, 10000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
+}
+
+// A failed record stops the changelog of every partition: a healthy
+// partition's later commits are refused too (its acknowledged prefix stays).
+TEST(Kafka, AFailedRecordStopsEveryPartition) {
+  MockCluster mc;
+  rcs_store* a = OpenStore();
+  rcs_kafka* ka = OpenKafka(a, mc, 0, /*delivery_timeout_ms=*/1000);
+  ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
+  ASSERT_EQ(rcs_partition_create(a, 1), RCS_OK);
+  ASSERT_EQ(CommitStep(a, 0, 0), RCS_OK);
+  ASSERT_EQ(CommitStep(a, 1, 0), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
+  mc.SetDown(true);
+  ASSERT_EQ(CommitStep(a, 1, 1), RCS_OK);  // partition 1's v2 fails
+  rcs_kafka_status st{};
+  st.struct_size = sizeof st;
+  ASSERT_TRUE(Eventually([&] { return rcs_kafka_partition_status(ka, 1, &st) == RCS_EIO; }));
+  mc.SetDown(false);
+  EXPECT_EQ(CommitStep(a, 0, 1), RCS_EIO) << "a partition committed past a stopped changelog";
+  EXPECT_EQ(rcs_kafka_partition_status(ka, 0, &st), RCS_EIO);
+  EXPECT_EQ(st.acked_version, 1u);
+  uint64_t acked[2] = {0, 0};
+  EXPECT_EQ(rcs_kafka_flush(ka, 1000, acked, 2), RCS_EIO);
+  EXPECT_EQ(acked[0], 1u);
+  EXPECT_EQ(acked[1], 1u);
+  EXPECT_EQ(rcs_kafka_close(ka, 1000), RCS_EIO);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
+}
+
+// A checkpoint that holds versions the topic never got (here: taken while
+// the broker is away, as a checkpoint racing commits can) must not be
+// trusted: the restore ignores it and reads the topic, which another owner
+// moved on meanwhile.
+TEST(Kafka, ACheckpointAheadOfTheTopicIsNotTrusted) {
+  MockCluster mc;
+  TempDir dir;
+  rcs_store* a = OpenStore();
+  rcs_kafka* ka = OpenKafka(a, mc, 0, 1000);
+  ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
+  for (int step = 0; step < 10; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
+  ASSERT_EQ(rcs_kafka_checkpoint(ka, 0, dir.path.c_str(), RCS_CHECKPOINT_INCREMENTAL, nullptr),
+            RCS_OK);
+  mc.SetDown(true);
+  ASSERT_EQ(CommitStep(a, 0, 100), RCS_OK);  // v11, never acknowledged
+  ASSERT_EQ(CommitStep(a, 0, 101), RCS_OK);  // v12
+  // The module's own checkpoint refuses to vouch for v12...
+  EXPECT_EQ(rcs_kafka_checkpoint(ka, 0, dir.path.c_str(), RCS_CHECKPOINT_INCREMENTAL, nullptr),
+            RCS_EIO);
+  // ...and a checkpoint written behind its back holds v12 all the same.
+  ASSERT_EQ(rcs_checkpoint(a, 0, dir.path.c_str(), RCS_CHECKPOINT_INCREMENTAL, nullptr), RCS_OK);
+  EXPECT_EQ(rcs_kafka_close(ka, 100), RCS_EIO);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
+  mc.SetDown(false);
+  // B restores from the topic alone and goes on: v11'..v15'.
+  rcs_store* b = OpenStore();
+  rcs_kafka* kb = OpenKafka(b, mc);
+  ASSERT_EQ(rcs_kafka_restore(kb, 0, nullptr, nullptr, nullptr, nullptr), RCS_OK);
+  for (int step = 200; step < 205; ++step) ASSERT_EQ(CommitStep(b, 0, step), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(kb, 10000, nullptr, 0), RCS_OK);
+  uint64_t vb = 0;
+  const Contents truth = Dump(b, 0, &vb);
+  // C restores from A's directory plus the topic: B's history, not a mix.
+  rcs_store* c = OpenStore();
+  rcs_kafka* kc = OpenKafka(c, mc);
+  rcs_kafka_restore_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(rcs_kafka_restore(kc, 0, dir.path.c_str(), nullptr, nullptr, &info), RCS_OK)
+      << rcs_kafka_last_error();
+  EXPECT_EQ(info.checkpoint_version, 0u) << "a chain ahead of the topic was used";
+  uint64_t vc = 0;
+  EXPECT_EQ(Dump(c, 0, &vc), truth);
+  EXPECT_EQ(vc, vb);
+  EXPECT_EQ(rcs_kafka_close(kc, 1000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(c), RCS_OK);
+  EXPECT_EQ(rcs_kafka_close(kb, 1000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(b), RCS_OK);
+}
+
+// A fetch whose offset went out of range (retention deleting what a restore
+// reads) is an error, not a restore that silently stops short.
+TEST(Kafka, AnOffsetOutOfRangeFailsTheRestore) {
+  MockCluster mc;
+  rcs_store* a = OpenStore();
+  rcs_kafka* ka = OpenKafka(a, mc);
+  ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
+  for (int step = 0; step < 10; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
+  rcs_store* b = OpenStore();
+  rcs_kafka* kb = OpenKafka(b, mc);
+  constexpr int kFetchApiKey = 1;
+  rd_kafka_mock_push_request_errors(mc.get(), kFetchApiKey, 1,
+                                    RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE);
+  const int rc = rcs_kafka_restore(kb, 0, nullptr, nullptr, nullptr, nullptr);
+  uint64_t vb = 0;
+  if (rc == RCS_OK) {
+    // librdkafka may retry the fetch itself; then the restore must be whole.
+    ASSERT_EQ(rcs_version(b, 0, &vb), RCS_OK);
+    EXPECT_EQ(vb, 10u) << "a restore went live short of the topic's end";
+  } else {
+    EXPECT_EQ(rcs_version(b, 0, &vb), RCS_ENOPARTITION);
+  }
+  EXPECT_EQ(rcs_kafka_close(kb, 1000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(b), RCS_OK);
+  EXPECT_EQ(rcs_kafka_close(ka, 1000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
+}
+
+// Only the replayed records are kept from the topic: a commit the restoring
+// thread makes meanwhile (here from the progress callback, to another
+// partition) is produced like any other.
+TEST(Kafka, CommitsOfTheRestoringThreadAreProduced) {
+  MockCluster mc;
+  rcs_store* a = OpenStore();
+  rcs_kafka* ka = OpenKafka(a, mc);
+  ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
+  ASSERT_EQ(CommitStep(a, 0, 0), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
+  ASSERT_EQ(rcs_partition_create(a, 1), RCS_OK);
+  ASSERT_EQ(rcs_partition_drop(a, 0), RCS_OK);
+  struct Ctx {
+    rcs_store* s;
+    int rc;
+  } ctx{a, -1};
+  ASSERT_EQ(rcs_kafka_restore(
+                ka, 0, nullptr,
+                [](void* c, uint32_t, uint64_t, uint64_t, int64_t, int64_t) {
+                  auto* x = static_cast<Ctx*>(c);
+                  x->rc = CommitStep(x->s, 1, 5);
+                  return 0;
+                },
+                &ctx, nullptr),
+            RCS_OK)
+      << rcs_kafka_last_error();
+  ASSERT_EQ(ctx.rc, RCS_OK);
+  uint64_t acked[2] = {0, 0};
+  EXPECT_EQ(rcs_kafka_flush(ka, 10000, acked, 2), RCS_OK) << rcs_kafka_last_error();
+  EXPECT_EQ(acked[0], 1u);
+  EXPECT_EQ(acked[1], 1u) << "the progress callback's commit was never produced";
+  EXPECT_EQ(rcs_kafka_close(ka, 1000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
+}
+
+// Dropped with records in flight, then restored on the same handle (a lost
+// assignment that comes back): the restore waits for them, so the topic
+// and the partition agree afterwards.
+TEST(Kafka, RestoreOnTheSameHandleWaitsForRecordsInFlight) {
+  MockCluster mc;
+  const char* const cfg[] = {"log_level", "0", "linger.ms", "300", nullptr};
+  rcs_store* a = OpenStore();
+  rcs_kafka* ka = OpenKafkaWith(a, mc, 60000, cfg);
+  ASSERT_EQ(rcs_partition_create(a, 0), RCS_OK);
+  for (int step = 0; step < 10; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, nullptr, 0), RCS_OK);
+  for (int step = 10; step < 13; ++step) ASSERT_EQ(CommitStep(a, 0, step), RCS_OK);  // lingering
+  ASSERT_EQ(rcs_partition_drop(a, 0), RCS_OK);
+  rcs_kafka_restore_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(rcs_kafka_restore(ka, 0, nullptr, nullptr, nullptr, &info), RCS_OK)
+      << rcs_kafka_last_error();
+  EXPECT_EQ(info.version, 13u) << "the restore did not wait for the records in flight";
+  ASSERT_EQ(CommitStep(a, 0, 50), RCS_OK);
+  uint64_t acked = 0;
+  ASSERT_EQ(rcs_kafka_flush(ka, 10000, &acked, 1), RCS_OK);
+  uint64_t va = 0;
+  const Contents now = Dump(a, 0, &va);
+  EXPECT_EQ(acked, va);
+  RestoreFreshAndCompare(mc, 0, now, va);
+  EXPECT_EQ(rcs_kafka_close(ka, 1000), RCS_OK);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
+}
+
+// Settings the guarantees rest on cannot be overridden through `config`.
+TEST(Kafka, ReservedSettingsAreRefused) {
+  MockCluster mc;
+  rcs_store* a = OpenStore();
+  for (const char* name : {"acks", "enable.idempotence", "enable.gapless.guarantee",
+                           "message.timeout.ms", "auto.offset.reset"}) {
+    const char* const cfg[] = {name, "1", nullptr};
+    rcs_kafka_options o;
+    rcs_kafka_options_init(&o);
+    o.brokers = mc.brokers().c_str();
+    o.topic = kTopic;
+    o.config = cfg;
+    rcs_kafka* k = nullptr;
+    EXPECT_EQ(rcs_kafka_open(a, &o, &k), RCS_EINVAL) << name;
+    EXPECT_NE(std::string(rcs_kafka_last_error()).find(name), std::string::npos);
+    if (k != nullptr) rcs_kafka_close(k, 1000);
+  }
+  rcs_kafka_options o;
+  rcs_kafka_options_init(&o);
+  o.brokers = mc.brokers().c_str();
+  o.topic = kTopic;
+  o.delivery_timeout_ms = 1 << 30;
+  rcs_kafka* k = nullptr;
+  EXPECT_EQ(rcs_kafka_open(a, &o, &k), RCS_EINVAL);
+  EXPECT_EQ(rcs_store_close(a), RCS_OK);
 }
 
 }  // namespace
