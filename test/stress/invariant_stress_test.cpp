@@ -462,7 +462,7 @@ TEST(SealDuringPublication, OwnReadsCountEachBatchOnce) {
 }
 
 // Group commit past the sealed-backlog bound: a thread holds read sections
-// of 40 ms back to back, so publications stall and the
+// back to back (40 ms, every eighth until the backlog filled), so publications stall and the
 // writer's large batches seal until the backlog is full; then its commits
 // publish themselves, waiting. Readers check on every read that a snapshot
 // holds each batch whole (all of the batch's keys equal the version, in
@@ -497,13 +497,24 @@ TEST(SealedBacklogBound, BatchesStayWholeWhenCommitsPublishThemselves) {
       }
     }
   };
+  // Held sections of 40 ms; every eighth lasts until the writer committed 6
+  // more batches (3 sealed batches fill the backlog), or 3 s when a commit
+  // at the bound waits for this very section: in slow (sanitizer) builds
+  // too the backlog reaches its bound while a section is held.
+  std::atomic<uint64_t> committed{0};
   std::thread holder([&] {
-    while (!stop.load(std::memory_order_relaxed)) {
+    for (int n = 0; !stop.load(std::memory_order_relaxed); ++n) {
       ReadSection rs;
       auto snap = store->Snapshot(0);
       if (!snap.ok()) continue;
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(40);
-      while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      const bool long_hold = n % 8 == 7;
+      const uint64_t from = committed.load();
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(long_hold ? 3000 : 40);
+      while (std::chrono::steady_clock::now() < until && !stop.load(std::memory_order_relaxed) &&
+             !(long_hold && committed.load() >= from + 6)) {
+        std::this_thread::yield();
+      }
       check_whole(*snap, "held section, at its end");
     }
   });
@@ -524,8 +535,13 @@ TEST(SealedBacklogBound, BatchesStayWholeWhenCommitsPublishThemselves) {
     }
   });
   uint64_t c = 0;
+  // At least the stress duration, and until commits reached the bound a few
+  // times (at most 60 s: "did not hang", not a timing claim).
   const auto end = std::chrono::steady_clock::now() + Duration(1500);
-  while (std::chrono::steady_clock::now() < end || c < 12) {
+  const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto at_bound = [&] { return store->Stats(0).value().backlog_publications; };
+  while ((std::chrono::steady_clock::now() < end || c < 12 || at_bound() < 1) &&
+         std::chrono::steady_clock::now() < cap) {
     ++c;
     for (int i = 0; i < kBig; ++i) {
       ASSERT_TRUE(store->Put(0, 0, Key(i), EncodeInt64(static_cast<int64_t>(c))).ok());
@@ -533,6 +549,7 @@ TEST(SealedBacklogBound, BatchesStayWholeWhenCommitsPublishThemselves) {
     }
     auto r = store->Commit(0);
     if (!r.ok() || *r != c) v.Report("commit returned the wrong version");
+    committed.store(c);
     ReadSection rs;
     auto own = store->Get(0, 1, Key(kBig - 1));
     if (!own.ok() || !own->has_value() || DecodeInt64(**own) != int64_t(c)) {
