@@ -9,8 +9,10 @@
 // committing thread, in version order per partition, with the partition's
 // commit locks held: it only hands the record to librdkafka (a copy) and
 // counts it. A poll thread serves librdkafka's delivery reports, which
-// advance each partition's acknowledged version or mark it broken. Flush
-// waits on a condition variable for the acknowledgements it needs.
+// advance each partition's acknowledged version; the first failed record
+// stops the changelog (every partition broken) and the poll thread purges
+// librdkafka's queue so nothing behind it is written. Flush, checkpoint and
+// restore wait on a condition variable for the reports they need.
 #include "rcustate/kafka.h"
 
 #include <fcntl.h>
