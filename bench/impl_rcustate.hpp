@@ -13,9 +13,14 @@
 // `rcustate-gc` runs group commit (max_publish_delay = --gc_delay).
 // `rcustate-ckpt` is `rcustate` plus a checkpointer thread, `rcustate-log`
 // `rcustate` plus a changelog listener appending to a file (durable_aux.hpp).
+// `rcustate-inline` reads through rcustate::InlineReadSection
+// (rcustate/inline_read.hpp); `rcustate-qsbr` opens a QSBR store: its
+// threads are online from start to end, read with no section and announce a
+// quiescent state after every read (inline, InlineQuiescentState).
 #ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 #define RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 
+#include <atomic>
 #include <new>
 #include <type_traits>
 #include <memory>
@@ -30,14 +35,22 @@
 #include "bench/config.hpp"
 #include "bench/durable_aux.hpp"
 #include "bench/impl_base.hpp"
+#include "rcustate/inline_read.hpp"
 #include "rcustate/rcustate.hpp"
 
 namespace rcsbench {
 
+// Set while an `rcustate-qsbr` run is set up and running: its threads go
+// online when they start.
+inline std::atomic<bool> rcustate_qsbr_run{false};
+
 // rcustate registers its threads itself (AttachThread/DetachThread).
 struct RcuStateThreads {
-  static void ThreadStart() { Check(rcustate::AttachThread()); }
-  static void ThreadStop() { Check(rcustate::DetachThread()); }
+  static void ThreadStart() {
+    Check(rcustate::AttachThread());
+    if (rcustate_qsbr_run.load(std::memory_order_relaxed)) rcustate::ThreadOnline();
+  }
+  static void ThreadStop() { Check(rcustate::DetachThread()); }  // offline too
   static void Check(const absl::Status& s) {
     if (!s.ok()) Die(s.ToString());
   }
@@ -117,11 +130,14 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
   RcuStateImpl(const Schema& schema, const Config& cfg)
       : schema_(schema),
         group_commit_(cfg.impl == "rcustate-gc"),
+        qsbr_(cfg.impl == "rcustate-qsbr"),
+        inline_section_(cfg.impl == "rcustate-inline"),
         cfg_(cfg),
         read_mode_(cfg.rcustate_read == "get"        ? ReadMode::kGet
                    : cfg.rcustate_read == "snapshot" ? ReadMode::kSnapshot
                                                      : ReadMode::kReader) {}
   ~RcuStateImpl() {
+    if (qsbr_) rcustate_qsbr_run.store(false, std::memory_order_relaxed);
     readers_.clear();
     if (checkpointer_ != nullptr) checkpointer_->Stop();
     if (store_ != nullptr) {
@@ -149,6 +165,10 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
       o.tables.push_back(rcustate::TableSpec{t.name, std::move(op), 0});
     }
     o.max_publish_delay = group_commit_ ? cfg_.gc_delay : absl::ZeroDuration();
+    if (qsbr_) {
+      o.read_flavor = rcustate::ReadFlavor::kQsbr;
+      rcustate_qsbr_run.store(true, std::memory_order_relaxed);
+    }
     absl::StatusOr<std::unique_ptr<rcustate::Store>> store = rcustate::Store::Open(std::move(o));
     if (!store.ok()) return store.status();
     store_ = *std::move(store);
@@ -202,7 +222,21 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
 
   template <typename F>
   void Read(uint32_t p, F&& f) {
-    rcustate::ReadSection rs;
+    if (qsbr_) {
+      // Online since ThreadStart: no section; nothing of this read survives
+      // the quiescent state.
+      ReadIn(p, f);
+      rcustate::InlineQuiescentState();
+    } else if (inline_section_) {
+      rcustate::InlineReadSection rs;
+      ReadIn(p, f);
+    } else {
+      rcustate::ReadSection rs;
+      ReadIn(p, f);
+    }
+  }
+  template <typename F>
+  void ReadIn(uint32_t p, F&& f) {
     if (read_mode_ == ReadMode::kReader) {
       const rcustate::TableReader* readers = &readers_[size_t{p} * schema_.tables.size()];
       View v(readers, readers[0].Snapshot());
@@ -222,19 +256,25 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
   // A read that may walk whole tables (verification): always a snapshot.
   template <typename F>
   void Scan(uint32_t p, F&& f) {
-    rcustate::ReadSection rs;
-    absl::StatusOr<rcustate::SnapshotView> snap = store_->Snapshot(p);
-    if (!snap.ok()) Die(snap.status().ToString());
-    View v(*snap);
-    f(v);
+    {
+      rcustate::ReadSection rs(*store_);
+      absl::StatusOr<rcustate::SnapshotView> snap = store_->Snapshot(p);
+      if (!snap.ok()) Die(snap.status().ToString());
+      View v(*snap);
+      f(v);
+    }
+    if (qsbr_) rcustate::QuiescentState();
   }
   // Sees everything this thread committed (read-your-writes through
   // Store::Get), even batches group commit has not published yet.
   template <typename F>
   void WriterRead(uint32_t p, F&& f) {
-    rcustate::ReadSection rs;
-    View v(store_.get(), p);
-    f(v);
+    {
+      rcustate::ReadSection rs(*store_);
+      View v(store_.get(), p);
+      f(v);
+    }
+    if (qsbr_) rcustate::QuiescentState();
   }
   template <typename F, typename Hold>
   bool PinScan(uint32_t p, F&& scan, Hold&& hold) {
@@ -261,6 +301,8 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
       r.impl_bytes += s->approx_bytes;
     }
     if (group_commit_) r.note = absl::StrCat("max_publish_delay=", absl::FormatDuration(cfg_.gc_delay));
+    if (qsbr_) r.note = "QSBR readers, a quiescent state per read";
+    if (inline_section_) r.note = "inline read sections";
     if (checkpointer_ != nullptr) {
       checkpointer_->Stop();  // the writers are done: count what ran with them
       checkpointer_->Collect(r);
@@ -280,6 +322,8 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
   enum class ReadMode { kReader, kSnapshot, kGet };
   Schema schema_;
   bool group_commit_;
+  bool qsbr_;            // rcustate-qsbr
+  bool inline_section_;  // rcustate-inline
   const Config& cfg_;
   ReadMode read_mode_;
   std::unique_ptr<rcustate::Store> store_;

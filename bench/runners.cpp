@@ -15,6 +15,10 @@ const std::vector<ImplEntry>& Implementations() {
   static const std::vector<ImplEntry> v = {
       {"rcustate", &RunRcuState, "the library, default policy (publish every commit)"},
       {"rcustate-gc", &RunRcuState, "the library, group commit (max_publish_delay = --gc_delay)"},
+      {"rcustate-inline", &RunRcuState,
+       "the library, read sections inlined (rcustate/inline_read.hpp)", false},
+      {"rcustate-qsbr", &RunRcuState,
+       "the library, a QSBR store: online threads, a quiescent state per read", false},
       {"rcustate-ckpt", &RunRcuState,
        "rcustate with a checkpointer thread (--checkpoint_full_every, --checkpoint_incr_every)",
        false},

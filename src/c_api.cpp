@@ -161,6 +161,15 @@ static_assert(kOptionsSizeV0_1 <= sizeof(rcs_options));
 constexpr size_t kStatsSizeV0_1 =
     offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t);
 
+// The error of a zero-copy read the calling thread is not protected for.
+int NotReading(const rcs_store* store, const char* fn) noexcept {
+  if (store->store->read_flavor() == rcustate::ReadFlavor::kQsbr) {
+    return SetErrorf(RCS_ESTATE, "%s: a QSBR store is read by online threads (rcs_thread_online)",
+                     fn);
+  }
+  return SetErrorf(RCS_ESTATE, "%s: only allowed inside rcs_read_lock", fn);
+}
+
 // An rcs_view* is the view's opaque handle (SnapshotView::ToHandle): handing
 // it out costs no allocation and there is nothing to free.
 const rcs_view* ToC(rcustate::SnapshotView v) noexcept {
@@ -250,6 +259,18 @@ RCS_API int rcs_store_open(const rcs_options* opts, rcs_store** out) noexcept {
     return Invalid(__func__, "opts->max_publish_delay_ns is out of range");
   }
   o.max_publish_delay = absl::Nanoseconds(static_cast<int64_t>(opts->max_publish_delay_ns));
+  if (opts->struct_size >= offsetof(rcs_options, stall_threshold_ns) + sizeof(uint64_t)) {
+    if (opts->read_flavor != RCS_READ_MEMB && opts->read_flavor != RCS_READ_QSBR) {
+      return SetErrorf(RCS_EINVAL, "%s: opts->read_flavor is %d (RCS_READ_MEMB or RCS_READ_QSBR)",
+                       __func__, opts->read_flavor);
+    }
+    if (opts->stall_threshold_ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Invalid(__func__, "opts->stall_threshold_ns is out of range");
+    }
+    o.read_flavor = opts->read_flavor == RCS_READ_QSBR ? rcustate::ReadFlavor::kQsbr
+                                                       : rcustate::ReadFlavor::kMemb;
+    o.stall_threshold = absl::Nanoseconds(static_cast<int64_t>(opts->stall_threshold_ns));
+  }
   auto store = rcustate::Store::Open(std::move(o));
   if (!store.ok()) return Fail(__func__, store.status());
   *out = new rcs_store{*std::move(store)};
@@ -367,7 +388,9 @@ RCS_API int rcs_partition_stats(rcs_store* store, uint32_t partition,
   r.pins_alive = st->pins_alive;
   r.num_tables = static_cast<uint32_t>(store->store->num_tables());
   r.backlog_publications = st->backlog_publications;
-  std::memcpy(out, &r, out->struct_size >= sizeof r ? sizeof r : kStatsSizeV0_1);
+  r.stalled_grace_periods = st->stalled_grace_periods;
+  r.grace_wait_age_ns = st->grace_wait_age_ns;
+  std::memcpy(out, &r, out->struct_size >= sizeof r ? sizeof r : out->struct_size);
   return RCS_OK;
   RCS_API_END
 }
@@ -377,7 +400,7 @@ RCS_API int rcs_partition_table_entries(rcs_store* store, uint32_t partition, ui
   RCS_API_BEGIN
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
   RCS_CHECK_ARG(out_entries != nullptr, "out_entries is NULL");
-  rcustate::ReadSection rs;
+  rcustate::ReadSection rs(*store->store);
   auto snap = store->store->Snapshot(partition);
   if (!snap.ok()) return Fail(__func__, snap.status());
   auto view = snap->Table(table);
@@ -396,7 +419,7 @@ RCS_API int rcs_get(rcs_store* store, uint32_t partition, uint32_t table, const 
   RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
   RCS_CHECK_ARG(!BadBytes(buf, buf_len), "buf is NULL but buf_len is not 0");
   RCS_CHECK_ARG(out_value_len != nullptr, "out_value_len is NULL");
-  rcustate::ReadSection rs;
+  rcustate::ReadSection rs(*store->store);
   auto v = store->store->Get(partition, table, Bytes(key, key_len));
   if (!v.ok()) return Fail(__func__, v.status());
   if (!v->has_value()) {
@@ -420,7 +443,7 @@ RCS_API int rcs_read(rcs_store* store, uint32_t partition, uint32_t table, const
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
   RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
   RCS_CHECK_ARG(fn != nullptr, "fn is NULL");
-  rcustate::ReadSection rs;
+  rcustate::ReadSection rs(*store->store);
   auto v = store->store->Get(partition, table, Bytes(key, key_len));
   if (!v.ok()) return Fail(__func__, v.status());
   if (!v->has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_read: key not found");
@@ -446,6 +469,24 @@ RCS_API int rcs_read_unlock(void) noexcept {
 
 RCS_API int rcs_in_read_section(void) noexcept { return rcustate::ReadSection::Active() ? 1 : 0; }
 
+RCS_API void rcs_thread_online(void) noexcept { rcustate::ThreadOnline(); }
+RCS_API void rcs_thread_offline(void) noexcept { rcustate::ThreadOffline(); }
+RCS_API int rcs_thread_is_online(void) noexcept { return rcustate::ThreadIsOnline() ? 1 : 0; }
+RCS_API void rcs_quiescent_state(void) noexcept { rcustate::QuiescentState(); }
+
+RCS_API int rcs_grace_stalls(rcs_store* store, uint64_t* out_stalled,
+                             uint64_t* out_oldest_wait_ns) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out_stalled != nullptr, "out_stalled is NULL");
+  RCS_CHECK_ARG(out_oldest_wait_ns != nullptr, "out_oldest_wait_ns is NULL");
+  const rcustate::GraceStallStats g = store->store->GraceStalls();
+  *out_stalled = g.stalled_grace_periods;
+  *out_oldest_wait_ns = g.oldest_grace_wait_ns;
+  return RCS_OK;
+  RCS_API_END
+}
+
 RCS_API int rcs_get_ref(rcs_store* store, uint32_t partition, uint32_t table, const void* key,
                         size_t key_len, const void** out_value, size_t* out_value_len) noexcept {
   RCS_API_BEGIN
@@ -453,9 +494,7 @@ RCS_API int rcs_get_ref(rcs_store* store, uint32_t partition, uint32_t table, co
   RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
   RCS_CHECK_ARG(out_value != nullptr, "out_value is NULL");
   RCS_CHECK_ARG(out_value_len != nullptr, "out_value_len is NULL");
-  if (!rcustate::ReadSection::Active()) {
-    return SetErrorStatic(RCS_ESTATE, "rcs_get_ref: only allowed inside rcs_read_lock");
-  }
+  if (!store->store->CanRead()) return NotReading(store, "rcs_get_ref");
   auto v = store->store->Get(partition, table, Bytes(key, key_len));
   if (!v.ok()) return Fail(__func__, v.status());
   if (!v->has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_get_ref: key not found");
@@ -472,9 +511,7 @@ RCS_API int rcs_view_current(rcs_store* store, uint32_t partition,
   RCS_API_BEGIN
   RCS_CHECK_ARG(store != nullptr, "store is NULL");
   RCS_CHECK_ARG(out_view != nullptr, "out_view is NULL");
-  if (!rcustate::ReadSection::Active()) {
-    return SetErrorStatic(RCS_ESTATE, "rcs_view_current: only allowed inside rcs_read_lock");
-  }
+  if (!store->store->CanRead()) return NotReading(store, "rcs_view_current");
   auto snap = store->store->Snapshot(partition);
   if (!snap.ok()) return Fail(__func__, snap.status());
   *out_view = ToC(*snap);

@@ -34,6 +34,18 @@ struct TableSpec {
                                                   // (at most kMaxExpectedEntries)
 };
 
+// How readers of a store are protected (docs/design.md, "Read flavors").
+enum class ReadFlavor : uint8_t {
+  // Read sections (ReadSection): any thread, any time; an outermost section
+  // costs a few thread-local updates (and a call into the library unless the
+  // caller uses rcustate/inline_read.hpp).
+  kMemb = 0,
+  // Quiescent-state-based: threads that are online (ThreadOnline) read with
+  // no section at all and announce quiescent states (QuiescentState) or go
+  // offline; a thread online that does neither stalls reclamation.
+  kQsbr = 1,
+};
+
 struct StoreOptions {
   std::vector<TableSpec> tables;  // at least one
   // Bound on bytes of dropped partitions waiting for their grace period (all
@@ -62,6 +74,13 @@ struct StoreOptions {
   // than publication is held back instead of piling up sealed batches.
   // Negative: kInvalidArgument.
   absl::Duration max_publish_delay = absl::ZeroDuration();
+  // How readers are protected; see ReadFlavor.
+  ReadFlavor read_flavor = ReadFlavor::kMemb;
+  // A wait for a grace period longer than this counts as stalled
+  // (PartitionStats::stalled_grace_periods): a reader that holds a section,
+  // or a QSBR thread that stays online without announcing a quiescent state,
+  // for that long. Zero: 1 s. Negative: kInvalidArgument.
+  absl::Duration stall_threshold = absl::ZeroDuration();
 };
 
 struct PartitionStats {
@@ -79,7 +98,22 @@ struct PartitionStats {
   // published it themselves (waiting for a publication in progress or a
   // grace period, like the default policy).
   uint64_t backlog_publications = 0;
+  // Waits for a grace period on behalf of this partition (by its commits or
+  // by the group-commit publisher) that lasted longer than the store's
+  // stall_threshold, the one in progress included once it passed it.
+  uint64_t stalled_grace_periods = 0;
+  // How long the wait for a grace period in progress on behalf of this
+  // partition has lasted so far (0: none). A monitor alerts on it.
+  uint64_t grace_wait_age_ns = 0;
   uint32_t pins_alive = 0;            // pins held on this partition's snapshots, detached ones included
+};
+
+// Grace-period stalls of a whole store (Store::GraceStalls).
+struct GraceStallStats {
+  // Sum of the partitions' stalled_grace_periods.
+  uint64_t stalled_grace_periods = 0;
+  // Age of the oldest wait for a grace period in progress (0: none).
+  uint64_t oldest_grace_wait_ns = 0;
 };
 
 // ---- durability (docs/durability.md)

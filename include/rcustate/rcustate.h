@@ -156,7 +156,19 @@ typedef struct rcs_options {
    * publishes them itself, waiting for a grace period as the default policy
    * does. */
   uint64_t max_publish_delay_ns;
+  /* Added after the first 0.1 layout (a struct_size without them gets the
+   * defaults): how readers are protected, RCS_READ_MEMB (0, the default:
+   * rcs_read_lock sections) or RCS_READ_QSBR (threads online with
+   * rcs_thread_online read with no section and announce quiescent states
+   * with rcs_quiescent_state; see "QSBR stores" below). */
+  int read_flavor;
+  /* A wait for a grace period longer than this counts as stalled
+   * (rcs_grace_stalls, rcs_partition_stats). 0: 1 s. */
+  uint64_t stall_threshold_ns;
 } rcs_options;
+
+#define RCS_READ_MEMB 0
+#define RCS_READ_QSBR 1
 
 /* Sets opts->struct_size = sizeof(rcs_options) and every other field to its
  * default (no tables, budget 0, delay 0). Call it first, then fill in the
@@ -246,6 +258,11 @@ struct rcs_partition_stats {
    * group commit's commits that found the sealed backlog past its bound and
    * published it themselves, waiting like the default policy. */
   uint64_t backlog_publications;
+  /* Waits for a grace period on behalf of this partition longer than the
+   * store's stall threshold (the one in progress counted once past it). */
+  uint64_t stalled_grace_periods;
+  /* How long the wait in progress for a grace period has lasted (0: none). */
+  uint64_t grace_wait_age_ns;
 };
 
 /* Fills *out with the statistics of `partition`. Takes the partition's writer
@@ -563,6 +580,36 @@ RCS_API int rcs_thread_attach(void) RCS_NOEXCEPT;
  * section.
  * Errors: RCS_ESTATE (inside a read section; nothing is changed). */
 RCS_API int rcs_thread_detach(void) RCS_NOEXCEPT;
+
+/* ---- QSBR stores (opts.read_flavor = RCS_READ_QSBR)
+ * A thread that is online reads QSBR stores with no read section: every
+ * pointer it obtains stays valid until it calls rcs_quiescent_state or
+ * rcs_thread_offline. A thread online must do one of them regularly (a
+ * stream worker: between records) and go offline before it blocks: until
+ * it does, no grace period of a QSBR store ends, commits that wait for one
+ * wait, and memory is not reclaimed (rcs_grace_stalls shows it). On a QSBR
+ * store, calls that may wait for a grace period (rcs_commit, rcs_flush,
+ * rcs_partition_drop, ...) are allowed on an online thread and are a
+ * quiescent state for it. All four functions below are allocation-free,
+ * never block, and are idempotent where that applies. */
+
+/* Puts the calling thread online (registering it on first use). */
+RCS_API void rcs_thread_online(void) RCS_NOEXCEPT;
+/* Puts it offline: a quiescent state that lasts until rcs_thread_online. */
+RCS_API void rcs_thread_offline(void) RCS_NOEXCEPT;
+/* 1 if the calling thread is online, else 0. */
+RCS_API int rcs_thread_is_online(void) RCS_NOEXCEPT;
+/* Announces that the calling thread holds no pointer into a QSBR store. A
+ * no-op on an offline thread. */
+RCS_API void rcs_quiescent_state(void) RCS_NOEXCEPT;
+
+/* Grace-period stalls over every partition of the store: *out_stalled, the
+ * sum of the partitions' stalled_grace_periods; *out_oldest_wait_ns, the age
+ * of the oldest wait in progress (0: none). Never blocks: a monitor sees a
+ * stall while commits wait in it. Any thread.
+ * Errors: RCS_EINVAL (NULL). */
+RCS_API int rcs_grace_stalls(rcs_store *store, uint64_t *out_stalled,
+                             uint64_t *out_oldest_wait_ns) RCS_NOEXCEPT;
 
 /* ---- Errors and version */
 

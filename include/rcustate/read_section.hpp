@@ -1,6 +1,6 @@
 // File: rcustate/read_section.hpp
 //
-// Read sections and thread registration.
+// Read sections, QSBR reader threads and thread registration.
 //
 // A ReadSection is an RCU read-side critical section (liburcu, urcu-memb
 // flavor). While one is open on a thread, every snapshot, table view and value
@@ -28,6 +28,31 @@
 //
 // Threads are registered with RCU automatically on first use and unregistered
 // when they exit; AttachThread()/DetachThread() do it explicitly.
+//
+// QSBR stores (StoreOptions::read_flavor = ReadFlavor::kQsbr) are read
+// without sections: a thread that is online (ThreadOnline()) may read them
+// at any time, at no cost per read, and every view it obtained stays valid
+// until it announces a quiescent state (QuiescentState()) or goes offline
+// (ThreadOffline()). A stream worker announces one between records. The
+// rule it must keep: a thread that is online must announce quiescent states
+// regularly, or go offline before it blocks (sleeps, waits for input, waits
+// for a lock): until it does, no grace period of a QSBR store ends, so
+// commits that wait for one wait, and reclamation stops (docs/design.md,
+// "QSBR", says what the library then does and how stats show it). Calls
+// that may wait for a grace period (Commit, Flush, DropPartition, ...) are
+// allowed on an online thread for a QSBR store and count as a quiescent
+// state: views obtained before them are invalid after them.
+//
+//   rcustate::ThreadOnline();
+//   for (const Record& r : records) {
+//     auto v = reader.Find(r.key);   // a TableReader of a QSBR store
+//     ...
+//     rcustate::QuiescentState();    // no view of before survives this
+//   }
+//   rcustate::ThreadOffline();       // before blocking or exiting
+//
+// rcustate/inline_read.hpp has inline versions of ReadSection and
+// QuiescentState for programs that opt in.
 #ifndef RCUSTATE_READ_SECTION_HPP_
 #define RCUSTATE_READ_SECTION_HPP_
 
@@ -35,11 +60,21 @@
 
 #include "absl/status/status.h"
 
+#include <cstdint>
+
 namespace rcustate {
+
+class Store;
 
 class RCUSTATE_EXPORT ReadSection {
  public:
   ReadSection();
+  // A section that protects reads of `store`, whichever its read flavor: for
+  // a store of the default (memb) flavor exactly ReadSection(); for a QSBR
+  // store nothing if the thread is online, else the thread goes online for
+  // the section and offline at its end. For code that reads stores of
+  // either flavor.
+  explicit ReadSection(const Store& store);
   ~ReadSection();
   ReadSection(const ReadSection&) = delete;
   ReadSection& operator=(const ReadSection&) = delete;
@@ -59,12 +94,29 @@ class RCUSTATE_EXPORT ReadSection {
   // object on the fast path), which is why Leave() answers with a bool.
   static void Enter() noexcept;
   [[nodiscard]] static bool Leave() noexcept;
+
+ private:
+  uint8_t mode_ = 0;  // 0: a memb section; 1: none; 2: went online (QSBR)
 };
+
+// ---- QSBR readers. All four are allocation-free, never block and may be
+// called on any thread, any number of times.
+// Puts the calling thread online (registering it on first use): it may read
+// QSBR stores from now on. Idempotent.
+RCUSTATE_EXPORT void ThreadOnline() noexcept;
+// Puts it offline: a quiescent state that lasts until ThreadOnline(). Do it
+// before blocking. Idempotent.
+RCUSTATE_EXPORT void ThreadOffline() noexcept;
+RCUSTATE_EXPORT bool ThreadIsOnline() noexcept;
+// Announces that the calling thread holds no view of a QSBR store: every
+// view it obtained before is invalid after. A no-op on an offline thread.
+RCUSTATE_EXPORT void QuiescentState() noexcept;
 
 // Registers the calling thread with RCU now instead of on first use. Idempotent.
 RCUSTATE_EXPORT absl::Status AttachThread();
-// Unregisters the calling thread (it re-registers on its next use).
-// kState inside a read section.
+// Unregisters the calling thread (it re-registers on its next use), from
+// both flavors (an online thread goes offline first). kState inside a read
+// section.
 RCUSTATE_EXPORT absl::Status DetachThread();
 
 }  // namespace rcustate

@@ -136,9 +136,11 @@ class RCUSTATE_EXPORT SnapshotView {
 // used for any number of lookups, on any thread, from any number of copies.
 //
 // Every accessor below requires the calling thread to be inside a
-// ReadSection (asserted in builds without NDEBUG; not checked otherwise), and
+// ReadSection, or online for a QSBR store (asserted in builds without
+// NDEBUG; not checked otherwise), and
 // what it returns -- views, values -- stays valid until that section ends, or
-// until this reader is destroyed, whichever comes first. Each call reads the
+// until this reader is destroyed, whichever comes first (QSBR: until the
+// thread's next quiescent state or offline transition). Each call reads the
 // partition's published snapshot afresh, with no directory lookup, no
 // StatusOr and no thread-local access: two calls in one section may see two
 // versions, each of them whole (batches stay atomic; versions never go
@@ -163,7 +165,7 @@ class RCUSTATE_EXPORT TableReader {
   TableReader(const TableReader& other);
   TableReader& operator=(const TableReader& other);
   TableReader(TableReader&& other) noexcept
-      : partition_(other.partition_), slot_(other.slot_), table_(other.table_) {
+      : partition_(other.partition_), slot_(other.slot_), table_(other.table_), qsbr_(other.qsbr_) {
     other.partition_ = nullptr;
     other.slot_ = nullptr;
   }
@@ -206,13 +208,15 @@ class RCUSTATE_EXPORT TableReader {
 
  private:
   friend class Store;
-  TableReader(detail::Partition* partition, detail::SnapshotData* const* slot, TableId table)
-      : partition_(partition), slot_(slot), table_(table) {}
+  TableReader(detail::Partition* partition, detail::SnapshotData* const* slot, TableId table,
+              bool qsbr)
+      : partition_(partition), slot_(slot), table_(table), qsbr_(qsbr) {}
   // An acquire load: pairs with the release store that publishes a snapshot
   // (like rcu_dereference, and seen as such by ThreadSanitizer).
   const detail::SnapshotData* Load() const {
     assert(partition_ != nullptr && "TableReader: empty reader");
-    assert(ReadSection::Active() && "TableReader: use it inside a ReadSection");
+    assert((qsbr_ ? ThreadIsOnline() : ReadSection::Active()) &&
+           "TableReader: use it inside a ReadSection (QSBR store: on an online thread)");
     return __atomic_load_n(slot_, __ATOMIC_ACQUIRE);
   }
   void Release() noexcept;
@@ -220,6 +224,7 @@ class RCUSTATE_EXPORT TableReader {
   detail::Partition* partition_ = nullptr;          // counted (Partition::AddReader)
   detail::SnapshotData* const* slot_ = nullptr;     // the partition's published pointer
   TableId table_ = 0;
+  bool qsbr_ = false;  // the store's read flavor is QSBR
 };
 
 class RCUSTATE_EXPORT PinnedSnapshot {

@@ -148,8 +148,18 @@ class RCUSTATE_EXPORT Store {
   // Drops this thread's uncommitted delta for the partition. kNoPartition.
   absl::Status Abort(uint32_t partition);
 
-  // Statistics of one partition. kNoPartition.
+  // Statistics of one partition. kNoPartition. It may wait while a commit
+  // of the partition waits for a grace period; GraceStalls() never does.
   absl::StatusOr<PartitionStats> Stats(uint32_t partition) const;
+
+  // ---- read flavor (StoreOptions::read_flavor)
+  ReadFlavor read_flavor() const;
+  // True if the calling thread may read this store now: inside a
+  // ReadSection (memb), or online (QSBR).
+  bool CanRead() const;
+  // Grace-period stalls over every partition. Never blocks and works on
+  // any thread: a monitor sees a stall while commits wait in it.
+  GraceStallStats GraceStalls() const;
 
   // ---- durability (docs/durability.md)
   // Writes a checkpoint of the partition's newest published version into
@@ -191,6 +201,7 @@ class RCUSTATE_EXPORT Store {
  private:
   static absl::StatusOr<std::unique_ptr<Store>> OpenImpl(StoreOptions options);
   friend class WriteBatch;
+  friend class ReadSection;
   explicit Store(std::shared_ptr<detail::StoreState> state);
   std::shared_ptr<detail::StoreState> state_;
 };

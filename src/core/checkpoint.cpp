@@ -144,7 +144,8 @@ absl::StatusOr<CheckpointInfo> Write(StoreState& store, Partition& p, const std:
 absl::StatusOr<CheckpointInfo> CheckpointPartition(const std::shared_ptr<StoreState>& store,
                                                    uint32_t partition, const std::string& dir,
                                                    CheckpointKind kind) {
-  if (rcu::InReadSection()) return InsideReadSection("Checkpoint");
+  if (store->WaitWouldSelfDeadlock()) return InsideReadSection("Checkpoint");
+  rcu::OfflineScope offline(store->flavor());  // QSBR: blocking calls are quiescent
   if (kind != CheckpointKind::kFull && kind != CheckpointKind::kIncremental) {
     return MakeError(ErrorCode::kInvalidArgument, "Checkpoint: unknown checkpoint kind");
   }
@@ -164,7 +165,8 @@ absl::StatusOr<CheckpointInfo> CheckpointPartition(const std::shared_ptr<StoreSt
 
 absl::StatusOr<CheckpointInfo> RestorePartition(const std::shared_ptr<StoreState>& store,
                                                 uint32_t partition, const std::string& dir) {
-  if (rcu::InReadSection()) return InsideReadSection("Restore");
+  if (store->WaitWouldSelfDeadlock()) return InsideReadSection("Restore");
+  rcu::OfflineScope offline(store->flavor());  // QSBR: blocking calls are quiescent
   if (dir.empty()) return MakeError(ErrorCode::kInvalidArgument, "Restore: empty directory name");
   if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
   try {

@@ -12,7 +12,8 @@ namespace rcustate::detail {
 absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& store,
                                          uint32_t partition, std::unique_ptr<Delta>* batch,
                                          uint64_t expect_version) {
-  if (rcu::InReadSection()) return InsideReadSection("Commit");
+  if (store->WaitWouldSelfDeadlock()) return InsideReadSection("Commit");
+  rcu::OfflineScope offline(store->flavor());  // QSBR: blocking calls are quiescent
   if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
   try {
     absl::StatusOr<ThreadEntry*> e = ThreadEntryFor(store, partition);
@@ -38,7 +39,8 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
 
 absl::StatusOr<uint64_t> FlushForThread(const std::shared_ptr<StoreState>& store,
                                         uint32_t partition) {
-  if (rcu::InReadSection()) return InsideReadSection("Flush");
+  if (store->WaitWouldSelfDeadlock()) return InsideReadSection("Flush");
+  rcu::OfflineScope offline(store->flavor());  // QSBR: blocking calls are quiescent
   if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
   try {
     absl::StatusOr<PartitionRef> p = store->Acquire(partition);

@@ -6,6 +6,7 @@
 // Under group commit a commit may instead Seal (sealed_queue.hpp).
 #include "src/core/partition.hpp"
 
+#include <chrono>
 #include <new>
 #include <optional>
 #include <string>
@@ -74,7 +75,8 @@ std::unique_ptr<Partition> Partition::Restored(uint32_t id, const Schema& schema
   const uint64_t version = current->version;
   auto standby = std::make_unique<MapSet>(schema);
   std::unique_ptr<Partition> p(new Partition(id, schema, tracker, max_publish_delay,
-                                             &Publisher::Default(), std::move(current),
+                                             &Publisher::Default(tracker->flavor()),
+                                             std::move(current),
                                              std::move(standby)));
   // Nothing below throws. The empty standby is marked invalid: the first
   // publication replaces it by a copy of the restored set.
@@ -306,12 +308,24 @@ void Partition::UnlockPublisher() {
 // ---- the publisher's thread
 
 bool Partition::BeforeGrace() {
-  CheckedMutexLock lock(&mu_);
-  grace_mark_ = retirements_;
-  return current_ != nullptr && !StandbyReclaimed() && !queue_.empty();
+  bool wait;
+  {
+    CheckedMutexLock lock(&mu_);
+    grace_mark_ = retirements_;
+    wait = current_ != nullptr && !StandbyReclaimed() && !queue_.empty();
+  }
+  if (wait) {
+    GraceWaitBegin();
+    publisher_wait_ = true;
+  }
+  return wait;
 }
 
 void Partition::PublishDue(bool waited) noexcept {
+  if (publisher_wait_) {
+    publisher_wait_ = false;
+    GraceWaitEnd();
+  }
   CheckedMutexLock lock(&mu_);
   if (dropped_.load(std::memory_order_relaxed) || current_ == nullptr || queue_.empty()) return;
   if (waited && retirements_ == grace_mark_) {
@@ -396,8 +410,47 @@ PartitionStats Partition::Stats() {
   s.standby_copies = counters_.standby_copies;
   s.catch_ups = counters_.catch_ups;
   s.backlog_publications = counters_.backlog_publications;
+  s.stalled_grace_periods = stalled_grace_periods();
+  s.grace_wait_age_ns = grace_wait_age_ns();
   s.pins_alive = current_->partition_pins->load(std::memory_order_relaxed);
   return s;
+}
+
+int64_t Partition::NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Partition::GraceWaitBegin() {
+  const int64_t now = NowNs();
+  CheckedMutexLock lock(&stall_mu_);
+  grace_wait_started_ns_ = now;
+}
+
+void Partition::GraceWaitEnd() {
+  const int64_t now = NowNs();
+  CheckedMutexLock lock(&stall_mu_);
+  if (grace_wait_started_ns_ != 0 &&
+      now - grace_wait_started_ns_ > tracker_->stall_threshold().count()) {
+    ++stalled_grace_periods_;
+  }
+  grace_wait_started_ns_ = 0;
+}
+
+uint64_t Partition::stalled_grace_periods() const {
+  const int64_t now = NowNs();
+  CheckedMutexLock lock(&stall_mu_);
+  const bool stalled_now = grace_wait_started_ns_ != 0 &&
+                           now - grace_wait_started_ns_ > tracker_->stall_threshold().count();
+  return stalled_grace_periods_ + (stalled_now ? 1 : 0);
+}
+
+uint64_t Partition::grace_wait_age_ns() const {
+  const int64_t now = NowNs();
+  CheckedMutexLock lock(&stall_mu_);
+  if (grace_wait_started_ns_ == 0 || now < grace_wait_started_ns_) return 0;
+  return static_cast<uint64_t>(now - grace_wait_started_ns_);
 }
 
 size_t Partition::ApproxBytes() {

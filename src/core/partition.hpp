@@ -84,7 +84,7 @@ class Partition final : private PublishTarget {
  public:
   Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
             std::chrono::nanoseconds max_publish_delay)
-      : Partition(id, schema, tracker, max_publish_delay, &Publisher::Default()) {}
+      : Partition(id, schema, tracker, max_publish_delay, &Publisher::Default(tracker->flavor())) {}
   // `publisher`: tests pass their own (fake clock).
   Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
             std::chrono::nanoseconds max_publish_delay, Publisher* publisher);
@@ -177,6 +177,12 @@ class Partition final : private PublishTarget {
   void CheckpointDone(DirtyKeys& taken, bool ok, uint64_t chain_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   PartitionStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
+  // Grace-period stalls: waits on behalf of this partition longer than the
+  // store's stall threshold (the one in progress counted once past it), and
+  // the age of the wait in progress (0: none). Never block: a monitor must
+  // see a stall while a commit waits in it, holding mu_.
+  uint64_t stalled_grace_periods() const ABSL_LOCKS_EXCLUDED(stall_mu_);
+  uint64_t grace_wait_age_ns() const ABSL_LOCKS_EXCLUDED(stall_mu_);
   // Heap bytes the partition holds: itself, both map sets, the deltas it
   // keeps (to replay, sealed, spare).
   size_t ApproxBytes() ABSL_LOCKS_EXCLUDED(mu_);
@@ -260,6 +266,11 @@ class Partition final : private PublishTarget {
   bool BeforeGrace() override ABSL_LOCKS_EXCLUDED(mu_);
   void PublishDue(bool waited) noexcept override ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Brackets every wait for a grace period on behalf of this partition.
+  void GraceWaitBegin() ABSL_LOCKS_EXCLUDED(stall_mu_);
+  void GraceWaitEnd() ABSL_LOCKS_EXCLUDED(stall_mu_);
+  static int64_t NowNs();
+
   static std::atomic<int64_t> live_;
   const uint32_t id_;
   // The store's schema; the StoreState outlives every publication (Close
@@ -307,6 +318,13 @@ class Partition final : private PublishTarget {
   // Changes since the last checkpoint (off until the first one).
   DirtyKeys dirty_ ABSL_GUARDED_BY(mu_);
   CheckedMutex checkpoint_mu_;
+  // Only ever held for a few instructions, never across a wait.
+  mutable CheckedMutex stall_mu_;
+  int64_t grace_wait_started_ns_ ABSL_GUARDED_BY(stall_mu_) = 0;  // 0: no wait
+  uint64_t stalled_grace_periods_ ABSL_GUARDED_BY(stall_mu_) = 0;
+  // The publisher's wait began for this partition (BeforeGrace) and has not
+  // ended (PublishDue). Only the publisher's thread touches it.
+  bool publisher_wait_ = false;
 };
 
 }  // namespace rcustate::detail

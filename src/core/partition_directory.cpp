@@ -14,19 +14,7 @@ PartitionDirectory::~PartitionDirectory() {
 }
 
 void PartitionDirectory::AppendIds(std::vector<uint32_t>* out) const {
-  for (uint32_t t = 0; t < (1u << kTopBits); ++t) {
-    const Mid* mid = rcu::Dereference(top_[t]);
-    if (mid == nullptr) continue;
-    for (uint32_t m = 0; m <= kMidMask; ++m) {
-      const Leaf* leaf = rcu::Dereference(mid->leaves[m]);
-      if (leaf == nullptr) continue;
-      for (uint32_t l = 0; l <= kLeafMask; ++l) {
-        if (rcu::Dereference(leaf->slots[l]) != nullptr) {
-          out->push_back((t << kTopShift) | (m << kLeafBits) | l);
-        }
-      }
-    }
-  }
+  ForEachSlot([out](uint32_t id, const Partition&) { out->push_back(id); });
 }
 
 PartitionDirectory::Leaf* PartitionDirectory::LeafOf(uint32_t id) const {

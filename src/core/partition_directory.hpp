@@ -46,6 +46,28 @@ class PartitionDirectory {
   // Appends the ids present to `out` in increasing order. Throws
   // std::bad_alloc (from `out`); the caller's section guard closes the section.
   void AppendIds(std::vector<uint32_t>* out) const;
+  // Calls fn(id, partition) for every partition present, in increasing id
+  // order (inside a read section).
+  template <typename Fn>
+  void ForEachSlot(Fn&& fn) const {
+    for (uint32_t t = 0; t < (1u << kTopBits); ++t) {
+      const Mid* mid = rcu::Dereference(top_[t]);
+      if (mid == nullptr) continue;
+      for (uint32_t m = 0; m <= kMidMask; ++m) {
+        const Leaf* leaf = rcu::Dereference(mid->leaves[m]);
+        if (leaf == nullptr) continue;
+        for (uint32_t l = 0; l <= kLeafMask; ++l) {
+          if (const Partition* p = rcu::Dereference(leaf->slots[l])) {
+            fn((t << kTopShift) | (m << kLeafBits) | l, *p);
+          }
+        }
+      }
+    }
+  }
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    ForEachSlot([&fn](uint32_t, const Partition& p) { fn(p); });
+  }
 
   // ---- the writer (under the owner's lock)
   // Makes the slot of `id` exist, so that Set(id, ...) cannot fail. Throws

@@ -19,40 +19,52 @@ class SteadyClock final : public Clock {
   TimePoint Now() const override { return std::chrono::steady_clock::now(); }
 };
 
-Publisher* default_publisher = nullptr;  // set once, by Default()
+// The process-wide publishers, one per read flavor (so that a QSBR reader
+// that stalls reclamation holds back group commit of QSBR stores only); set
+// once, together, by Default().
+Publisher* default_publishers[2] = {nullptr, nullptr};
 
 }  // namespace
 
-Publisher& Publisher::Default() {
+Publisher& Publisher::Default(rcu::Flavor flavor) {
   // Leaked on purpose: partitions of stores closed at exit may still be
-  // cancelling, and its thread only ever waits or publishes.
-  static Publisher* const publisher = [] {
-    auto* p = new Publisher(new SteadyClock);
-    default_publisher = p;
+  // cancelling, and their threads only ever wait or publish. A thread starts
+  // only with the first batch sealed for its publisher.
+  static const bool made = [] {
+    auto* clock = new SteadyClock;
+    default_publishers[0] = new Publisher(clock, rcu::Flavor::kMemb);
+    default_publishers[1] = new Publisher(clock, rcu::Flavor::kQsbr);
     if (pthread_atfork(&BeforeFork, &AfterForkParent, &AfterForkChild) != 0) {
       std::fprintf(stderr, "rcustate: fatal: pthread_atfork failed (out of memory)\n");
       std::abort();
     }
-    return p;
+    return true;
   }();
-  return *publisher;
+  (void)made;
+  return *default_publishers[flavor == rcu::Flavor::kMemb ? 0 : 1];
 }
 
 void Publisher::BeforeFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  // Held across fork() so that the child gets the publisher's state whole,
+  // Held across fork() so that the child gets the publishers' state whole,
   // and taken between rounds: a round holds partition mutexes, which the
-  // child could never take if the fork caught the thread holding one.
-  Publisher* p = default_publisher;
-  p->mu_.Lock();
-  while (p->busy_ != nullptr) p->mu_.Wait(p->idle_);
+  // child could never take if the fork caught a thread holding one. Always
+  // in the same order.
+  for (Publisher* p : default_publishers) {
+    p->mu_.Lock();
+    while (p->busy_ != nullptr) p->mu_.Wait(p->idle_);
+  }
 }
 
 void Publisher::AfterForkParent() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  default_publisher->mu_.Unlock();
+  for (Publisher* p : default_publishers) p->mu_.Unlock();
 }
 
 void Publisher::AfterForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  Publisher* p = default_publisher;
+  for (Publisher* p : default_publishers) p->RestartInChild();
+}
+
+void Publisher::RestartInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Publisher* p = this;
   // The parent's thread does not exist here: forget it (its std::thread
   // object must not be joined or destroyed). It was between rounds (busy_
   // is empty), most likely waiting on wake_: the mutex and the condition
@@ -81,7 +93,7 @@ void Publisher::AfterForkChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-Publisher::Publisher(const Clock* clock) : clock_(clock) {}
+Publisher::Publisher(const Clock* clock, rcu::Flavor flavor) : clock_(clock), flavor_(flavor) {}
 
 Publisher::~Publisher() {
   std::thread t;
@@ -208,7 +220,7 @@ void Publisher::Run() {
     for (PublishTarget* t = due; t != nullptr; t = t->next_) wait |= t->BeforeGrace();
     // One grace period for every due partition, then each publishes without
     // waiting (unless a publication in between retired its standby again).
-    if (wait) rcu::Synchronize();
+    if (wait) rcu::Synchronize(flavor_);
     for (PublishTarget* t = due; t != nullptr; t = t->next_) t->PublishDue(wait);
     CheckedMutexLock lock(&mu_);
     while (busy_ != nullptr) {

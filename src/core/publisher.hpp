@@ -8,9 +8,10 @@
 // after its commit, whether or not its writer commits again. (The standby's
 // retirement ticket usually publishes sooner.)
 //
-// One process-wide publisher (Default()) serves every partition under group
-// commit; its thread starts with the first sealed batch, and again in a
-// forked child. Tests make their own with a fake clock.
+// One process-wide publisher per read flavor (Default()) serves every
+// partition of that flavor under group commit; its thread starts with the
+// first sealed batch, and again in a forked child. Tests make their own with
+// a fake clock.
 //
 // A partition is scheduled at most once (an intrusive link, so Schedule never
 // allocates); when several are due, one grace period serves them all.
@@ -25,6 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "src/core/checked_mutex.hpp"
+#include "src/rcu/rcu.hpp"
 
 namespace rcustate::detail {
 
@@ -62,9 +64,10 @@ class PublishTarget {
 
 class Publisher {
  public:
-  // The process-wide publisher (steady clock); never destroyed.
-  static Publisher& Default();
-  explicit Publisher(const Clock* clock);
+  // The process-wide publisher of a flavor (steady clock); never destroyed.
+  static Publisher& Default(rcu::Flavor flavor);
+  // Waits for grace periods of `flavor`.
+  explicit Publisher(const Clock* clock, rcu::Flavor flavor = rcu::Flavor::kMemb);
   // Stops the thread. No partition may still be scheduled.
   ~Publisher();
   Publisher(const Publisher&) = delete;
@@ -98,10 +101,12 @@ class Publisher {
   static void BeforeFork();
   static void AfterForkParent();
   static void AfterForkChild();
+  void RestartInChild();
   void Link(PublishTarget* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(PublishTarget* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;
+  const rcu::Flavor flavor_;
   CheckedMutex mu_;
   absl::CondVar wake_;  // the thread: something scheduled, poked or stopping
   absl::CondVar idle_;  // Cancel and Poke: a round ended

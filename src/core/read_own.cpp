@@ -5,6 +5,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "src/core/merge_apply.hpp"
+#include "src/core/store_state.hpp"
 
 namespace rcustate::detail {
 
@@ -34,7 +35,7 @@ std::optional<std::optional<std::string_view>> ReadOwn(ThreadEntry& entry,
 
   // The thread's own records may change before its section ends: the value
   // is built in its scratch area.
-  std::string* out = ScratchValue();
+  std::string* out = ScratchValue(entry.store()->flavor() == rcu::Flavor::kQsbr);
   bool exists = false;
   if (auto it = map.find(key); it != map.end()) {
     out->assign(it->second);

@@ -13,7 +13,13 @@ thread_local constinit uint32_t entered __attribute__((tls_model("initial-exec")
 }  // namespace
 
 ReadSection::ReadSection() { rcu::ReadLock(); }
-ReadSection::~ReadSection() { rcu::ReadUnlock(); }
+ReadSection::~ReadSection() {
+  if (mode_ == 0) {
+    rcu::ReadUnlock();
+  } else if (mode_ == 2) {
+    rcu::QsbrOffline();
+  }
+}
 bool ReadSection::Active() { return rcu::InReadSection(); }
 
 void ReadSection::Enter() noexcept {
@@ -27,6 +33,11 @@ bool ReadSection::Leave() noexcept {
   rcu::ReadUnlock();
   return true;
 }
+
+void ThreadOnline() noexcept { rcu::QsbrOnline(); }
+void ThreadOffline() noexcept { rcu::QsbrOffline(); }
+bool ThreadIsOnline() noexcept { return rcu::QsbrIsOnline(); }
+void QuiescentState() noexcept { rcu::QsbrQuiescent(); }
 
 absl::Status AttachThread() {
   rcu::EnsureRegistered();

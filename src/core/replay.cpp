@@ -50,7 +50,8 @@ absl::Status BuildBatch(const Schema& schema, const durable::ChangeRecordView& r
 
 absl::StatusOr<uint64_t> ApplyRecord(const std::shared_ptr<StoreState>& store, uint32_t partition,
                                      std::string_view record) {
-  if (rcu::InReadSection()) return InsideReadSection("Apply");
+  if (store->WaitWouldSelfDeadlock()) return InsideReadSection("Apply");
+  rcu::OfflineScope offline(store->flavor());  // QSBR: blocking calls are quiescent
   if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
   try {
     absl::StatusOr<durable::ChangeRecordView> rec = durable::DecodeChangelog(record);

@@ -7,6 +7,7 @@
 #include "rcustate/status.hpp"
 #include "src/core/map_set.hpp"
 #include "src/core/published_slot.hpp"
+#include "src/core/store_state.hpp"
 #include "src/rcu/rcu.hpp"
 
 namespace rcustate {
@@ -54,7 +55,7 @@ absl::StatusOr<TableView> PinnedSnapshot::Table(TableId table) const {
 
 absl::Status PinnedSnapshot::Release() {
   if (set_ == nullptr) return MakeError(ErrorCode::kState, "the pin is empty");
-  if (rcu::InReadSection()) {
+  if (store_->WaitWouldSelfDeadlock()) {
     return MakeError(ErrorCode::kState, "releasing a pin is not allowed inside a read section");
   }
   Drop();

@@ -24,9 +24,7 @@ using detail::Partition;
 namespace {
 constexpr size_t kDefaultMemoryBudget = size_t{256} << 20;
 
-absl::Status NotInReadSection(const char* what) {
-  return MakeError(ErrorCode::kState, absl::StrCat(what, " requires an open ReadSection"));
-}
+
 
 absl::Status OutOfMemory(const char* what) {
   return MakeError(ErrorCode::kNoMemory, absl::StrCat(what, ": out of memory (nothing changed)"));
@@ -47,10 +45,24 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenImpl(StoreOptions options) {
   if (options.max_publish_delay < absl::ZeroDuration()) {
     return MakeError(ErrorCode::kInvalidArgument, "max_publish_delay must not be negative");
   }
+  if (options.read_flavor != ReadFlavor::kMemb && options.read_flavor != ReadFlavor::kQsbr) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     absl::StrCat("unknown read_flavor ", static_cast<int>(options.read_flavor),
+                                  " (0: memb, 1: QSBR)"));
+  }
+  if (options.stall_threshold < absl::ZeroDuration()) {
+    return MakeError(ErrorCode::kInvalidArgument, "stall_threshold must not be negative");
+  }
+  const std::chrono::nanoseconds stall = options.stall_threshold == absl::ZeroDuration()
+                                             ? std::chrono::seconds(1)
+                                             : absl::ToChronoNanoseconds(options.stall_threshold);
   const size_t budget =
       options.memory_budget_bytes == 0 ? kDefaultMemoryBudget : options.memory_budget_bytes;
   auto state = std::make_shared<detail::StoreState>(
-      *std::move(schema), budget, absl::ToChronoNanoseconds(options.max_publish_delay));
+      *std::move(schema), budget, absl::ToChronoNanoseconds(options.max_publish_delay),
+      options.read_flavor == ReadFlavor::kQsbr ? rcu::Flavor::kQsbr
+                                               : rcu::Flavor::kMemb,
+      stall);
   return std::unique_ptr<Store>(new Store(std::move(state)));
 }
 
@@ -69,6 +81,31 @@ Store::~Store() {
 }
 
 absl::Status Store::Close() { return state_->Close(); }
+
+ReadFlavor Store::read_flavor() const {
+  return state_->flavor() == rcu::Flavor::kQsbr ? ReadFlavor::kQsbr : ReadFlavor::kMemb;
+}
+
+bool Store::CanRead() const { return state_->ReaderProtected(); }
+
+GraceStallStats Store::GraceStalls() const {
+  GraceStallStats s;
+  state_->GraceStalls(&s.stalled_grace_periods, &s.oldest_grace_wait_ns);
+  return s;
+}
+
+// A ReadSection for one store (read_section.hpp): mode_ 0 is a memb section,
+// 1 nothing (QSBR, already online), 2 online for the section (QSBR).
+ReadSection::ReadSection(const Store& store) {
+  if (store.state_->flavor() == rcu::Flavor::kMemb) {
+    rcu::ReadLock();
+  } else if (rcu::QsbrIsOnline()) {
+    mode_ = 1;
+  } else {
+    rcu::QsbrOnline();
+    mode_ = 2;
+  }
+}
 
 size_t Store::num_tables() const { return state_->schema.tables.size(); }
 
@@ -91,7 +128,7 @@ absl::Status Store::CreatePartition(uint32_t partition) { return state_->Create(
 absl::Status Store::DropPartition(uint32_t partition) { return state_->Drop(partition); }
 
 bool Store::HasPartition(uint32_t partition) const {
-  ReadSection rs;
+  rcu::ScopedRead section(state_->flavor());
   return state_->Find(partition) != nullptr;
 }
 
@@ -99,14 +136,14 @@ std::vector<uint32_t> Store::ListPartitions() const { return state_->List(); }
 
 absl::StatusOr<uint64_t> Store::Version(uint32_t partition) const {
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
-  ReadSection rs;
+  rcu::ScopedRead section(state_->flavor());
   const Partition* p = state_->Find(partition);
   if (p == nullptr) return detail::NoPartition(partition);
   return p->Published()->version;
 }
 
 absl::StatusOr<SnapshotView> Store::Snapshot(uint32_t partition) const {
-  if (!rcu::InReadSection()) return NotInReadSection("Store::Snapshot");
+  if (!state_->ReaderProtected()) return detail::NotProtected(*state_, "Store::Snapshot");
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
   const Partition* p = state_->Find(partition);
   if (p == nullptr) return detail::NoPartition(partition);
@@ -115,7 +152,7 @@ absl::StatusOr<SnapshotView> Store::Snapshot(uint32_t partition) const {
 
 absl::StatusOr<std::optional<std::string_view>> Store::Get(uint32_t partition, TableId table,
                                                            std::string_view key) const {
-  if (!rcu::InReadSection()) return NotInReadSection("Store::Get");
+  if (!state_->ReaderProtected()) return detail::NotProtected(*state_, "Store::Get");
   if (table >= state_->schema.tables.size()) return state_->schema.CheckTable(table);
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
   const Partition* p = state_->Find(partition);
@@ -148,7 +185,7 @@ absl::StatusOr<bool> Store::Contains(uint32_t partition, TableId table, std::str
 
 absl::StatusOr<bool> Store::GetCopy(uint32_t partition, TableId table, std::string_view key,
                                     std::string* out) const {
-  ReadSection rs;
+  rcu::ScopedRead section(state_->flavor());
   absl::StatusOr<std::optional<std::string_view>> v = Get(partition, table, key);
   if (!v.ok()) return v.status();
   if (!v->has_value()) return false;
@@ -158,7 +195,7 @@ absl::StatusOr<bool> Store::GetCopy(uint32_t partition, TableId table, std::stri
 
 absl::StatusOr<PinnedSnapshot> Store::Pin(uint32_t partition) {
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
-  ReadSection rs;
+  rcu::ScopedRead section(state_->flavor());
   Partition* p = state_->Find(partition);
   if (p == nullptr) return detail::NoPartition(partition);
   return PinnedSnapshot(state_, p->PinPublished());
@@ -248,6 +285,7 @@ absl::Status Store::Abort(uint32_t partition) {
 }
 
 absl::StatusOr<PartitionStats> Store::Stats(uint32_t partition) const {
+  rcu::OfflineScope offline(state_->flavor());  // it may wait for a commit's grace period
   try {
     absl::StatusOr<detail::PartitionRef> p = state_->Acquire(partition);
     if (!p.ok()) return p.status();

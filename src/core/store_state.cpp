@@ -24,11 +24,32 @@ absl::Status InsideReadSection(const char* what) {
                                       "grace period, which the open section would block)"));
 }
 
-StoreState::StoreState(Schema s, size_t budget, std::chrono::nanoseconds delay)
+absl::Status NotProtected(const StoreState& store, const char* what) {
+  if (store.flavor() == rcu::Flavor::kQsbr) {
+    return MakeError(ErrorCode::kState,
+                     absl::StrCat(what, " on a QSBR store requires the calling thread to be "
+                                        "online (ThreadOnline)"));
+  }
+  return MakeError(ErrorCode::kState, absl::StrCat(what, " requires an open ReadSection"));
+}
+
+StoreState::StoreState(Schema s, size_t budget, std::chrono::nanoseconds delay, rcu::Flavor flavor,
+                       std::chrono::nanoseconds stall_threshold)
     : id(next_store_id.fetch_add(1, std::memory_order_relaxed)),
       schema(std::move(s)),
       memory_budget(budget),
-      max_publish_delay(delay) {}
+      max_publish_delay(delay),
+      tracker_(flavor, stall_threshold) {}
+
+void StoreState::GraceStalls(uint64_t* stalled, uint64_t* oldest_wait_ns) const {
+  *stalled = 0;
+  *oldest_wait_ns = 0;
+  rcu::ScopedRead section(flavor());
+  directory_.ForEach([&](const Partition& p) {
+    *stalled += p.stalled_grace_periods();
+    *oldest_wait_ns = std::max(*oldest_wait_ns, p.grace_wait_age_ns());
+  });
+}
 
 // Close() emptied the directory and drained the tracker before the last
 // reference could go; the directory frees its pages.
@@ -43,7 +64,7 @@ absl::StatusOr<PartitionRef> StoreState::Acquire(uint32_t partition) const {
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
   Partition* p;
   {
-    rcu::ScopedRead section;
+    rcu::ScopedRead section(flavor());
     p = Find(partition);
     if (p != nullptr) p->Ref();  // the directory's reference keeps it alive while we are inside
   }
@@ -107,7 +128,8 @@ void StoreState::Retire(Partition* p, size_t bytes, rcu::CallbackTracker::Ticket
 }
 
 absl::Status StoreState::Drop(uint32_t partition) {
-  if (rcu::InReadSection()) return InsideReadSection("dropping a partition");
+  if (WaitWouldSelfDeadlock()) return InsideReadSection("dropping a partition");
+  rcu::OfflineScope offline(flavor());  // QSBR: blocking calls are quiescent
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
   // Over budget: let the pending reclamation finish before adding to it (this
   // waits for the readers that hold the dropped partitions).
@@ -129,7 +151,8 @@ absl::Status StoreState::Drop(uint32_t partition) {
 }
 
 absl::Status StoreState::Close() {
-  if (rcu::InReadSection()) return InsideReadSection("closing the store");
+  if (WaitWouldSelfDeadlock()) return InsideReadSection("closing the store");
+  rcu::OfflineScope offline(flavor());
   std::vector<Partition*> dropped;
   {
     CheckedMutexLock lock(&dir_mu_);
@@ -144,7 +167,7 @@ absl::Status StoreState::Close() {
   // call_rcu batching latency a barrier would add).
   if (!dropped.empty()) {
     for (Partition* p : dropped) p->MarkDropped();
-    rcu::Synchronize();
+    rcu::Synchronize(flavor());
     for (Partition* p : dropped) {
       p->ReleaseSets();
       p->Unref();
@@ -159,7 +182,7 @@ absl::Status StoreState::Close() {
 std::vector<uint32_t> StoreState::List() const {
   std::vector<uint32_t> ids;
   {
-    rcu::ScopedRead section;  // closed even if push_back throws
+    rcu::ScopedRead section(flavor());  // closed even if push_back throws
     directory_.AppendIds(&ids);
   }
   return ids;  // AppendIds lists in increasing order

@@ -47,13 +47,25 @@ class PartitionRef {
 
 class StoreState {
  public:
-  StoreState(Schema schema, size_t memory_budget, std::chrono::nanoseconds max_publish_delay);
+  StoreState(Schema schema, size_t memory_budget, std::chrono::nanoseconds max_publish_delay,
+             rcu::Flavor flavor = rcu::Flavor::kMemb,
+             std::chrono::nanoseconds stall_threshold = std::chrono::seconds(1));
   ~StoreState();
 
   const uint64_t id;  // unique in the process, never reused
   const Schema schema;
   const size_t memory_budget;
   const std::chrono::nanoseconds max_publish_delay;
+
+  rcu::Flavor flavor() const { return tracker_.flavor(); }
+  // The calling thread may read this store now (inside a memb section, or
+  // online for QSBR).
+  bool ReaderProtected() const { return rcu::ReaderProtected(tracker_.flavor()); }
+  // A wait for this store's grace period would wait for the calling thread.
+  bool WaitWouldSelfDeadlock() const { return rcu::WaitWouldSelfDeadlock(tracker_.flavor()); }
+  // Sum of the partitions' stalled_grace_periods and the oldest wait's age.
+  // Never blocks.
+  void GraceStalls(uint64_t* stalled, uint64_t* oldest_wait_ns) const;
 
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   // kState if closed.
@@ -113,6 +125,8 @@ class StoreState {
 absl::Status NoPartition(uint32_t partition);
 // The error for a call that may wait for a grace period, made inside a read section.
 absl::Status InsideReadSection(const char* what);
+// The error for a read of a store the calling thread is not protected for.
+absl::Status NotProtected(const StoreState& store, const char* what);
 
 }  // namespace rcustate::detail
 

@@ -15,7 +15,7 @@
 namespace rcustate {
 
 TableReader::TableReader(const TableReader& other)
-    : partition_(other.partition_), slot_(other.slot_), table_(other.table_) {
+    : partition_(other.partition_), slot_(other.slot_), table_(other.table_), qsbr_(other.qsbr_) {
   if (partition_ != nullptr) partition_->AddReader();
 }
 
@@ -26,6 +26,7 @@ TableReader& TableReader::operator=(const TableReader& other) {
     partition_ = other.partition_;
     slot_ = other.slot_;
     table_ = other.table_;
+    qsbr_ = other.qsbr_;
   }
   return *this;
 }
@@ -36,6 +37,7 @@ TableReader& TableReader::operator=(TableReader&& other) noexcept {
     partition_ = std::exchange(other.partition_, nullptr);
     slot_ = std::exchange(other.slot_, nullptr);
     table_ = other.table_;
+    qsbr_ = other.qsbr_;
   }
   return *this;
 }
@@ -54,11 +56,12 @@ absl::StatusOr<TableReader> Store::Reader(uint32_t partition, TableId table) con
   // Nests in the caller's section if there is one. Inside it the directory's
   // reference and the partition's hold on its set are both still there (they
   // are dropped a grace period after the partition left the directory).
-  ReadSection rs;
+  rcu::ScopedRead section(state_->flavor());
   detail::Partition* p = state_->Find(partition);
   if (p == nullptr) return detail::NoPartition(partition);
   p->AddReader();
-  return TableReader(p, p->published_slot(), table);
+  return TableReader(p, p->published_slot(), table,
+                     state_->flavor() == rcu::Flavor::kQsbr);
 }
 
 }  // namespace rcustate

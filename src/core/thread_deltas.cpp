@@ -100,11 +100,14 @@ struct ThreadDeltas {
   // Entries after the last sweep of stale ones; the next sweep comes when
   // the count doubled, so sweeping costs O(1) amortized per new entry.
   size_t swept_at = 0;
-  // ScratchValue() storage and the section it belongs to.
-  // A list: stable addresses, and (unlike std::deque) no allocation when the
+  // ScratchValue() storage and the reader epoch it belongs to. A list:
+  // stable addresses, and (unlike std::deque) no allocation when the
   // thread_local is constructed, which would throw from its TLS init.
-  std::list<std::string> scratch;
-  uint64_t scratch_section = 0;
+  struct Scratch {
+    std::list<std::string> values;
+    uint64_t epoch = 0;
+  };
+  Scratch scratch[2];  // [0]: memb stores, [1]: QSBR stores
 
   ~ThreadDeltas() { last_thread_entry = LastThreadEntry{}; }
 
@@ -180,12 +183,18 @@ absl::StatusOr<ThreadEntry*> ThreadEntryForSlow(const std::shared_ptr<StoreState
   return raw;
 }
 
-std::string* ScratchValue() {
-  if (local.scratch_section != rcu::tls.sections) {
-    local.scratch.clear();
-    local.scratch_section = rcu::tls.sections;
+std::string* ScratchValue(bool qsbr) {
+  // Values handed out in this reader epoch (a memb section, or QSBR until a
+  // quiescent state) stay; a new epoch of the same flavor frees them. One
+  // list per flavor: a quiescent state inside a memb section must not free
+  // what the section still sees, nor the other way round.
+  ThreadDeltas::Scratch& s = local.scratch[qsbr ? 1 : 0];
+  const uint64_t epoch = qsbr ? detail::reader_tls.qsbr_epochs : detail::reader_tls.sections;
+  if (s.epoch != epoch) {
+    s.values.clear();
+    s.epoch = epoch;
   }
-  return &local.scratch.emplace_back();
+  return &s.values.emplace_back();
 }
 
 }  // namespace rcustate::detail

@@ -224,9 +224,10 @@ void EraseThreadEntry(const StoreState& store, uint32_t partition);
 size_t ThreadEntryCount();
 
 // Storage for values this thread materialized for itself (its own pending
-// merges): valid until the thread's current outermost read section ends.
-// Throws std::bad_alloc.
-std::string* ScratchValue();
+// merges) while reading a store of flavor `qsbr`: valid until the thread's
+// current outermost read section ends (memb) or its next quiescent state or
+// offline transition (QSBR). Throws std::bad_alloc.
+std::string* ScratchValue(bool qsbr);
 
 }  // namespace rcustate::detail
 

@@ -7,20 +7,33 @@
 #include <cstdlib>
 #include <mutex>
 
-namespace rcustate::rcu {
+namespace rcustate {
+namespace detail {
+thread_local constinit ReaderState reader_tls __attribute__((tls_model("initial-exec")));
+void RegisterReaderSlow() { rcu::RegisterSlow(); }
+}  // namespace detail
 
-thread_local constinit ThreadState tls __attribute__((tls_model("initial-exec")));
+namespace rcu {
+
 char grace_token;
+char qsbr_grace_token;
 
 namespace {
-// Armed on the first registration of a thread we registered; unregisters it
-// when the thread exits. A thread must not exit inside a read section.
+// Armed on the first registration of a thread we registered (either
+// flavor); unregisters it when the thread exits. A thread must not exit
+// inside a read section; an online QSBR thread is taken offline by liburcu.
 struct Registration {
   bool armed = false;
   ~Registration() {
-    if (armed && tls.registered && !tls.in_callback) {
+    if (!armed || detail::reader_tls.in_callback) return;
+    if (detail::reader_tls.registered) {
       urcu_memb_unregister_thread();
-      tls.registered = false;
+      detail::reader_tls.registered = false;
+    }
+    if (detail::reader_tls.qsbr_registered) {
+      urcu_qsbr_unregister_thread();
+      detail::reader_tls.qsbr_registered = false;
+      detail::reader_tls.qsbr_online = false;
     }
   }
 };
@@ -30,8 +43,9 @@ thread_local Registration registration;
 namespace {
 // fork(): liburcu's call_rcu worker threads do not exist in a child, whose
 // call_rcu and barrier would then wait for them forever. liburcu provides the
-// hooks; they must run around every fork() of the process, so they are
-// installed once, before the first registration could queue a callback.
+// hooks, per flavor; they must run around every fork() of the process, so
+// they are installed once, before the first registration could queue a
+// callback.
 void InstallForkHandlers() {
 #ifdef RCUSTATE_TSAN
   // ThreadSanitizer's runtime kills a child that starts a thread after a
@@ -43,7 +57,9 @@ void InstallForkHandlers() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (pthread_atfork(&urcu_memb_call_rcu_before_fork, &urcu_memb_call_rcu_after_fork_parent,
-                       &urcu_memb_call_rcu_after_fork_child) != 0) {
+                       &urcu_memb_call_rcu_after_fork_child) != 0 ||
+        pthread_atfork(&urcu_qsbr_call_rcu_before_fork, &urcu_qsbr_call_rcu_after_fork_parent,
+                       &urcu_qsbr_call_rcu_after_fork_child) != 0) {
       std::fprintf(stderr, "rcustate: fatal: pthread_atfork failed (out of memory)\n");
       std::abort();
     }
@@ -52,22 +68,87 @@ void InstallForkHandlers() {
 }  // namespace
 
 void RegisterSlow() {
-  if (tls.registered) return;
+  ThreadState& t = detail::reader_tls;
+  if (t.registered) return;
   InstallForkHandlers();
   urcu_memb_register_thread();
-  tls.registered = true;
+  t.registered = true;
   registration.armed = true;
 }
 
 void Unregister() {
-  if (!tls.registered || tls.in_callback) return;
-  urcu_memb_unregister_thread();
-  tls.registered = false;
+  ThreadState& t = detail::reader_tls;
+  if (t.in_callback) return;
+  if (t.registered) {
+    urcu_memb_unregister_thread();
+    t.registered = false;
+  }
+  if (t.qsbr_registered) {
+    if (t.qsbr_online) QsbrOffline();
+    urcu_qsbr_unregister_thread();
+    t.qsbr_registered = false;
+  }
 }
 
-void Synchronize() {
-  urcu_memb_synchronize_rcu();
-  RCUSTATE_TSAN_ACQUIRE(&grace_token);
+// ---- QSBR
+
+void QsbrRegisterSlow() {
+  ThreadState& t = detail::reader_tls;
+  if (t.qsbr_registered) return;
+  InstallForkHandlers();
+  urcu_qsbr_register_thread();  // registers online...
+  urcu_qsbr_thread_offline();   // ...and a thread we register starts offline
+  t.qsbr_registered = true;
+  registration.armed = true;
+}
+
+void QsbrOnline() {
+  QsbrEnsureRegistered();
+  ThreadState& t = detail::reader_tls;
+  if (t.qsbr_online) return;
+#ifdef RCUSTATE_TSAN
+  urcu_qsbr_thread_online();
+#else
+  rcustate_qsbr_thread_online();
+#endif
+  t.qsbr_online = true;
+}
+
+void QsbrOffline() {
+  ThreadState& t = detail::reader_tls;
+  if (!t.qsbr_online) return;
+  t.qsbr_online = false;
+  ++t.qsbr_epochs;
+  // Before liburcu learns it: once it does, a grace period may end.
+  RCUSTATE_TSAN_RELEASE(&qsbr_grace_token);
+#ifdef RCUSTATE_TSAN
+  urcu_qsbr_thread_offline();
+#else
+  rcustate_qsbr_thread_offline();
+#endif
+}
+
+void QsbrQuiescent() {
+  ThreadState& t = detail::reader_tls;
+  if (!t.qsbr_online) return;
+  ++t.qsbr_epochs;
+  RCUSTATE_TSAN_RELEASE(&qsbr_grace_token);
+#ifdef RCUSTATE_TSAN
+  urcu_qsbr_quiescent_state();
+#else
+  rcustate_qsbr_quiescent_state();
+#endif
+}
+
+void Synchronize(Flavor f) {
+  if (f == Flavor::kMemb) {
+    urcu_memb_synchronize_rcu();
+    RCUSTATE_TSAN_ACQUIRE(&grace_token);
+    return;
+  }
+  OfflineScope offline(f);
+  urcu_qsbr_synchronize_rcu();
+  RCUSTATE_TSAN_ACQUIRE(&qsbr_grace_token);
 }
 
 namespace {
@@ -97,16 +178,22 @@ void CallbackTracker::Defer(absl::AnyInvocable<void() &&> fn) { Defer(Prepare(st
 void CallbackTracker::Defer(Ticket ticket) noexcept {
   Node* node = std::exchange(ticket.node_, nullptr);
   pending_.fetch_add(1, std::memory_order_relaxed);
-  EnsureRegistered();
   RCUSTATE_TSAN_RELEASE(node);
-  urcu_memb_call_rcu(&node->head, &CallbackTracker::Trampoline);
+  if (flavor_ == Flavor::kMemb) {
+    EnsureRegistered();
+    urcu_memb_call_rcu(&node->head, &CallbackTracker::Trampoline);
+  } else {
+    QsbrEnsureRegistered();
+    urcu_qsbr_call_rcu(&node->head, &CallbackTracker::QsbrTrampoline);
+  }
 }
 
 void CallbackTracker::Trampoline(struct rcu_head* head) {
   // liburcu registers its worker threads itself; record that so our code on
   // this thread neither registers it again nor unregisters it.
-  tls.registered = true;
-  tls.in_callback = true;
+  ThreadState& t = detail::reader_tls;
+  t.registered = true;
+  t.in_callback = true;
   Node* node = static_cast<Node*>(reinterpret_cast<NodeHead*>(head));
   RCUSTATE_TSAN_ACQUIRE(node);
   RCUSTATE_TSAN_ACQUIRE(&grace_token);
@@ -115,18 +202,51 @@ void CallbackTracker::Trampoline(struct rcu_head* head) {
   delete node;
   // Release: Drain() that sees the count drop also sees the callback's work.
   owner->pending_.fetch_sub(1, std::memory_order_release);
-  tls.in_callback = false;
+  t.in_callback = false;
+}
+
+void CallbackTracker::QsbrTrampoline(struct rcu_head* head) {
+  // liburcu's QSBR workers are registered and run callbacks online. Ours
+  // run offline: a callback may take a partition's mutex, whose holder may be
+  // waiting for a QSBR grace period -- which would wait for this thread if it
+  // stayed online. Nothing of ours needs protection here (the grace period
+  // is over); code that reads opens its own section, which goes online for
+  // its scope. liburcu gets the thread back online.
+  ThreadState& t = detail::reader_tls;
+  t.qsbr_registered = true;
+  t.in_callback = true;
+  t.qsbr_online = false;
+  urcu_qsbr_thread_offline();
+  Node* node = static_cast<Node*>(reinterpret_cast<NodeHead*>(head));
+  RCUSTATE_TSAN_ACQUIRE(node);
+  RCUSTATE_TSAN_ACQUIRE(&qsbr_grace_token);
+  CallbackTracker* owner = node->owner;
+  std::move(node->fn)();
+  delete node;
+  owner->pending_.fetch_sub(1, std::memory_order_release);
+  t.in_callback = false;
+  urcu_qsbr_thread_online();
 }
 
 void CallbackTracker::Drain() {
   if (pending_.load(std::memory_order_acquire) == 0) return;  // nothing to wait for
-  EnsureRegistered();
-  // urcu_memb_barrier waits only for callbacks queued before it; callbacks
-  // queued by callbacks need another round.
+  OfflineScope offline(flavor_);
+  if (flavor_ == Flavor::kMemb) {
+    EnsureRegistered();
+  } else {
+    QsbrEnsureRegistered();
+  }
+  // The barrier waits only for callbacks queued before it; callbacks queued
+  // by callbacks need another round.
   while (pending_.load(std::memory_order_acquire) != 0) {
     barriers_.fetch_add(1, std::memory_order_relaxed);
-    urcu_memb_barrier();
+    if (flavor_ == Flavor::kMemb) {
+      urcu_memb_barrier();
+    } else {
+      urcu_qsbr_barrier();
+    }
   }
 }
 
-}  // namespace rcustate::rcu
+}  // namespace rcu
+}  // namespace rcustate

@@ -36,41 +36,57 @@
 #endif
 
 #include <urcu/urcu-memb.h>
+#include <urcu/urcu-qsbr.h>
+
+// liburcu declares call_rcu and its companions once per translation unit,
+// for the first flavor included (memb here); the QSBR flavor's are the same
+// functions with the urcu_qsbr_ prefix (liburcu-qsbr.so exports them).
+extern "C" {
+void urcu_qsbr_call_rcu(struct rcu_head* head, void (*func)(struct rcu_head* head));
+void urcu_qsbr_barrier(void);
+void urcu_qsbr_call_rcu_before_fork(void);
+void urcu_qsbr_call_rcu_after_fork_parent(void);
+void urcu_qsbr_call_rcu_after_fork_child(void);
+}
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
+#include "rcustate/inline_read.hpp"
 #include "src/rcu/read_side.h"
 
 namespace rcustate::rcu {
 
-// Per-thread state. Plain data so that the fast paths need no TLS guard.
-struct ThreadState {
-  bool registered = false;   // with liburcu (by us or, for call_rcu workers, by liburcu)
-  bool in_callback = false;  // running a call_rcu callback
-  uint32_t depth = 0;        // read-section nesting
-  uint64_t sections = 0;     // outermost sections ended so far on this thread
-};
-// initial-exec: one %fs-relative load instead of a __tls_get_addr call from
-// inside the shared library (a few dozen bytes of static TLS).
-extern thread_local constinit ThreadState tls __attribute__((tls_model("initial-exec")));
+// Per-thread state: detail::ReaderState (rcustate/inline_read.hpp, which
+// inlines the read side into callers that opt in, shares it with us).
+using ThreadState = detail::ReaderState;
+// detail::reader_tls is initial-exec: one %fs-relative load instead of a
+// __tls_get_addr call from inside the shared library (a few dozen bytes of
+// static TLS).
+
+// The two flavors a store may use (StoreOptions::read_flavor). Everything
+// below that waits for or queues behind a grace period takes one.
+enum class Flavor : uint8_t { kMemb = 0, kQsbr = 1 };
 
 // Registers the thread now; idempotent. Returns false if liburcu refused.
 void RegisterSlow();
 inline void EnsureRegistered() {
-  if (__builtin_expect(!tls.registered, 0)) RegisterSlow();
+  if (__builtin_expect(!detail::reader_tls.registered, 0)) RegisterSlow();
 }
 // Explicit detach; the caller checked that no section is open.
 void Unregister();
 
-// Process-wide token on which TSan sees read sections end (see tsan.hpp).
-extern char grace_token;
+// Process-wide tokens, one per flavor, on which TSan sees reader epochs end
+// (see tsan.hpp).
+extern char grace_token;       // memb
+extern char qsbr_grace_token;  // QSBR
 
 inline void ReadLock() {
   EnsureRegistered();
-  ++tls.depth;
+  ++detail::reader_tls.depth;
 #ifdef RCUSTATE_TSAN
   urcu_memb_read_lock();
 #else
@@ -78,8 +94,8 @@ inline void ReadLock() {
 #endif
 }
 inline void ReadUnlock() {
-  if (--tls.depth == 0) {
-    ++tls.sections;
+  if (--detail::reader_tls.depth == 0) {
+    ++detail::reader_tls.sections;
     // Before the real unlock: once it is done a grace period may end and the
     // writer acquire the token, which must already hold this section.
     RCUSTATE_TSAN_RELEASE(&grace_token);
@@ -90,15 +106,82 @@ inline void ReadUnlock() {
   rcustate_rcu_read_unlock();
 #endif
 }
-inline bool InReadSection() { return tls.depth != 0; }
+inline bool InReadSection() { return detail::reader_tls.depth != 0; }
 
-// A read section for the scope: closes it however the scope is left.
+// ---- QSBR. A thread registers (offline) on first use; online, it may read
+// QSBR stores with no section at all, until it goes offline or announces a
+// quiescent state. Each of those ends its QSBR reader epoch (qsbr_epochs)
+// and, under TSan, releases the flavor's grace token like the end of a memb
+// section.
+void QsbrRegisterSlow();  // registers offline; idempotent
+inline void QsbrEnsureRegistered() {
+  if (__builtin_expect(!detail::reader_tls.qsbr_registered, 0)) QsbrRegisterSlow();
+}
+void QsbrOnline();      // idempotent; registers first if needed
+void QsbrOffline();     // idempotent
+void QsbrQuiescent();   // a no-op unless online
+inline bool QsbrIsOnline() { return detail::reader_tls.qsbr_online; }
+
+// True if the calling thread may read stores of flavor `f` now: inside a
+// memb read section, or online for QSBR.
+inline bool ReaderProtected(Flavor f) {
+  return f == Flavor::kMemb ? detail::reader_tls.depth != 0 : detail::reader_tls.qsbr_online;
+}
+// True if waiting for a grace period of `f` on this thread would wait for
+// the thread itself. Never for QSBR: the wait takes an online thread offline
+// for its duration (a quiescent state for it).
+inline bool WaitWouldSelfDeadlock(Flavor f) {
+  return f == Flavor::kMemb && detail::reader_tls.depth != 0;
+}
+
+// While it lives, a thread online for QSBR is offline (a quiescent state);
+// a no-op for memb and for offline threads. Every call of the library that
+// may block (wait for a grace period or barrier, or take a lock whose
+// holder may wait for one: a partition's commit lock) holds one when its
+// store is QSBR: an online thread that blocks would hold back the grace
+// period its blocker waits for.
+class OfflineScope {
+ public:
+  explicit OfflineScope(Flavor f) : was_online_(f == Flavor::kQsbr && QsbrIsOnline()) {
+    if (was_online_) QsbrOffline();
+  }
+  ~OfflineScope() {
+    if (was_online_) QsbrOnline();
+  }
+  OfflineScope(const OfflineScope&) = delete;
+  OfflineScope& operator=(const OfflineScope&) = delete;
+
+ private:
+  const bool was_online_;
+};
+
+// A read section of flavor `f` for the scope: for memb a (nested) section;
+// for QSBR nothing if the thread is online, else it goes online for the
+// scope and offline at its end.
 class ScopedRead {
  public:
   ScopedRead() { ReadLock(); }
-  ~ScopedRead() { ReadUnlock(); }
+  explicit ScopedRead(Flavor f) : flavor_(f) {
+    if (f == Flavor::kMemb) {
+      ReadLock();
+    } else if (!QsbrIsOnline()) {
+      QsbrOnline();
+      went_online_ = true;
+    }
+  }
+  ~ScopedRead() {
+    if (flavor_ == Flavor::kMemb) {
+      ReadUnlock();
+    } else if (went_online_) {
+      QsbrOffline();
+    }
+  }
   ScopedRead(const ScopedRead&) = delete;
   ScopedRead& operator=(const ScopedRead&) = delete;
+
+ private:
+  Flavor flavor_ = Flavor::kMemb;
+  bool went_online_ = false;
 };
 
 template <typename T>
@@ -124,14 +207,21 @@ inline void Assign(T*& slot, T* value) {
   __atomic_store_n(&slot, value, __ATOMIC_RELEASE);
 }
 
-// Waits for a grace period. Precondition: !InReadSection(), not in a callback.
-void Synchronize();
+// Waits for a grace period of `f`. Precondition: !WaitWouldSelfDeadlock(f),
+// not in a callback. QSBR: an online caller is offline while it waits.
+void Synchronize(Flavor f = Flavor::kMemb);
 
-// Counts the callbacks one owner (a store) has queued and waits for them.
+// One owner's (a store's) use of RCU: its flavor, how long a grace period
+// may last before the owner counts it as stalled, and the callbacks it has
+// queued, which it can wait for.
 class CallbackTracker {
  public:
   struct Node;  // one queued callback (rcu.cpp)
-  CallbackTracker() = default;
+  explicit CallbackTracker(Flavor f = Flavor::kMemb,
+                           std::chrono::nanoseconds stall_threshold = std::chrono::seconds(1))
+      : flavor_(f), stall_threshold_(stall_threshold) {}
+  Flavor flavor() const { return flavor_; }
+  std::chrono::nanoseconds stall_threshold() const { return stall_threshold_; }
   CallbackTracker(const CallbackTracker&) = delete;
   CallbackTracker& operator=(const CallbackTracker&) = delete;
 
@@ -162,7 +252,8 @@ class CallbackTracker {
   void Defer(Ticket ticket) noexcept;
 
   // Waits until every callback Defer()ed so far, and every callback those
-  // queued, has run. Precondition: !InReadSection(), not in a callback.
+  // queued, has run. Precondition: !WaitWouldSelfDeadlock(flavor()), not in
+  // a callback. QSBR: an online caller is offline while it waits.
   void Drain();
 
   int64_t pending() const { return pending_.load(std::memory_order_acquire); }
@@ -176,6 +267,9 @@ class CallbackTracker {
 
  private:
   static void Trampoline(struct rcu_head* head);
+  static void QsbrTrampoline(struct rcu_head* head);
+  const Flavor flavor_;
+  const std::chrono::nanoseconds stall_threshold_;
   std::atomic<int64_t> pending_{0};
   static std::atomic<uint64_t> barriers_;
 };

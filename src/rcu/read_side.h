@@ -8,6 +8,9 @@ extern "C" {
 
 void rcustate_rcu_read_lock(void);
 void rcustate_rcu_read_unlock(void);
+void rcustate_qsbr_quiescent_state(void);
+void rcustate_qsbr_thread_online(void);
+void rcustate_qsbr_thread_offline(void);
 
 #ifdef __cplusplus
 }

@@ -1043,6 +1043,81 @@ static void test_threads_attach_detach(void) {
   CHECK_OK(rcs_store_close(s));
 }
 
+/* QSBR stores: who may read them, what the options and stats say. */
+static void test_qsbr(void) {
+  rcs_options o;
+  rcs_store *s = NULL;
+  const void *val;
+  size_t len;
+  char buf[8];
+  uint64_t stalled = 99, oldest = 99, v = 0;
+  struct rcs_partition_stats st;
+  const rcs_view *view = NULL;
+  rcs_options_init(&o);
+  CHECK(o.read_flavor == RCS_READ_MEMB && o.stall_threshold_ns == 0);
+  o.tables = kTables;
+  o.num_tables = NUM_TABLES;
+  o.read_flavor = 2;
+  CHECK_FAILS(rcs_store_open(&o, &s), RCS_EINVAL);
+  o.read_flavor = RCS_READ_QSBR;
+  o.stall_threshold_ns = UINT64_MAX;
+  CHECK_FAILS(rcs_store_open(&o, &s), RCS_EINVAL);
+  o.stall_threshold_ns = 0;
+  /* A caller built against the first 0.1 layout gets the defaults. */
+  o.struct_size = offsetof(rcs_options, max_publish_delay_ns) + sizeof(uint64_t);
+  CHECK_OK(rcs_store_open(&o, &s));
+  rcs_read_lock();
+  CHECK_OK(rcs_partition_create(s, 0));
+  CHECK_OK(rcs_view_current(s, 0, &view)); /* a memb store */
+  CHECK_OK(rcs_read_unlock());
+  CHECK_OK(rcs_store_close(s));
+  o.struct_size = sizeof o;
+
+  CHECK_OK(rcs_store_open(&o, &s));
+  CHECK_OK(rcs_partition_create(s, 0));
+  CHECK_OK(put_str(s, 0, T_NAMES, "k", "v"));
+  CHECK_OK(rcs_commit(s, 0, NULL));
+  CHECK(rcs_thread_is_online() == 0);
+  /* Offline, zero-copy reads are refused, even inside a memb section. */
+  rcs_read_lock();
+  CHECK_FAILS(rcs_get_ref(s, 0, T_NAMES, "k", 1, &val, &len), RCS_ESTATE);
+  CHECK(strstr(rcs_last_error(), "rcs_thread_online") != NULL);
+  CHECK_FAILS(rcs_view_current(s, 0, &view), RCS_ESTATE);
+  CHECK_OK(rcs_read_unlock());
+  /* Copying reads work anywhere. */
+  CHECK_OK(get_str(s, 0, T_NAMES, "k", buf, sizeof buf));
+  CHECK(strcmp(buf, "v") == 0);
+  CHECK(rcs_thread_is_online() == 0);
+  rcs_thread_online();
+  CHECK(rcs_thread_is_online() == 1);
+  CHECK_OK(rcs_get_ref(s, 0, T_NAMES, "k", 1, &val, &len));
+  CHECK(len == 1 && memcmp(val, "v", 1) == 0);
+  rcs_quiescent_state();
+  /* Commits are allowed online (a quiescent state for the thread). */
+  CHECK_OK(put_str(s, 0, T_NAMES, "k", "w"));
+  CHECK_OK(rcs_commit(s, 0, &v));
+  CHECK_OK(put_str(s, 0, T_NAMES, "k", "x"));
+  CHECK_OK(rcs_commit(s, 0, &v));
+  CHECK(v == 3 && rcs_thread_is_online() == 1);
+  CHECK_OK(rcs_get_ref(s, 0, T_NAMES, "k", 1, &val, &len));
+  CHECK(len == 1 && memcmp(val, "x", 1) == 0);
+  rcs_thread_offline();
+  rcs_thread_offline(); /* idempotent */
+  rcs_quiescent_state(); /* offline: a no-op */
+  CHECK(rcs_thread_is_online() == 0);
+
+  CHECK_FAILS(rcs_grace_stalls(NULL, &stalled, &oldest), RCS_EINVAL);
+  CHECK_FAILS(rcs_grace_stalls(s, NULL, &oldest), RCS_EINVAL);
+  CHECK_FAILS(rcs_grace_stalls(s, &stalled, NULL), RCS_EINVAL);
+  CHECK_OK(rcs_grace_stalls(s, &stalled, &oldest));
+  CHECK(stalled == 0 && oldest == 0);
+  memset(&st, 0xab, sizeof st);
+  st.struct_size = sizeof st;
+  CHECK_OK(rcs_partition_stats(s, 0, &st));
+  CHECK(st.stalled_grace_periods == 0 && st.grace_wait_age_ns == 0 && st.version == 3);
+  CHECK_OK(rcs_store_close(s));
+}
+
 static void test_group_commit(void) {
   /* A long delay: batches may stay sealed, yet the committing thread reads
    * them and rcs_flush publishes them. */
@@ -1097,6 +1172,7 @@ struct stress {
   int stop;                 /* __atomic */
   uint64_t last_version;    /* __atomic: the writer's last committed version */
   double seconds;
+  int qsbr;                 /* RCS_READ_QSBR store: readers stay online */
 };
 
 struct reader_result {
@@ -1160,6 +1236,9 @@ static void *stress_reader(void *arg) {
   char key[16];
   uint64_t last_view = 0, last_pin = 0, last_published = 0, last_copy = 0;
   int i, t;
+  /* QSBR: online for the whole run, a quiescent state where a memb reader
+   * ends its section. */
+  if (st->qsbr) rcs_thread_online();
   while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
     const rcs_view *view = NULL;
     const void *first_ref = NULL;
@@ -1169,7 +1248,7 @@ static void *stress_reader(void *arg) {
     rcs_snapshot *snap = NULL;
 
     /* One read section: a view and a pass of rcs_get_ref. */
-    rcs_read_lock();
+    if (!st->qsbr) rcs_read_lock();
     CHECK_OK(rcs_version(s, 0, &published));
     if (published < last_published) violation(r, "rcs_version went back", published, last_published);
     last_published = published;
@@ -1214,7 +1293,11 @@ static void *stress_reader(void *arg) {
       violation(r, "a value changed under an open read section", (uint64_t)dec_i64(first_ref),
                 (uint64_t)first_value);
     }
-    CHECK_OK(rcs_read_unlock());
+    if (st->qsbr) {
+      rcs_quiescent_state();
+    } else {
+      CHECK_OK(rcs_read_unlock());
+    }
 
     /* Copying reads, outside any section. */
     {
@@ -1249,10 +1332,11 @@ static void *stress_reader(void *arg) {
     }
     ++r->rounds;
   }
+  if (st->qsbr) rcs_thread_offline();
   return NULL;
 }
 
-static void run_stress(uint64_t max_publish_delay_ns, const char *name) {
+static void run_stress(uint64_t max_publish_delay_ns, int read_flavor, const char *name) {
   static const rcs_table_spec tables[2] = {{"a", RCS_MERGE_NONE, STRESS_K},
                                            {"b", RCS_MERGE_NONE, STRESS_K}};
   rcs_options o;
@@ -1267,9 +1351,11 @@ static void run_stress(uint64_t max_publish_delay_ns, const char *name) {
   o.tables = tables;
   o.num_tables = 2;
   o.max_publish_delay_ns = max_publish_delay_ns;
+  o.read_flavor = read_flavor;
   CHECK_OK(rcs_store_open(&o, &st.store));
   CHECK_OK(rcs_partition_create(st.store, 0));
   st.seconds = 0.5 * stress_scale();
+  st.qsbr = read_flavor == RCS_READ_QSBR;
   for (i = 0; i < STRESS_READERS; ++i) {
     memset(&results[i], 0, sizeof results[i]);
     results[i].st = &st;
@@ -1317,12 +1403,15 @@ int main(int argc, char **argv) {
     test_store_close_with_handles_alive();
     test_threads_attach_detach();
     test_group_commit();
+    test_qsbr();
     printf("unit tests passed\n");
   }
   if (stress) {
-    run_stress(0, "immediate");
-    run_stress(5 * 1000 * 1000, "group_5ms");
-    run_stress(50 * 1000, "group_50us");
+    run_stress(0, RCS_READ_MEMB, "immediate");
+    run_stress(5 * 1000 * 1000, RCS_READ_MEMB, "group_5ms");
+    run_stress(50 * 1000, RCS_READ_MEMB, "group_50us");
+    run_stress(0, RCS_READ_QSBR, "qsbr_immediate");
+    run_stress(50 * 1000, RCS_READ_QSBR, "qsbr_group_50us");
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "rcustate/read_section.hpp"
 #include "rcustate/store.hpp"
 
 namespace rcustate::testing {
@@ -26,6 +27,7 @@ inline double StressScale() {
 struct Policy {
   std::string name;
   absl::Duration max_publish_delay;
+  ReadFlavor read_flavor = ReadFlavor::kMemb;
 };
 
 // Every publication policy the library offers.
@@ -39,6 +41,51 @@ inline std::vector<Policy> AllPolicies() {
       {"group_50us", absl::Microseconds(50)},
   };
 }
+
+// The policies again with QSBR readers: what the stress and differential
+// tests run under.
+inline std::vector<Policy> AllPoliciesAndFlavors() {
+  std::vector<Policy> all = AllPolicies();
+  all.push_back({"qsbr_immediate", absl::ZeroDuration(), ReadFlavor::kQsbr});
+  all.push_back({"qsbr_group_50us", absl::Microseconds(50), ReadFlavor::kQsbr});
+  return all;
+}
+
+// A thread that reads `store` for its whole scope: on a QSBR store it is
+// online throughout (and its Section()s end with quiescent states); on a
+// memb store nothing.
+class ReaderThread {
+ public:
+  explicit ReaderThread(const Store& store) : qsbr_(store.read_flavor() == ReadFlavor::kQsbr) {
+    if (qsbr_) ThreadOnline();
+  }
+  ~ReaderThread() {
+    if (qsbr_) ThreadOffline();
+  }
+  ReaderThread(const ReaderThread&) = delete;
+  ReaderThread& operator=(const ReaderThread&) = delete;
+
+ private:
+  const bool qsbr_;
+};
+
+// One read section of `store` in either flavor: a memb section; on a QSBR
+// store nothing on an online thread, whose views it ends with a quiescent
+// state, and on an offline thread online for the scope.
+class Section {
+ public:
+  explicit Section(const Store& store)
+      : rs_(store), qsbr_online_(store.read_flavor() == ReadFlavor::kQsbr && ThreadIsOnline()) {}
+  ~Section() {
+    if (qsbr_online_) QuiescentState();
+  }
+  Section(const Section&) = delete;
+  Section& operator=(const Section&) = delete;
+
+ private:
+  ReadSection rs_;
+  const bool qsbr_online_;
+};
 
 }  // namespace rcustate::testing
 

@@ -127,7 +127,9 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
   StoreOptions o;
   o.tables = {{"plain", nullptr, 0}, {"sum", AddInt64(), 0}, {"log", Append(), 0}};
   o.max_publish_delay = GetParam().max_publish_delay;
+  o.read_flavor = GetParam().read_flavor;
   auto store = Store::Open(o).value();
+  testing::ReaderThread online(*store);  // QSBR: online throughout, commits included
   Model model;
   for (uint32_t p = 0; p < kPartitions; ++p) {
     ASSERT_TRUE(store->CreatePartition(p).ok());
@@ -187,7 +189,7 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
   };
   auto check_thread_view = [&](uint32_t p) {
     PartitionState want = expected_view(p);
-    ReadSection rs;
+    testing::Section rs(*store);
     for (int t = 0; t < kTables; ++t) {
       for (int k = 0; k < kKeySpace; ++k) {
         std::string key = "k" + std::to_string(k);
@@ -215,7 +217,7 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
     return same;
   };
   auto check_published = [&](uint32_t p) {
-    ReadSection rs;
+    testing::Section rs(*store);
     SnapshotView snap = store->Snapshot(p).value();
     std::optional<PartitionState> want = model.StateAt(p, snap.version());
     ASSERT_TRUE(want.has_value()) << "published version " << snap.version()
@@ -301,7 +303,7 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
   EXPECT_GT(commits, kOps / 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, DifferentialTest, ::testing::ValuesIn(testing::AllPolicies()),
+INSTANTIATE_TEST_SUITE_P(Policies, DifferentialTest, ::testing::ValuesIn(testing::AllPoliciesAndFlavors()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -121,6 +121,7 @@ class StressTest : public ::testing::TestWithParam<Policy> {
     StoreOptions o;
     o.tables = {{"a", nullptr, 0}, {"b", nullptr, 0}, {"sum", AddInt64(), 0}};
     o.max_publish_delay = GetParam().max_publish_delay;
+    o.read_flavor = GetParam().read_flavor;
     return Store::Open(o).value();
   }
 };
@@ -133,6 +134,7 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
   std::atomic<uint64_t> commits{0}, reads{0}, pin_checks{0};
 
   std::thread writer([&] {
+    testing::ReaderThread online(*store);
     uint64_t c = 0;
     const auto end = std::chrono::steady_clock::now() + Duration(1500);
     while (std::chrono::steady_clock::now() < end) {
@@ -144,7 +146,7 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
       {
         // The writer reads its own uncommitted writes, and everything it
         // committed, whatever the policy.
-        ReadSection rs;
+        testing::Section rs(*store);
         auto own = store->Get(0, 0, Key(0));
         if (!own.ok() || !own->has_value() || DecodeInt64(**own) != int64_t(c)) {
           v.Report("writer does not read its own write");
@@ -153,7 +155,7 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
       auto r = store->Commit(0);
       if (!r.ok() || *r != c) v.Report("commit returned wrong version");
       {
-        ReadSection rs;
+        testing::Section rs(*store);
         auto own = store->Get(0, 1, Key(kKeys - 1));
         if (!own.ok() || !own->has_value() || DecodeInt64(**own) != int64_t(c)) {
           v.Report("writer does not read its own committed write");
@@ -169,9 +171,10 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
   });
 
   auto section_reader = [&] {
+    testing::ReaderThread online(*store);
     uint64_t last = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-      ReadSection rs;
+      testing::Section rs(*store);
       auto snap = store->Snapshot(0);
       if (!snap.ok()) {
         v.Report("snapshot failed: " + std::string(snap.status().message()));
@@ -211,10 +214,11 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
   const TableReader ra = store->Reader(0, 0).value(), rb = store->Reader(0, 1).value();
   std::atomic<uint64_t> handle_reads{0}, handle_torn_checks{0};
   auto handle_reader = [&] {
+    testing::ReaderThread online(*store);
     uint64_t last = 0;
     while (!stop.load(std::memory_order_relaxed)) {
       {
-        ReadSection rs;
+        testing::Section rs(*store);
         const SnapshotView snap = ra.Snapshot();
         const uint64_t version = snap.version();
         if (version < last) v.Report("handle: version went backwards");
@@ -222,7 +226,7 @@ TEST_P(StressTest, BatchesAreAtomicAndVersionsMonotonic) {
         CheckCounterSnapshot(version, ra.Table(snap), rb.Table(snap), v, "handle snapshot");
       }
       {
-        ReadSection rs;
+        testing::Section rs(*store);
         const uint64_t before = ra.version();
         if (before < last) v.Report("handle: version went backwards");
         int64_t prev = static_cast<int64_t>(before);
@@ -286,6 +290,7 @@ TEST_P(StressTest, ConcurrentMergeWritersCommute) {
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
+      testing::ReaderThread online(*store);
       uint64_t n = 0;
       while (std::chrono::steady_clock::now() < end) {
         if (w == 0 && n % 2 == 1) {
@@ -305,9 +310,10 @@ TEST_P(StressTest, ConcurrentMergeWritersCommute) {
     });
   }
   auto reader = [&] {
+    testing::ReaderThread online(*store);
     int64_t last = 0;
     while (writers_left.load() > 0) {
-      ReadSection rs;
+      testing::Section rs(*store);
       auto snap = store->Snapshot(7).value();
       auto t = snap.Table(2).value();
       std::optional<int64_t> first;
@@ -327,7 +333,7 @@ TEST_P(StressTest, ConcurrentMergeWritersCommute) {
   threads.emplace_back(reader);
   for (auto& t : threads) t.join();
 
-  ReadSection rs;
+  testing::Section rs(*store);
   auto t = store->Snapshot(7).value().Table(2).value();
   for (int i = 0; i < kKeys; ++i) {
     auto val = t.Find(Key(i));
@@ -360,7 +366,7 @@ TEST_P(StressTest, ReadYourWritesWhilePublicationsRun) {
   int64_t merges = 0;
   uint64_t commits = 0;
   auto check_own = [&](int64_t want, const char* when) {
-    ReadSection rs;
+    testing::Section rs(*store);
     for (int i = 0; i < kKeys; i += 5) {
       absl::StatusOr<std::optional<std::string_view>> got = store->Get(3, 2, Key(i));
       std::optional<int64_t> n = got.ok() && got->has_value() ? DecodeInt64(**got) : std::nullopt;
@@ -604,9 +610,10 @@ TEST_P(StressTest, PartitionChurnWhileReading) {
     stop.store(true);
   });
   auto reader = [&] {
+    testing::ReaderThread online(*store);
     uint32_t i = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-      ReadSection rs;
+      testing::Section rs(*store);
       auto snap = store->Snapshot(kFirst + i++ % kParts);
       reads.fetch_add(1, std::memory_order_relaxed);
       if (!snap.ok()) {
@@ -622,6 +629,7 @@ TEST_P(StressTest, PartitionChurnWhileReading) {
   // dropped partition's handle reads its last snapshot, which stays put.
   std::atomic<uint64_t> handle_reads{0}, dropped_reads{0};
   auto handle_reader = [&] {
+    testing::ReaderThread online(*store);
     struct Held {
       TableReader a, b;
       uint64_t last = 0;
@@ -644,7 +652,7 @@ TEST_P(StressTest, PartitionChurnWhileReading) {
       ++i;
       if (h.a.empty()) continue;
       const bool dropped = h.a.dropped();  // before the read: the snapshot is final then
-      ReadSection rs;
+      testing::Section rs(*store);
       const SnapshotView snap = h.a.Snapshot();
       if (snap.version() < h.last) v.Report("handle: version went backwards");
       if (h.dropped && snap.version() != h.last) v.Report("handle: dropped partition changed");
@@ -673,7 +681,7 @@ TEST_P(StressTest, PartitionChurnWhileReading) {
   EXPECT_EQ(detail::MapSet::Live(), sets_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, StressTest, ::testing::ValuesIn(testing::AllPolicies()),
+INSTANTIATE_TEST_SUITE_P(Policies, StressTest, ::testing::ValuesIn(testing::AllPoliciesAndFlavors()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

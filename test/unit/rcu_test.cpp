@@ -26,10 +26,10 @@ namespace {
 // the linker relaxes that add to a `lea`, which sets no flags, so UBSan
 // reports "load of null pointer" from a stale flag. Copies avoid that
 // toolchain false positive without weakening any check.
-bool Registered() { return tls.registered; }
-uint32_t Depth() { return tls.depth; }
-uint64_t Sections() { return tls.sections; }
-bool InCallback() { return tls.in_callback; }
+bool Registered() { return detail::reader_tls.registered; }
+uint32_t Depth() { return detail::reader_tls.depth; }
+uint64_t Sections() { return detail::reader_tls.sections; }
+bool InCallback() { return detail::reader_tls.in_callback; }
 
 // Spins (yielding) until `flag` is set.
 void WaitFor(const std::atomic<bool>& flag) {
