@@ -33,6 +33,8 @@ nlohmann::json ToJson(const RunResult& r) {
       {"readers", r.readers},
       {"writers", r.writers},
       {"partitions", r.partitions},
+      {"writers_per_partition", r.writers_per_partition},
+      {"reader_section_us", r.reader_section_us},
       {"dist", r.dist},
       {"seconds", r.seconds},
       {"records", r.records},

@@ -75,6 +75,13 @@ std::string Extra(const RunResult& r) {
     parts.push_back(absl::StrFormat("changelog %d records, %s", r.changelog_records,
                                     Mb(r.changelog_bytes)));
   }
+  if (r.writers_per_partition > 1) {
+    parts.push_back(absl::StrFormat("%d writers per partition: %s commits/s",
+                                    r.writers_per_partition, Si(r.commits_per_s)));
+  }
+  if (r.reader_section_us > 0) {
+    parts.push_back(absl::StrFormat("read sections held %s", Ns(r.reader_section_us * 1e3)));
+  }
   if (r.scenario == "window") parts.push_back(absl::StrFormat("windows %d", r.windows_closed));
   if (r.torn_reads > 0) parts.push_back(absl::StrFormat("torn %d", r.torn_reads));
   if (r.standby_copies > 0) parts.push_back(absl::StrFormat("standby copies %d", r.standby_copies));

@@ -13,14 +13,18 @@ namespace rcsbench {
 
 const std::vector<ImplEntry>& Implementations() {
   static const std::vector<ImplEntry> v = {
-      {"rcustate", &RunRcuState, "the library, default policy (publish every commit)"},
-      {"rcustate-gc", &RunRcuState, "the library, group commit (max_publish_delay = --gc_delay)"},
+      {"rcustate", &RunRcuState, "the library, default policy (publish every commit)", true, true},
+      {"rcustate-gc", &RunRcuState, "the library, group commit (max_publish_delay = --gc_delay)",
+       true, true},
+      {"rcustate-c", &RunRcuStateC,
+       "the library through its C ABI only (rcustate.h), default policy; compare with rcustate",
+       false, true},
       {"rcustate-ckpt", &RunRcuState,
        "rcustate with a checkpointer thread (--checkpoint_full_every, --checkpoint_incr_every)",
-       false},
+       false, true},
       {"rcustate-log", &RunRcuState,
        "rcustate with a changelog listener appending every record to a file (1 MiB buffer)",
-       false},
+       false, true},
       {"locked", &RunLocked, "std::shared_mutex + absl::flat_hash_map, batch applied under the lock"},
       {"copy", &RunCopy, "whole map set copied per batch, rcu_assign_pointer, call_rcu free"},
       {"lr-sync", &RunLrSync, "two map sets, synchronize_rcu inline on every commit"},
