@@ -98,6 +98,7 @@ struct RunResult {
   uint64_t publications = 0;        // snapshots published (rcustate: < commits under group commit)
   uint64_t standby_copies = 0;      // rcustate: standbys rebuilt because pinned
   uint64_t catch_ups = 0;           // rcustate: missed batches replayed by tickets, off the commit path
+  uint64_t backlog_publications = 0;  // rcustate-gc: commits past the sealed backlog's bound
   // rcustate-ckpt: checkpoints written while the implementation existed
   // (prefill included), their bytes and durations (wall time of
   // Store::Checkpoint); rcustate-log: changelog records and bytes appended.

@@ -258,6 +258,7 @@ class RcuStateCImpl : public ImplBase<RcuStateCImpl, RcuStateCThreads> {
       r.publications += s.publications;
       r.async_reclaims += s.publications;
       r.standby_copies += s.standby_copies;
+      r.backlog_publications += s.backlog_publications;
       r.impl_bytes += s.approx_bytes;
     }
     r.note = "C ABI (rcustate.h) only";

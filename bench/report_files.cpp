@@ -56,6 +56,7 @@ nlohmann::json ToJson(const RunResult& r) {
       {"publications", r.publications},
       {"standby_copies", r.standby_copies},
       {"catch_ups", r.catch_ups},
+      {"backlog_publications", r.backlog_publications},
       {"rss_peak_bytes", r.rss_peak},
       {"rss_mid_bytes", r.rss_mid},
       {"rss_end_bytes", r.rss_end},

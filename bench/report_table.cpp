@@ -89,6 +89,9 @@ std::string Extra(const RunResult& r) {
   if (r.publications > 0 && r.publications < r.commits) {
     parts.push_back(absl::StrFormat("published %d of %d commits", r.publications, r.commits));
   }
+  if (r.backlog_publications > 0) {
+    parts.push_back(absl::StrFormat("%d commits past the backlog bound", r.backlog_publications));
+  }
   if (r.rep_records_per_s.size() > 1) {
     const bool rec = r.records > 0;
     const auto& v = rec ? r.rep_records_per_s : r.rep_reads_per_s;
