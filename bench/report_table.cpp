@@ -110,7 +110,8 @@ const RunResult* FindRun(const std::vector<RunResult>& results, const RunResult&
   for (const RunResult& r : results) {
     if (r.impl == impl && r.scenario == like.scenario && r.keys == like.keys &&
         r.batch == like.batch && r.dist == like.dist && r.partitions == like.partitions &&
-        !r.skipped) {
+        r.writers_per_partition == like.writers_per_partition &&
+        r.reader_section_us == like.reader_section_us && !r.skipped) {
       return &r;
     }
   }
@@ -147,8 +148,9 @@ void PrintNarrow(std::FILE* out, const std::vector<RunResult>& results,
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size(), '-').c_str());
   std::string last_group;
   for (const RunResult& r : results) {
-    const std::string group = absl::StrFormat("%s/%d/%d/%s/%d", r.scenario, r.keys, r.batch,
-                                              r.dist, r.partitions);
+    const std::string group =
+        absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
+                        r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
     if (group != last_group) {
       std::fprintf(out, "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d readers=%d]\n",
                    last_group.empty() ? "" : "\n", r.scenario.c_str(),
@@ -197,8 +199,9 @@ void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size() + 10, '-').c_str());
   std::string last_group;
   for (const RunResult& r : results) {
-    const std::string group = absl::StrFormat("%s/%d/%d/%s/%d", r.scenario, r.keys, r.batch,
-                                              r.dist, r.partitions);
+    const std::string group =
+        absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
+                        r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
     if (group != last_group) {
       std::fprintf(out, "%s", absl::StrFormat(
                                   "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d "

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "bench/config.hpp"
 #include "bench/flags.hpp"
 #include "bench/runners.hpp"
@@ -146,6 +147,23 @@ std::vector<RunResult> RunAll(const Options& opt) {
       Config cfg = ForScenario(point, sc, opt.smoke);
       cfg.dist = dist;
       RunImplementations(opt, sc, cfg, workloads.For(cfg), progress, &results);
+    }
+    if (opt.smoke) {
+      // Three writers on one partition with held read sections, on the
+      // implementations that allow several writers per partition.
+      Options shared = opt;
+      shared.impls.clear();
+      for (const std::string& name : opt.impls) {
+        if (FindImplementation(name).shared_partitions) shared.impls.push_back(name);
+      }
+      Config three = point;
+      three.writers = 3;
+      three.writers_per_partition = 3;
+      three.reader_section = absl::Milliseconds(2);
+      for (const std::string sc : {"groupby", "lookup"}) {
+        Config cfg = ForScenario(three, sc, opt.smoke);
+        RunImplementations(shared, sc, cfg, workloads.For(cfg), progress, &results);
+      }
     }
     workloads.Clear();
   }
