@@ -173,7 +173,11 @@ class RcuStateCImpl : public ImplBase<RcuStateCImpl, RcuStateCThreads> {
     uint32_t p_ = 0;
   };
 
-  RcuStateCImpl(const Schema& schema, const Config&) : schema_(schema) {}
+  // --rcustate_read=get: rcs_get_ref per lookup instead of one view per
+  // section (each call finds the published version afresh: for timing only,
+  // as the C++ row's Store::Get mode).
+  RcuStateCImpl(const Schema& schema, const Config& cfg)
+      : schema_(schema), get_ref_(cfg.rcustate_read == "get") {}
   ~RcuStateCImpl() {
     if (store_ != nullptr) CheckRcs(rcs_store_close(store_), "rcs_store_close");
   }
@@ -221,6 +225,11 @@ class RcuStateCImpl : public ImplBase<RcuStateCImpl, RcuStateCThreads> {
   template <typename F>
   void Read(uint32_t p, F&& f) {
     Section s;
+    if (get_ref_) {
+      View v(store_, p);
+      f(v);
+      return;
+    }
     const rcs_view* view = nullptr;
     CheckRcs(rcs_view_current(store_, p, &view), "rcs_view_current");
     View v(view);
@@ -261,7 +270,7 @@ class RcuStateCImpl : public ImplBase<RcuStateCImpl, RcuStateCThreads> {
       r.backlog_publications += s.backlog_publications;
       r.impl_bytes += s.approx_bytes;
     }
-    r.note = "C ABI (rcustate.h) only";
+    r.note = get_ref_ ? "C ABI (rcustate.h) only; reads: rcs_get_ref" : "C ABI (rcustate.h) only";
   }
 
  private:
@@ -286,6 +295,7 @@ class RcuStateCImpl : public ImplBase<RcuStateCImpl, RcuStateCThreads> {
   }
 
   Schema schema_;
+  bool get_ref_;
   rcs_store* store_ = nullptr;
 };
 
