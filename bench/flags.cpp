@@ -51,7 +51,7 @@ ABSL_FLAG(absl::Duration, reader_section, absl::ZeroDuration(),
           "--reads_per_section lookups per section");
 ABSL_FLAG(uint32_t, writers_per_partition, 1,
           "writer threads committing to each partition (--writers must be a multiple; "
-          "groupby, lookup, pinscan, partitions; rcustate implementations only, the others are "
+          "groupby and lookup; the implementations that allow it (rcustate*), the others are "
           "skipped)");
 ABSL_FLAG(double, write_rate, 0, "lookup: writer records/s, 0 = full speed");
 ABSL_FLAG(double, lookup_alone, 0.5,
