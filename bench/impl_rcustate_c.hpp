@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -148,8 +149,9 @@ class RcuStateCImpl : public ImplBase<RcuStateCImpl, RcuStateCThreads> {
     void ForEach(uint32_t t, F&& f) const {
       if (snap_ == nullptr) Die("ForEach needs a pinned snapshot in rcustate-c");
       auto each = [](const void* k, size_t kl, const void* v, size_t vl, void* ctx) {
-        (*static_cast<F*>(ctx))(std::string_view(static_cast<const char*>(k), kl),
-                                std::string_view(static_cast<const char*>(v), vl));
+        (*static_cast<std::remove_reference_t<F>*>(ctx))(
+            std::string_view(static_cast<const char*>(k), kl),
+            std::string_view(static_cast<const char*>(v), vl));
         return 0;
       };
       CheckRcs(rcs_snapshot_foreach(snap_, t, each, &f), "rcs_snapshot_foreach");
