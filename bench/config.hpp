@@ -33,6 +33,13 @@ struct Config {
   bool prefill = true;              // insert every key before timing
   uint32_t inv_keys = 4;            // K of the batch-atomicity invariant
   uint32_t reads_per_section = 1;   // point lookups per read section (resolved)
+  // groupby / lookup / pinscan: a reader keeps each read section open at
+  // least this long, doing lookups until it has passed (a scan); 0 = one
+  // round of reads_per_section lookups per section.
+  absl::Duration reader_section = absl::ZeroDuration();
+  // Writer threads committing to each partition (writers must be a multiple):
+  // writer w writes the partitions of group w / writers_per_partition.
+  uint32_t writers_per_partition = 1;
   double write_rate = 0;            // lookup: records/s of the writer, 0 = full speed
   double lookup_alone = 0.5;        // lookup: readers-only phase, fraction of duration
   uint32_t groupby_aggs = 4;        // 1..4: count, +sum, +min, +max
@@ -68,6 +75,8 @@ struct RunResult {
   // Parameters the point was measured at (sweeps plot against them).
   uint64_t keys = 0;
   uint32_t batch = 0, readers = 0, writers = 0, partitions = 0;
+  uint32_t writers_per_partition = 1;
+  double reader_section_us = 0;     // --reader_section (0: none)
   std::string dist;
 
   double seconds = 0;               // timed phase
@@ -89,6 +98,7 @@ struct RunResult {
   uint64_t publications = 0;        // snapshots published (rcustate: < commits under group commit)
   uint64_t standby_copies = 0;      // rcustate: standbys rebuilt because pinned
   uint64_t catch_ups = 0;           // rcustate: missed batches replayed by tickets, off the commit path
+  uint64_t backlog_publications = 0;  // rcustate-gc: commits past the sealed backlog's bound
   // rcustate-ckpt: checkpoints written while the implementation existed
   // (prefill included), their bytes and durations (wall time of
   // Store::Checkpoint); rcustate-log: changelog records and bytes appended.

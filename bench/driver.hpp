@@ -81,7 +81,7 @@ struct ReaderOut {
 
 struct Shared {
   Shared(const Config& c, const Workload& w, uint32_t nw, uint32_t nr)
-      : cfg(c), wl(w), writers(nw), readers(nr) {}
+      : cfg(c), wl(w), writers(nw), readers(nr), partition_records(c.partitions) {}
   const Config& cfg;
   const Workload& wl;
   std::atomic<bool> stop{false};
@@ -99,6 +99,9 @@ struct Shared {
   std::atomic<uint64_t> pins{0}, scan_ns{0}, rss_pinned{0};
   // lookup on a single-threaded implementation: its one thread reads.
   ReaderOut solo_reader;
+  // --writers_per_partition > 1: the timed records each partition received
+  // from all its writers (its first writer checks the final state with it).
+  std::vector<std::atomic<uint64_t>> partition_records;
 
   void Violation(std::string what) {
     violations.fetch_add(1, std::memory_order_relaxed);
@@ -110,11 +113,26 @@ struct Shared {
   bool WriterDone(uint64_t records) const {
     return stopped() || (cfg.max_records != 0 && records >= cfg.max_records);
   }
-  // Partitions owned by writer w (one writer per partition).
+  // Writers that share each partition (--writers_per_partition; 1 for a
+  // one-thread implementation).
+  uint32_t PerPartition(uint32_t num_writers) const {
+    return std::min(cfg.writers_per_partition, num_writers);
+  }
+  // Partitions written by writer w: the writers of one group (w / N, N
+  // writers per partition) all write the same partitions.
   std::vector<uint32_t> Owned(uint32_t w, uint32_t num_writers) const {
+    const uint32_t n = PerPartition(num_writers);
     std::vector<uint32_t> ps;
-    for (uint32_t p = w; p < cfg.partitions; p += num_writers) ps.push_back(p);
+    for (uint32_t p = w / n; p < cfg.partitions; p += num_writers / n) ps.push_back(p);
     return ps;
+  }
+  // The first writer of its group: it prefills, writes the markers and
+  // checks the final state; the others only write records.
+  bool Leads(uint32_t w, uint32_t num_writers) const { return w % PerPartition(num_writers) == 0; }
+  // A group's leader, after its timed loop: waits until every writer left
+  // its own (their records are all committed then).
+  void AwaitWriters() const {
+    while (writers_done.load(std::memory_order_acquire) < writers.size()) std::this_thread::yield();
   }
   uint64_t keys_per_partition() const {
     return std::max<uint64_t>(1, wl.keys() / cfg.partitions);
@@ -160,6 +178,8 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   r.batch = cfg.batch;
   r.partitions = cfg.partitions;
   r.dist = cfg.dist.ToString();
+  r.writers_per_partition = cfg.writers_per_partition;
+  r.reader_section_us = absl::ToDoubleMicroseconds(cfg.reader_section);
 
   const uint32_t nw = Impl::kConcurrent ? cfg.writers : 1;
   const uint32_t nr = Impl::kConcurrent ? cfg.readers : 0;

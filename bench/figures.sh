@@ -6,7 +6,8 @@
 #
 #   bench/figures.sh                 all figures
 #   bench/figures.sh readpath writes only some (names: readpath isolation writes
-#                                    writescount writes1e6 window memory partitions sweeps)
+#                                    writescount writes1e6 window memory partitions
+#                                    groupcommit capi sweeps)
 #   RCUSTATE_BENCH_NICE=-10 bench/figures.sh   run at a higher priority (a shared, busy machine)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,23 @@ if sel partitions; then
   run partitions-same-size "$bench" --scenarios=partitions --keys=1e5 --batch=1000 \
     --ref_same_total=false --impls=rcustate,rcustate-gc,lr-sync,locked,raw --duration=3s \
     --repeat=3 --json="$out/partitions-same-size.json"
+fi
+if sel groupcommit; then
+  # Readers holding 1 ms sections (a scan); three writers on one partition.
+  run gc-sections "$bench" --scenarios=groupby --keys=1e5 --batch=100 --reader_section=1ms \
+    --impls=rcustate,rcustate-gc --duration=4s --repeat=3 --json="$out/gc-sections.json"
+  run gc-writers "$bench" --scenarios=groupby --keys=1e5 --batch=100 --writers=3 \
+    --writers_per_partition=3 --impls=rcustate,rcustate-gc --duration=3s --repeat=3 \
+    --json="$out/gc-writers.json"
+  run gc-pinscan "$bench" --scenarios=pinscan --keys=1e6 --batch=1000 \
+    --impls=rcustate,rcustate-gc --duration=10s --repeat=3 --json="$out/gc-pinscan.json"
+fi
+if sel capi; then
+  # The C ABI against the C++ API, same run.
+  run capi "$bench" --scenarios=groupby,window --keys=1e5 --batch=1000 \
+    --impls=rcustate,rcustate-c --duration=3s --repeat=3 --json="$out/capi.json"
+  run capi-lookup "$bench" --scenarios=lookup --keys=1e5 --batch=1000 --reads_per_section=16 \
+    --impls=rcustate,rcustate-c --duration=3s --repeat=3 --json="$out/capi-lookup.json"
 fi
 if sel sweeps; then
   run sweep-keys "$bench" --scenarios=groupby --sweep=keys:1e3,1e4,1e5,1e6 --batch=1000 \

@@ -45,6 +45,14 @@ ABSL_FLAG(bool, prefill, true, "insert every key before the timed phase (steady 
 ABSL_FLAG(uint32_t, inv_keys, 4, "K: keys per table of the batch-atomicity invariant (<= 64)");
 ABSL_FLAG(uint32_t, reads_per_section, 0,
           "point lookups per read section; 0 = scenario default (groupby 4, lookup 1)");
+ABSL_FLAG(absl::Duration, reader_section, absl::ZeroDuration(),
+          "groupby, lookup, pinscan: readers keep each read section open this long, looking "
+          "keys up until it has passed (a scan; e.g. 1ms); 0 = one round of "
+          "--reads_per_section lookups per section");
+ABSL_FLAG(uint32_t, writers_per_partition, 1,
+          "writer threads committing to each partition (--writers must be a multiple; "
+          "groupby and lookup; the implementations that allow it (rcustate*), the others are "
+          "skipped)");
 ABSL_FLAG(double, write_rate, 0, "lookup: writer records/s, 0 = full speed");
 ABSL_FLAG(double, lookup_alone, 0.5,
           "lookup: readers-only phase before the writer starts, as a fraction of --duration "
@@ -171,6 +179,8 @@ Config ReadConfig() {
   c.prefill = absl::GetFlag(FLAGS_prefill);
   c.inv_keys = absl::GetFlag(FLAGS_inv_keys);
   c.reads_per_section = absl::GetFlag(FLAGS_reads_per_section);
+  c.reader_section = absl::GetFlag(FLAGS_reader_section);
+  c.writers_per_partition = absl::GetFlag(FLAGS_writers_per_partition);
   c.write_rate = absl::GetFlag(FLAGS_write_rate);
   c.lookup_alone = absl::GetFlag(FLAGS_lookup_alone);
   c.groupby_aggs = absl::GetFlag(FLAGS_groupby_aggs);
@@ -213,6 +223,10 @@ void ValidateConfig(const Config& c) {
   if (c.batch == 0) Usage("--batch must be > 0");
   if (c.writers == 0) Usage("--writers must be > 0");
   if (c.inv_keys > 64) Usage("--inv_keys must be <= 64");
+  if (c.reader_section < absl::ZeroDuration()) Usage("--reader_section must be >= 0");
+  if (c.writers_per_partition == 0 || c.writers % c.writers_per_partition != 0) {
+    Usage("--writers must be a multiple of --writers_per_partition (> 0)");
+  }
   if (c.groupby_aggs < 1 || c.groupby_aggs > 4) Usage("--groupby_aggs must be 1..4");
   if (c.groups1 == 0 || c.groups2 == 0) Usage("--groups1/2 must be > 0");
   if (c.window_records == 0) Usage("--window_records must be > 0");
@@ -318,7 +332,14 @@ Config ForScenario(Config c, const std::string& scenario, bool smoke) {
   if (c.partitions == 0) {
     c.partitions = scenario == "partitions" ? 64 : scenario == "window" ? c.writers : 1;
   }
-  if (c.partitions < c.writers) Usage("--partitions must be >= --writers (one writer per partition)");
+  const uint32_t groups = c.writers / c.writers_per_partition;
+  if (c.partitions < groups) {
+    Usage("--partitions must be >= --writers / --writers_per_partition (every writer writes)");
+  }
+  if (c.writers_per_partition != 1 && scenario != "groupby" && scenario != "lookup") {
+    Usage("--writers_per_partition > 1: groupby and lookup only (window, pinscan and partitions "
+          "check per-writer counts)");
+  }
   if (scenario == "window" && c.partitions != c.writers) {
     Usage("window runs one partition per writer: leave --partitions at 0");
   }

@@ -298,6 +298,7 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
       r.async_reclaims += s->publications;  // each publication retires a set through call_rcu
       r.standby_copies += s->standby_copies;
       r.catch_ups += s->catch_ups;
+      r.backlog_publications += s->backlog_publications;
       r.impl_bytes += s->approx_bytes;
     }
     if (group_commit_) r.note = absl::StrCat("max_publish_delay=", absl::FormatDuration(cfg_.gc_delay));

@@ -75,12 +75,22 @@ std::string Extra(const RunResult& r) {
     parts.push_back(absl::StrFormat("changelog %d records, %s", r.changelog_records,
                                     Mb(r.changelog_bytes)));
   }
+  if (r.writers_per_partition > 1) {
+    parts.push_back(absl::StrFormat("%d writers per partition: %s commits/s",
+                                    r.writers_per_partition, Si(r.commits_per_s)));
+  }
+  if (r.reader_section_us > 0) {
+    parts.push_back(absl::StrFormat("read sections held %s", Ns(r.reader_section_us * 1e3)));
+  }
   if (r.scenario == "window") parts.push_back(absl::StrFormat("windows %d", r.windows_closed));
   if (r.torn_reads > 0) parts.push_back(absl::StrFormat("torn %d", r.torn_reads));
   if (r.standby_copies > 0) parts.push_back(absl::StrFormat("standby copies %d", r.standby_copies));
   if (r.catch_ups > 0) parts.push_back(absl::StrFormat("%d catch-ups off the commit path", r.catch_ups));
   if (r.publications > 0 && r.publications < r.commits) {
     parts.push_back(absl::StrFormat("published %d of %d commits", r.publications, r.commits));
+  }
+  if (r.backlog_publications > 0) {
+    parts.push_back(absl::StrFormat("%d commits past the backlog bound", r.backlog_publications));
   }
   if (r.rep_records_per_s.size() > 1) {
     const bool rec = r.records > 0;
@@ -100,7 +110,8 @@ const RunResult* FindRun(const std::vector<RunResult>& results, const RunResult&
   for (const RunResult& r : results) {
     if (r.impl == impl && r.scenario == like.scenario && r.keys == like.keys &&
         r.batch == like.batch && r.dist == like.dist && r.partitions == like.partitions &&
-        !r.skipped) {
+        r.writers_per_partition == like.writers_per_partition &&
+        r.reader_section_us == like.reader_section_us && !r.skipped) {
       return &r;
     }
   }
@@ -137,8 +148,9 @@ void PrintNarrow(std::FILE* out, const std::vector<RunResult>& results,
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size(), '-').c_str());
   std::string last_group;
   for (const RunResult& r : results) {
-    const std::string group = absl::StrFormat("%s/%d/%d/%s/%d", r.scenario, r.keys, r.batch,
-                                              r.dist, r.partitions);
+    const std::string group =
+        absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
+                        r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
     if (group != last_group) {
       std::fprintf(out, "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d readers=%d]\n",
                    last_group.empty() ? "" : "\n", r.scenario.c_str(),
@@ -187,8 +199,9 @@ void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size() + 10, '-').c_str());
   std::string last_group;
   for (const RunResult& r : results) {
-    const std::string group = absl::StrFormat("%s/%d/%d/%s/%d", r.scenario, r.keys, r.batch,
-                                              r.dist, r.partitions);
+    const std::string group =
+        absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
+                        r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
     if (group != last_group) {
       std::fprintf(out, "%s", absl::StrFormat(
                                   "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d "

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "bench/config.hpp"
 #include "bench/flags.hpp"
 #include "bench/runners.hpp"
@@ -48,6 +49,17 @@ class Workloads {
 RunResult RunOne(const ImplEntry& impl, Config cfg, const Workload& wl) {
   cfg.impl = std::string(impl.name);
   RunResult r;
+  if (cfg.writers_per_partition > 1 && !impl.shared_partitions) {
+    r.scenario = cfg.scenario;
+    r.impl = cfg.impl;
+    r.keys = wl.keys();
+    r.batch = cfg.batch;
+    r.partitions = cfg.partitions;
+    r.dist = cfg.dist.ToString();
+    r.skipped = true;
+    r.note = "skipped: one writer per partition only (--writers_per_partition)";
+    return r;
+  }
   std::thread t([&] { r = impl.run(cfg, wl); });
   t.join();
   return r;
@@ -135,6 +147,23 @@ std::vector<RunResult> RunAll(const Options& opt) {
       Config cfg = ForScenario(point, sc, opt.smoke);
       cfg.dist = dist;
       RunImplementations(opt, sc, cfg, workloads.For(cfg), progress, &results);
+    }
+    if (opt.smoke) {
+      // Three writers on one partition with held read sections, on the
+      // implementations that allow several writers per partition.
+      Options shared = opt;
+      shared.impls.clear();
+      for (const std::string& name : opt.impls) {
+        if (FindImplementation(name).shared_partitions) shared.impls.push_back(name);
+      }
+      Config three = point;
+      three.writers = 3;
+      three.writers_per_partition = 3;
+      three.reader_section = absl::Milliseconds(2);
+      for (const std::string sc : {"groupby", "lookup"}) {
+        Config cfg = ForScenario(three, sc, opt.smoke);
+        RunImplementations(shared, sc, cfg, workloads.For(cfg), progress, &results);
+      }
     }
     workloads.Clear();
   }

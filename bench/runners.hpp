@@ -17,6 +17,7 @@ namespace rcsbench {
 using RunFn = RunResult (*)(const Config&, const Workload&);
 
 RunResult RunRcuState(const Config& cfg, const Workload& wl);  // rcustate and rcustate-gc
+RunResult RunRcuStateC(const Config& cfg, const Workload& wl);  // rcustate-c: the C ABI only
 RunResult RunLocked(const Config& cfg, const Workload& wl);
 RunResult RunCopy(const Config& cfg, const Workload& wl);
 RunResult RunLrSync(const Config& cfg, const Workload& wl);
@@ -31,6 +32,9 @@ struct ImplEntry {
   // and answer another question (what durability costs rcustate); --smoke
   // and naming them run them.
   bool in_all = true;
+  // Several writer threads may commit to one partition
+  // (--writers_per_partition > 1; the others are skipped then).
+  bool shared_partitions = false;
 };
 // Every implementation, in the order the table lists them.
 const std::vector<ImplEntry>& Implementations();

@@ -118,7 +118,9 @@ void PrefillPartitions(Impl& impl, Shared& sh, uint32_t w, const MarkerTables& m
   const Config& cfg = sh.cfg;
   const uint64_t kpp = sh.keys_per_partition();
   const uint64_t pb = std::max<uint64_t>(cfg.batch, 65536);
-  for (uint32_t p : sh.Owned(w, static_cast<uint32_t>(sh.writers.size()))) {
+  const auto nw = static_cast<uint32_t>(sh.writers.size());
+  if (!sh.Leads(w, nw)) return;  // the group's first writer fills the partitions
+  for (uint32_t p : sh.Owned(w, nw)) {
     if (cfg.prefill) {
       for (uint64_t id = 0; id < kpp; ++id) {
         write_key(impl, p, id);
@@ -180,6 +182,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void TimedCommit(Impl& impl, uint32_t p, uin
   out.records += records;
   ++out.commits;
   tc.records.store(out.records, std::memory_order_relaxed);
+}
+
+// --reader_section: the end of a read section that started at `start` (0
+// when sections are not held: one round of lookups each).
+inline uint64_t SectionEnd(const Config& cfg, uint64_t start) {
+  const int64_t ns = absl::ToInt64Nanoseconds(cfg.reader_section);
+  return ns > 0 ? start + static_cast<uint64_t>(ns) : 0;
 }
 
 // Publishes a reader's phase-`ph` counts for the progress line.

@@ -53,11 +53,18 @@ class GroupBy {
   template <class Impl>
   void Write(Impl& impl, Shared& sh, uint32_t w, WriterOut& out) {
     const Workload& wl = sh.wl;
-    const std::vector<uint32_t> owned = sh.Owned(w, static_cast<uint32_t>(sh.writers.size()));
+    const auto nw = static_cast<uint32_t>(sh.writers.size());
+    const std::vector<uint32_t> owned = sh.Owned(w, nw);
+    // With several writers per partition only the group's first one writes
+    // the markers (their counter must not go back) and checks the final
+    // state, once all of them are done.
+    const bool lead = sh.Leads(w, nw);
+    const bool shared = sh.PerPartition(nw) > 1;
     const uint64_t keys = wl.keys(), kpp = sh.keys_per_partition();
     const uint32_t B = cfg_.batch;
     std::vector<int64_t> counter(owned.size(), 0);
-    size_t pos = w * (wl.stream().size() / sh.writers.size());
+    std::vector<uint64_t> written(owned.size(), 0);
+    size_t pos = w * (wl.stream().size() / nw);
     size_t pi = 0;
     ThreadCounters& tc = sh.writers[w];
     WriterTimer timer(out);
@@ -69,21 +76,32 @@ class GroupBy {
         ++pos;
         Record(impl, p, wl.Key(kpp == keys ? id : id % kpp), RecordValue(pos));
       }
-      markers_.Put(impl, p, ++counter[pi]);
+      if (lead) markers_.Put(impl, p, ++counter[pi]);
       TimedCommit(impl, p, B, out, tc);
+      written[pi] += B;
       pi = pi + 1 == owned.size() ? 0 : pi + 1;
     }
     timer.End(sh);
+    if (shared) {
+      for (size_t i = 0; i < owned.size(); ++i) {
+        sh.partition_records[owned[i]].fetch_add(written[i], std::memory_order_relaxed);
+      }
+      if (!lead) return;
+      sh.AwaitWriters();
+    }
     // Final state: every record counted exactly once.
     for (size_t i = 0; i < owned.size(); ++i) {
       const uint32_t p = owned[i];
       impl.Finish(p);
+      const uint64_t records =
+          shared ? sh.partition_records[p].load(std::memory_order_relaxed) : written[i];
       impl.Scan(p, [&](const auto& v) {
         int64_t sum = 0;
         v.ForEach(kCount, [&](std::string_view, std::string_view val) { sum += DecodeI64(val); });
         int64_t marker = 0;
         const bool ok = markers_.Consistent(v, &marker);
-        const int64_t expect = (cfg_.prefill ? static_cast<int64_t>(kpp) : 0) + counter[i] * B;
+        const int64_t expect =
+            (cfg_.prefill ? static_cast<int64_t>(kpp) : 0) + static_cast<int64_t>(records);
         if (!ok || marker != counter[i] || sum != expect) {
           sh.Violation(absl::StrFormat(
               "final state of partition %u: sum(count)=%d marker=%d (consistent=%d), expected %d "
@@ -102,7 +120,7 @@ class GroupBy {
     const size_t mask = wl.reader_mask();
     const uint64_t keys = wl.keys(), kpp = sh.keys_per_partition();
     const uint32_t P = cfg_.partitions, G = cfg_.reads_per_section;
-    const uint64_t per_section = markers_.reads() + G;
+    const bool held = cfg_.reader_section > absl::ZeroDuration();
     std::vector<int64_t> last(P, 0);
     ThreadCounters& tc = sh.readers[r];
     size_t idx = 0;
@@ -110,21 +128,28 @@ class GroupBy {
     while (!sh.stopped()) {
       out.Phase(1);
       const uint32_t p = P == 1 ? 0 : static_cast<uint32_t>(it % P);
-      const bool sample = (it & 127) == 0;
+      const bool sample = held || (it & 127) == 0;
       const uint64_t t0 = sample ? NowNs() : 0;
+      const uint64_t end = SectionEnd(cfg_, t0);
       bool ok = false;
       int64_t marker = 0;
+      uint64_t rounds = 0;
       impl.Read(p, [&](const auto& v) {
         ok = markers_.Consistent(v, &marker);
-        for (uint32_t g = 0; g < G; ++g) {
-          const uint64_t id = rs[idx++ & mask];
-          const auto x = v.Find(kCount, wl.Key(kpp == keys ? id : id % kpp));
-          if (x.has_value()) acc += x->size();
-        }
+        // One round of G lookups, or (--reader_section) rounds until the
+        // section has lasted that long: a scan.
+        do {
+          for (uint32_t g = 0; g < G; ++g) {
+            const uint64_t id = rs[idx++ & mask];
+            const auto x = v.Find(kCount, wl.Key(kpp == keys ? id : id % kpp));
+            if (x.has_value()) acc += x->size();
+          }
+          ++rounds;
+        } while (end != 0 && NowNs() < end);
       });
       if (sample) out.read.Add(NowNs() - t0);
       CheckMarker<Impl>(sh, ok, p, marker, &last[p]);
-      out.reads[1] += per_section;
+      out.reads[1] += markers_.reads() + rounds * G;
       ++out.sections[1];
       if ((++it & 63) == 0) PublishReads(tc, out, 1);
     }

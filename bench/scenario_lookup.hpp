@@ -78,6 +78,7 @@ class Lookup {
     const size_t mask = wl.reader_mask();
     const uint64_t keys = wl.keys(), kpp = sh.keys_per_partition();
     const uint32_t P = cfg_.partitions, R = cfg_.reads_per_section;
+    const bool held = cfg_.reader_section > absl::ZeroDuration();
     std::vector<int64_t> last(P, 0);
     ThreadCounters* tc = Impl::kConcurrent ? &sh.readers[r] : nullptr;
     size_t idx = 0;
@@ -86,17 +87,24 @@ class Lookup {
       const int ph = sh.phase.load(std::memory_order_relaxed);
       out.Phase(ph);
       const uint32_t p = P == 1 ? 0 : static_cast<uint32_t>(it % P);
-      const bool sample = ph == 1 && (it & 127) == 0;
-      const uint64_t t0 = sample ? NowNs() : 0;
+      const bool sample = ph == 1 && (held || (it & 127) == 0);
+      const uint64_t t0 = sample || held ? NowNs() : 0;
+      const uint64_t end = SectionEnd(cfg_, t0);
+      uint64_t rounds = 0;
       impl.Read(p, [&](const auto& v) {
-        for (uint32_t j = 0; j < R; ++j) {
-          const uint64_t id = rs[idx++ & mask];
-          const auto x = v.Find(kDim, wl.Key(kpp == keys ? id : id % kpp));
-          if (x.has_value()) acc += x->size() + static_cast<uint8_t>(x->front());
-        }
+        // One round of R lookups, or (--reader_section) rounds until the
+        // section has lasted that long: a scan.
+        do {
+          for (uint32_t j = 0; j < R; ++j) {
+            const uint64_t id = rs[idx++ & mask];
+            const auto x = v.Find(kDim, wl.Key(kpp == keys ? id : id % kpp));
+            if (x.has_value()) acc += x->size() + static_cast<uint8_t>(x->front());
+          }
+          ++rounds;
+        } while (end != 0 && NowNs() < end);
       });
       if (sample) out.read.Add(NowNs() - t0);
-      out.reads[ph] += R;
+      out.reads[ph] += rounds * R;
       ++out.sections[ph];
       if ((++it & 255) == 0) {
         // The invariant, in a section of its own so the lookups stay pure.
@@ -123,12 +131,16 @@ class Lookup {
     while (sh.phase.load(std::memory_order_acquire) == 0 && !sh.stopped()) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    const std::vector<uint32_t> owned = sh.Owned(w, static_cast<uint32_t>(sh.writers.size()));
+    const auto nw = static_cast<uint32_t>(sh.writers.size());
+    const std::vector<uint32_t> owned = sh.Owned(w, nw);
+    // With several writers per partition only the group's first one writes
+    // the markers and checks the final state, once all of them are done.
+    const bool lead = sh.Leads(w, nw);
     const uint64_t keys = wl.keys(), kpp = sh.keys_per_partition();
     const uint32_t B = cfg_.batch;
     std::vector<int64_t> counter(owned.size(), 0);
     std::string value(cfg_.value_size, 'v');
-    size_t pos = w * (wl.stream().size() / sh.writers.size());
+    size_t pos = w * (wl.stream().size() / nw);
     size_t pi = 0;
     uint64_t batches = 0;
     ThreadCounters& tc = sh.writers[w];
@@ -149,12 +161,16 @@ class Lookup {
         FillValue(&value, counter[pi]);
         impl.Put(p, kDim, wl.Key(kpp == keys ? id : id % kpp), value);
       }
-      markers_.Put(impl, p, counter[pi]);
+      if (lead) markers_.Put(impl, p, counter[pi]);
       TimedCommit(impl, p, B, out, tc);
       ++batches;
       pi = pi + 1 == owned.size() ? 0 : pi + 1;
     }
     timer.End(sh);
+    if (sh.PerPartition(nw) > 1) {
+      if (!lead) return;
+      sh.AwaitWriters();
+    }
     for (size_t i = 0; i < owned.size(); ++i) {
       impl.Finish(owned[i]);
       impl.Scan(owned[i], [&](const auto& v) {

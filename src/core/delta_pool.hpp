@@ -36,13 +36,37 @@ class DeltaPool {
   }
 
   // Takes `d` back, emptied, if there is room; else frees it. Null is fine.
+  // A full pool keeps the spares with the least room: `d` replaces the
+  // roomiest spare (which is freed) when that one holds far more room than
+  // `d` needs. Without that, deltas grown by a few huge batches (a bulk load)
+  // would stay in the pool for good while every later batch needs a fraction
+  // of them: under group commit a partition takes a spare only when a commit
+  // publishes, so its spares are rarely taken, reset to smaller ones, again.
   void Give(std::unique_ptr<Delta> d) noexcept {
-    if (d == nullptr || spares_.size() >= capacity_) return;
+    if (d == nullptr || capacity_ == 0) return;
+    if (spares_.size() >= capacity_) {
+      auto roomiest = spares_.begin();
+      for (auto it = spares_.begin(); it != spares_.end(); ++it) {
+        if (Room(**it) > Room(**roomiest)) roomiest = it;
+      }
+      // Room for d->size() changes is at most ~2.3x that many slots (absl's
+      // growth); 4x leaves spares of the same order alone (no churn).
+      if (Room(**roomiest) <= 4 * (d->size() + kSmallRoom)) return;  // d is freed
+      roomiest->swap(d);  // the roomiest is freed with `d`
+      (*roomiest)->Reset();
+      return;
+    }
     d->Reset();  // never fails: without memory it ends empty with no room kept
     spares_.push_back(std::move(d));  // room reserved in the constructor
   }
 
   size_t size() const { return spares_.size(); }
+  // Slots the delta's maps hold (what Reset keeps room for).
+  static size_t Room(const Delta& d) {
+    size_t slots = 0;
+    for (const TableDelta& t : d.tables()) slots += t.ops.capacity();
+    return slots;
+  }
   // Heap bytes held by the pool: its slots and each spare (see DeltaBytes).
   template <typename Bytes>
   size_t ApproxBytes(Bytes delta_bytes) const {
@@ -52,6 +76,8 @@ class DeltaPool {
   }
 
  private:
+  // Below this many slots a spare is never worth replacing.
+  static constexpr size_t kSmallRoom = 1024;
   size_t num_tables_;
   size_t capacity_;
   std::vector<std::unique_ptr<Delta>> spares_;

@@ -13,6 +13,7 @@
 
 #include "rcustate/rcustate.hpp"
 #include "src/core/delta.hpp"
+#include "src/core/delta_pool.hpp"
 #include "src/core/map_set.hpp"
 #include "src/core/schema.hpp"
 #include "unit/unit_util.hpp"
@@ -435,6 +436,44 @@ TEST_F(MapSetTest, ExpectedEntriesReserves) {
   MapSet set(*s);
   EXPECT_GE(set.tables[0].capacity(), 1000u);
   EXPECT_LT(set.tables[1].capacity(), 1000u);
+}
+
+// A pool that kept the deltas of a bulk load (65536 changes each, the room
+// Reset keeps for them) lets them go once the batches given back are small:
+// it keeps the spares with the least room. Group commit gives its pools
+// deltas far more often than it takes them back (a partition takes a spare
+// only when a commit publishes), so without this the bulk load's room stays
+// for good (what pinned snapshots then add to the process's memory).
+TEST_F(DeltaTest, FullPoolKeepsTheSparesWithTheLeastRoom) {
+  auto filled = [&](size_t n) {
+    auto d = std::make_unique<Delta>(schema_.tables.size());
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_TRUE(d->Put(schema_, kPlain, "key" + std::to_string(i), "v").ok());
+    }
+    return d;
+  };
+  DeltaPool pool(schema_.tables.size(), 2);
+  pool.Give(filled(65536));
+  pool.Give(filled(65536));
+  ASSERT_EQ(pool.size(), 2u);
+  const size_t bulk_room = DeltaPool::Room(*pool.Take());
+  ASSERT_GE(bulk_room, 65536u);  // Reset kept the bulk load's room
+  pool.Give(filled(65536));
+  for (int i = 0; i < 4; ++i) pool.Give(filled(100));
+  ASSERT_EQ(pool.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    std::unique_ptr<Delta> spare = pool.Take();
+    EXPECT_TRUE(spare->empty());
+    EXPECT_LT(DeltaPool::Room(*spare), bulk_room / 16);
+  }
+  // Spares of the same order stay (no churn): a pool of small ones keeps them.
+  std::unique_ptr<Delta> a = filled(100);
+  const Delta* kept = a.get();
+  pool.Give(std::move(a));
+  pool.Give(filled(100));
+  pool.Give(filled(120));
+  std::unique_ptr<Delta> t1 = pool.Take(), t2 = pool.Take();
+  EXPECT_TRUE(t1.get() == kept || t2.get() == kept);
 }
 
 }  // namespace
