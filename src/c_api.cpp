@@ -33,6 +33,11 @@
 #include "rcustate/store.hpp"
 #include "rcustate/write_batch.hpp"
 
+struct rcs_reader {
+  rcustate::TableReader reader;
+  bool qsbr;  // the store's read flavor is QSBR
+};
+
 struct rcs_store {
   std::unique_ptr<rcustate::Store> store;
 };
@@ -539,6 +544,43 @@ RCS_API int rcs_view_get(const rcs_view* view, uint32_t table, const void* key, 
   return RCS_OK;
   RCS_API_END
 }
+
+// ---------------------------------------------------------------- table readers
+
+RCS_API int rcs_reader_open(rcs_store* store, uint32_t partition, uint32_t table,
+                            rcs_reader** out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  auto r = store->store->Reader(partition, table);
+  if (!r.ok()) return Fail(__func__, r.status());
+  *out = new rcs_reader{*std::move(r), store->store->read_flavor() == rcustate::ReadFlavor::kQsbr};
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_reader_get(const rcs_reader* reader, const void* key, size_t key_len,
+                           const void** out_value, size_t* out_value_len) noexcept {
+  // Nothing here allocates or throws: no try block on the hot path.
+  if (__builtin_expect(reader == nullptr || BadBytes(key, key_len) || out_value == nullptr ||
+                           out_value_len == nullptr,
+                       0)) {
+    return SetErrorStatic(RCS_EINVAL, "rcs_reader_get: a NULL argument");
+  }
+  if (__builtin_expect(!(reader->qsbr ? rcustate::ThreadIsOnline() : rcustate::ReadSection::Active()), 0)) {
+    return SetErrorStatic(RCS_ESTATE, reader->qsbr ? "rcs_reader_get: a QSBR store is read by "
+                                                     "online threads (rcs_thread_online)"
+                                                   : "rcs_reader_get: only allowed inside "
+                                                     "rcs_read_lock");
+  }
+  auto v = reader->reader.Find(Bytes(key, key_len));
+  if (!v.has_value()) return SetErrorStatic(RCS_ENOTFOUND, "rcs_reader_get: key not found");
+  *out_value = v->data();
+  *out_value_len = v->size();
+  return RCS_OK;
+}
+
+RCS_API void rcs_reader_close(rcs_reader* reader) noexcept { delete reader; }
 
 RCS_API int rcs_view_count(const rcs_view* view, uint32_t table, size_t* out_count) noexcept {
   RCS_API_BEGIN

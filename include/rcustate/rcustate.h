@@ -358,6 +358,37 @@ RCS_API int rcs_view_get(const rcs_view *view, uint32_t table, const void *key, 
 RCS_API int rcs_view_count(const rcs_view *view, uint32_t table,
                            size_t *out_count) RCS_NOEXCEPT;
 
+/* ---- Table readers: a handle on one table of one partition, resolved once,
+ *      for hot read paths. Each lookup is one call: a check that the thread
+ *      may read, one acquire load of the published snapshot, one probe --
+ *      no partition or table lookup. Two lookups may see two versions (each
+ *      whole); use a view for several lookups that must see one. Without the
+ *      calling thread's uncommitted writes. A reader keeps its partition's
+ *      last snapshot readable after rcs_partition_drop or rcs_store_close
+ *      (that memory is freed with the last reader of the partition); it
+ *      may outlive its store. */
+typedef struct rcs_reader rcs_reader;
+
+/* Opens a reader; *out is the caller's until rcs_reader_close. Any thread,
+ * inside or outside a read section.
+ * Errors: RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE, RCS_ESTATE (store
+ * closed), RCS_ENOMEM. */
+RCS_API int rcs_reader_open(rcs_store *store, uint32_t partition, uint32_t table,
+                            rcs_reader **out) RCS_NOEXCEPT;
+/* Points *out_value at the value of `key` in the published snapshot, without
+ * copying: valid until the outermost rcs_read_unlock (QSBR store: until the
+ * thread's next rcs_quiescent_state or rcs_thread_offline). Any number of
+ * threads may use one reader at once.
+ * Errors: RCS_ESTATE (the thread may not read: no read section open, or for
+ * a QSBR store not online), RCS_ENOTFOUND, RCS_EINVAL. */
+RCS_API int rcs_reader_get(const rcs_reader *reader, const void *key, size_t key_len,
+                           const void **out_value, size_t *out_value_len) RCS_NOEXCEPT;
+/* Closes a reader (NULL is fine). Never blocks; allowed inside a read
+ * section, where values it returned die with it if it held the last
+ * reference to a dropped partition. Must not run concurrently with a use of
+ * the same reader. */
+RCS_API void rcs_reader_close(rcs_reader *reader) RCS_NOEXCEPT;
+
 /* ---- Pinned snapshots: one committed version of a partition, consistent
  *      across its tables, long-lived, holding no read section (writers never
  *      wait for it; they copy instead of reusing pinned memory). Without the

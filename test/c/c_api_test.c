@@ -1043,6 +1043,50 @@ static void test_threads_attach_detach(void) {
   CHECK_OK(rcs_store_close(s));
 }
 
+/* Table readers: resolved once, one call per lookup, checked like the rest. */
+static void test_table_readers(void) {
+  rcs_store *s = open_store();
+  rcs_reader *r = NULL, *missing = NULL;
+  const void *val = NULL;
+  size_t len = 0;
+  CHECK_OK(rcs_partition_create(s, 0));
+  CHECK_FAILS(rcs_reader_open(NULL, 0, T_NAMES, &r), RCS_EINVAL);
+  CHECK_FAILS(rcs_reader_open(s, 0, T_NAMES, NULL), RCS_EINVAL);
+  CHECK_FAILS(rcs_reader_open(s, 9, T_NAMES, &missing), RCS_ENOPARTITION);
+  CHECK_FAILS(rcs_reader_open(s, 0, 99, &missing), RCS_ENOTABLE);
+  CHECK(missing == NULL);
+  CHECK_OK(rcs_reader_open(s, 0, T_NAMES, &r));
+  CHECK_OK(put_str(s, 0, T_NAMES, "k", "v1"));
+  CHECK_OK(rcs_commit(s, 0, NULL));
+  /* Outside a section: refused, nothing read. */
+  CHECK_FAILS(rcs_reader_get(r, "k", 1, &val, &len), RCS_ESTATE);
+  rcs_read_lock();
+  CHECK_FAILS(rcs_reader_get(NULL, "k", 1, &val, &len), RCS_EINVAL);
+  CHECK_FAILS(rcs_reader_get(r, NULL, 1, &val, &len), RCS_EINVAL);
+  CHECK_FAILS(rcs_reader_get(r, "k", 1, NULL, &len), RCS_EINVAL);
+  CHECK_FAILS(rcs_reader_get(r, "k", 1, &val, NULL), RCS_EINVAL);
+  CHECK_OK(rcs_reader_get(r, "k", 1, &val, &len));
+  CHECK(len == 2 && memcmp(val, "v1", 2) == 0);
+  CHECK_FAILS(rcs_reader_get(r, "nope", 4, &val, &len), RCS_ENOTFOUND);
+  CHECK_OK(rcs_read_unlock());
+  /* Own uncommitted writes are not shown; the next commit is. */
+  CHECK_OK(put_str(s, 0, T_NAMES, "k", "v2"));
+  rcs_read_lock();
+  CHECK_OK(rcs_reader_get(r, "k", 1, &val, &len));
+  CHECK(len == 2 && memcmp(val, "v1", 2) == 0);
+  CHECK_OK(rcs_read_unlock());
+  CHECK_OK(rcs_commit(s, 0, NULL));
+  /* After the drop and the close it reads the partition's last snapshot. */
+  CHECK_OK(rcs_partition_drop(s, 0));
+  CHECK_OK(rcs_store_close(s));
+  rcs_read_lock();
+  CHECK_OK(rcs_reader_get(r, "k", 1, &val, &len));
+  CHECK(len == 2 && memcmp(val, "v2", 2) == 0);
+  CHECK_OK(rcs_read_unlock());
+  rcs_reader_close(r);
+  rcs_reader_close(NULL);
+}
+
 /* QSBR stores: who may read them, what the options and stats say. */
 static void test_qsbr(void) {
   rcs_options o;
@@ -1092,6 +1136,19 @@ static void test_qsbr(void) {
   CHECK(rcs_thread_is_online() == 1);
   CHECK_OK(rcs_get_ref(s, 0, T_NAMES, "k", 1, &val, &len));
   CHECK(len == 1 && memcmp(val, "v", 1) == 0);
+  {
+    rcs_reader *r = NULL;
+    CHECK_OK(rcs_reader_open(s, 0, T_NAMES, &r));
+    CHECK_OK(rcs_reader_get(r, "k", 1, &val, &len));
+    CHECK(len == 1 && memcmp(val, "v", 1) == 0);
+    rcs_thread_offline();
+    rcs_read_lock(); /* a memb section does not protect a QSBR store */
+    CHECK_FAILS(rcs_reader_get(r, "k", 1, &val, &len), RCS_ESTATE);
+    CHECK(strstr(rcs_last_error(), "rcs_thread_online") != NULL);
+    CHECK_OK(rcs_read_unlock());
+    rcs_thread_online();
+    rcs_reader_close(r);
+  }
   rcs_quiescent_state();
   /* Commits are allowed online (a quiescent state for the thread). */
   CHECK_OK(put_str(s, 0, T_NAMES, "k", "w"));
@@ -1403,6 +1460,7 @@ int main(int argc, char **argv) {
     test_store_close_with_handles_alive();
     test_threads_attach_detach();
     test_group_commit();
+    test_table_readers();
     test_qsbr();
     printf("unit tests passed\n");
   }

@@ -236,6 +236,27 @@ static void test_messages(void) {
   MSG("rcs_read_unlock", rcs_read_unlock(), RCS_ESTATE);
   MSG("rcs_get_ref", rcs_get_ref(s, 0, T_NAMES, "k", 1, &val, &len), RCS_ESTATE);
   MSG("rcs_view_current", rcs_view_current(s, 0, &view), RCS_ESTATE);
+  {
+    rcs_reader *r = NULL;
+    uint64_t stalled, oldest;
+    MSG("rcs_reader_open", rcs_reader_open(NULL, 0, T_NAMES, &r), RCS_EINVAL);
+    MSG("rcs_reader_open", rcs_reader_open(s, 0, T_NAMES, NULL), RCS_EINVAL);
+    MSG("rcs_reader_open", rcs_reader_open(s, 9, T_NAMES, &r), RCS_ENOPARTITION);
+    MSG("rcs_reader_open", rcs_reader_open(s, 0, 7, &r), RCS_ENOTABLE);
+    CHECK_OK(rcs_reader_open(s, 0, T_NAMES, &r));
+    MSG("rcs_reader_get", rcs_reader_get(r, "k", 1, &val, &len), RCS_ESTATE);
+    rcs_read_lock();
+    MSG("rcs_reader_get", rcs_reader_get(NULL, "k", 1, &val, &len), RCS_EINVAL);
+    MSG("rcs_reader_get", rcs_reader_get(r, NULL, 1, &val, &len), RCS_EINVAL);
+    MSG("rcs_reader_get", rcs_reader_get(r, "k", 1, NULL, &len), RCS_EINVAL);
+    MSG("rcs_reader_get", rcs_reader_get(r, "k", 1, &val, NULL), RCS_EINVAL);
+    MSG("rcs_reader_get", rcs_reader_get(r, "x", 1, &val, &len), RCS_ENOTFOUND);
+    CHECK_OK(rcs_read_unlock());
+    rcs_reader_close(r);
+    MSG("rcs_grace_stalls", rcs_grace_stalls(NULL, &stalled, &oldest), RCS_EINVAL);
+    MSG("rcs_grace_stalls", rcs_grace_stalls(s, NULL, &oldest), RCS_EINVAL);
+    MSG("rcs_grace_stalls", rcs_grace_stalls(s, &stalled, NULL), RCS_EINVAL);
+  }
   rcs_read_lock();
   MSG("rcs_get_ref", rcs_get_ref(NULL, 0, T_NAMES, "k", 1, &val, &len), RCS_EINVAL);
   MSG("rcs_get_ref", rcs_get_ref(s, 0, T_NAMES, NULL, 1, &val, &len), RCS_EINVAL);
