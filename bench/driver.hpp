@@ -204,13 +204,19 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   std::vector<WriterOut> wout(nw);
   std::vector<ReaderOut> rout(nr);
   std::barrier sync(static_cast<ptrdiff_t>(nw + nr + na + 1));
+  // A thread about to block tells the implementation (QSBR threads go
+  // offline: blocked online, they would stall every grace period).
+  auto wait = [&sync] {
+    if constexpr (requires { Impl::ThreadIdle(); }) Impl::ThreadIdle();
+    sync.arrive_and_wait();
+  };
   std::vector<std::thread> threads;
   for (uint32_t w = 0; w < nw; ++w) {
     threads.emplace_back([&, w] {
       Impl::ThreadStart();
       sc.Prefill(*impl, sh, w);
-      sync.arrive_and_wait();  // prefilled
-      sync.arrive_and_wait();  // go
+      wait();  // prefilled
+      wait();  // go
       sc.Write(*impl, sh, w, wout[w]);
       Impl::ThreadStop();
     });
@@ -218,8 +224,8 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   for (uint32_t i = 0; i < nr; ++i) {
     threads.emplace_back([&, i] {
       Impl::ThreadStart();
-      sync.arrive_and_wait();
-      sync.arrive_and_wait();
+      wait();
+      wait();
       sc.Read(*impl, sh, i, rout[i]);
       Impl::ThreadStop();
     });
@@ -227,8 +233,8 @@ RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
   if (na != 0) {
     threads.emplace_back([&] {
       Impl::ThreadStart();
-      sync.arrive_and_wait();
-      sync.arrive_and_wait();
+      wait();
+      wait();
       sc.Aux(*impl, sh);
       Impl::ThreadStop();
     });

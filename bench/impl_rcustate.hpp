@@ -45,12 +45,28 @@ namespace rcsbench {
 inline std::atomic<bool> rcustate_qsbr_run{false};
 
 // rcustate registers its threads itself (AttachThread/DetachThread).
+// Under rcustate-qsbr a thread goes online at its first read and offline
+// whenever the driver makes it wait (ThreadIdle): an online thread that
+// blocks would hold back every grace period.
+inline thread_local bool rcustate_qsbr_online = false;
 struct RcuStateThreads {
-  static void ThreadStart() {
-    Check(rcustate::AttachThread());
-    if (rcustate_qsbr_run.load(std::memory_order_relaxed)) rcustate::ThreadOnline();
+  static void ThreadStart() { Check(rcustate::AttachThread()); }
+  static void ThreadStop() {
+    rcustate_qsbr_online = false;
+    Check(rcustate::DetachThread());  // offline too
   }
-  static void ThreadStop() { Check(rcustate::DetachThread()); }  // offline too
+  static void ThreadIdle() {
+    if (rcustate_qsbr_online) {
+      rcustate::ThreadOffline();
+      rcustate_qsbr_online = false;
+    }
+  }
+  static void EnsureOnline() {
+    if (!rcustate_qsbr_online) {
+      rcustate::ThreadOnline();
+      rcustate_qsbr_online = true;
+    }
+  }
   static void Check(const absl::Status& s) {
     if (!s.ok()) Die(s.ToString());
   }
@@ -223,8 +239,9 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
   template <typename F>
   void Read(uint32_t p, F&& f) {
     if (qsbr_) {
-      // Online since ThreadStart: no section; nothing of this read survives
-      // the quiescent state.
+      // Online (from the first read on): no section; nothing of this read
+      // survives the quiescent state.
+      EnsureOnline();
       ReadIn(p, f);
       rcustate::InlineQuiescentState();
     } else if (inline_section_) {
