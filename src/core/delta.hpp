@@ -43,6 +43,10 @@ struct TableDelta {
   OpMap ops;
 };
 
+// The errors of the Delta operations (out of line: they build messages).
+absl::Status KeyTooLong(size_t size);
+absl::Status NoMergeOperator(const Schema& schema, TableId table);
+
 class Delta {
  public:
   explicit Delta(size_t num_tables) : tables_(num_tables) {}
@@ -56,6 +60,14 @@ class Delta {
   absl::Status Merge(const Schema& schema, TableId table, std::string_view key,
                      std::string_view operand);
   absl::Status Clear(const Schema& schema, TableId table);
+  // The same for a table id known to be valid (a WriteHandle checked it
+  // once): everything else is checked. Defined inline in delta_ops.hpp, so
+  // that a caller including it makes no further call on the common path.
+  absl::Status PutChecked(const Schema& schema, TableId table, std::string_view key,
+                          std::string_view value);
+  absl::Status EraseChecked(TableId table, std::string_view key);
+  absl::Status MergeChecked(const Schema& schema, TableId table, std::string_view key,
+                            std::string_view operand);
 
   // What the delta says about `key`: the op, or nullptr if it says nothing
   // (then `cleared(table)` tells whether the key is gone anyway).
@@ -86,8 +98,6 @@ class Delta {
   const std::vector<TableDelta>& tables() const { return tables_; }
 
  private:
-  // Shared validation of table id and key.
-  absl::Status CheckKey(const Schema& schema, TableId table, std::string_view key) const;
   Op* FindMutable(TableId table, std::string_view key);
   // The op of a key short enough for std::string's inline buffer, inserted
   // (kErase, empty) if absent, in one probe. Throws std::bad_alloc with
