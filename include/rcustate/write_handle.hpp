@@ -16,9 +16,10 @@
 //
 // Thread rule: a handle belongs to the thread that made it and writes into
 // that thread's delta for the partition -- the same delta Store::Put, Commit,
-// Abort and Get (read-your-writes) use on that thread. Use it, move it and
-// destroy it only on that thread, and not after the thread has exited
-// (builds without NDEBUG assert the thread on every write). Several handles
+// Abort and Get (read-your-writes) use on that thread. Call Put, Merge, Erase
+// and Commit only on that thread, and not after it has exited (builds
+// without NDEBUG assert the thread on every one of them); moving and
+// destroying a handle touch no thread state and are allowed anywhere. Several handles
 // of one thread on one partition (one per table, say) share its delta.
 // Commit, Abort and the handle's changes interleave freely: after a commit
 // or an abort the handle writes into the (now empty) delta again.
