@@ -1,8 +1,8 @@
 // File: src/core/write_handle.cpp
 //
 // WriteHandle: the thread's entry (thread_deltas.hpp) for one partition,
-// resolved once by Store::Writer. A write checks that the store is open and
-// the partition not dropped (two loads of flags the handle points to), then
+// resolved once by Store::Writer. A write checks that the partition the
+// handle holds is not dropped (a flag; Close drops every partition), then
 // runs Delta's checked operation (delta_ops.hpp, inlined here) on the entry's
 // delta. Anything else goes through Rebind(), which finds the entry the way
 // Store::Put does.
@@ -96,7 +96,9 @@ template <typename Change>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status WriteHandle::Write(Change&& change) {
   // A handle is its thread's (write_handle.hpp).
   assert(state_ == nullptr || owner_ == std::this_thread::get_id());
-  if (ABSL_PREDICT_FALSE(entry_ == nullptr || state_->closed() || partition_->dropped())) {
+  // Store::Close() marks every partition dropped before it returns, so this
+  // one check also sends a write after a close to Rebind (kState there).
+  if (ABSL_PREDICT_FALSE(entry_ == nullptr || partition_->dropped())) {
     if (absl::Status s = Rebind(); !s.ok()) return s;
   }
   try {
