@@ -12,6 +12,7 @@
 #ifndef RCUSTATE_SRC_CORE_DELTA_OPS_HPP_
 #define RCUSTATE_SRC_CORE_DELTA_OPS_HPP_
 
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,29 @@ inline bool IsNumeric(MergeKind kind) {
 inline absl::Status Validate(MergeKind kind, const MergeOperator* op, std::string_view value) {
   if (ABSL_PREDICT_TRUE(IsNumeric(kind) && value.size() == 8)) return absl::OkStatus();
   return ValidateValue(kind, op, value);
+}
+// value = value ⊕ operand for a numeric built-in whose value is already
+// 8 bytes (a pending operand or a put value of a numeric table): in place,
+// no allocation, no call. The hit of a numeric merge, which a write handle
+// makes once per record.
+template <class Arith>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CombineInPlace(std::string& value,
+                                                        std::string_view operand) {
+  using T = typename Arith::T;
+  T a, b;
+  std::memcpy(&a, value.data(), 8);
+  std::memcpy(&b, operand.data(), 8);
+  const T r = Arith::Combine(a, b);
+  std::memcpy(value.data(), &r, 8);
+}
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CombineNumeric(MergeKind kind, std::string& value,
+                                                        std::string_view operand) {
+  switch (kind) {
+    case MergeKind::kAddInt64: return CombineInPlace<AddInt64Arith>(value, operand);
+    case MergeKind::kMinInt64: return CombineInPlace<MinInt64Arith>(value, operand);
+    case MergeKind::kMaxInt64: return CombineInPlace<MaxInt64Arith>(value, operand);
+    default: return CombineInPlace<AddDoubleArith>(value, operand);  // kAddDouble
+  }
 }
 }  // namespace delta_ops
 
@@ -130,6 +154,8 @@ inline absl::Status Delta::MergeChecked(const Schema& schema, TableId table, std
     } else if (slot.kind == Op::kErase) {
       MergeInto(kind, op, slot.value, /*exists=*/false, operand);
       slot.kind = Op::kPut;
+    } else if (ABSL_PREDICT_TRUE(slot.value.size() == 8)) {  // always, for a numeric table
+      delta_ops::CombineNumeric(kind, slot.value, operand);
     } else {
       MergeInto(kind, op, slot.value, /*exists=*/true, operand);
     }
