@@ -1,8 +1,9 @@
 // File: bench/impl_rcustate.hpp
 //
 // `rcustate` and `rcustate-gc`: the library, through its public C++ API only
-// (include/rcustate/*.hpp). Writers use the thread-local delta
-// (Store::Put/Merge/Clear/Commit); readers open a rcustate::ReadSection and
+// (include/rcustate/*.hpp). Writers use the thread-local delta through
+// write handles made once per (thread, partition, table) by Store::Writer
+// (WriteHandle::Put/Merge), and Store::Clear/Commit; readers open a rcustate::ReadSection and
 // look keys up through TableReader handles made once per (partition, table)
 // by Store::Reader (--rcustate_read=reader, the default: one
 // TableReader::Snapshot() per section, so all its lookups see one version,
@@ -20,7 +21,7 @@
 #ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 #define RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 
-#include <atomic>
+#include <cstdint>
 #include <new>
 #include <type_traits>
 #include <memory>
@@ -29,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bench/common.hpp"
@@ -40,9 +43,14 @@
 
 namespace rcsbench {
 
-// Set while an `rcustate-qsbr` run is set up and running: its threads go
-// online when they start.
-inline std::atomic<bool> rcustate_qsbr_run{false};
+// A writer thread's write handles (rcustate::WriteHandle), one per
+// (partition, table), made on first use: a handle belongs to the thread that
+// made it. `owner` names the RcuStateImpl they were made for (ids are never
+// reused, unlike addresses).
+struct RcuStateWriterHandles {
+  uint64_t owner = 0;
+  std::vector<rcustate::WriteHandle> handles;  // [partition * tables + table]
+};
 
 // rcustate registers its threads itself (AttachThread/DetachThread).
 // Under rcustate-qsbr a thread goes online at its first read and offline
@@ -52,6 +60,8 @@ inline thread_local bool rcustate_qsbr_online = false;
 struct RcuStateThreads {
   static void ThreadStart() { Check(rcustate::AttachThread()); }
   static void ThreadStop() {
+    delete writer_handles;  // before the thread goes: handles are the thread's
+    writer_handles = nullptr;
     rcustate_qsbr_online = false;
     Check(rcustate::DetachThread());  // offline too
   }
@@ -70,6 +80,8 @@ struct RcuStateThreads {
   static void Check(const absl::Status& s) {
     if (!s.ok()) Die(s.ToString());
   }
+  // Plain pointer (constinit, no TLS init wrapper on the write path).
+  static inline thread_local constinit RcuStateWriterHandles* writer_handles = nullptr;
 };
 
 class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
@@ -153,7 +165,6 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
                    : cfg.rcustate_read == "snapshot" ? ReadMode::kSnapshot
                                                      : ReadMode::kReader) {}
   ~RcuStateImpl() {
-    if (qsbr_) rcustate_qsbr_run.store(false, std::memory_order_relaxed);
     readers_.clear();
     if (checkpointer_ != nullptr) checkpointer_->Stop();
     if (store_ != nullptr) {
@@ -181,10 +192,7 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
       o.tables.push_back(rcustate::TableSpec{t.name, std::move(op), 0});
     }
     o.max_publish_delay = group_commit_ ? cfg_.gc_delay : absl::ZeroDuration();
-    if (qsbr_) {
-      o.read_flavor = rcustate::ReadFlavor::kQsbr;
-      rcustate_qsbr_run.store(true, std::memory_order_relaxed);
-    }
+    if (qsbr_) o.read_flavor = rcustate::ReadFlavor::kQsbr;
     absl::StatusOr<std::unique_ptr<rcustate::Store>> store = rcustate::Store::Open(std::move(o));
     if (!store.ok()) return store.status();
     store_ = *std::move(store);
@@ -219,11 +227,12 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
     return absl::OkStatus();
   }
 
+  // Writes go through the calling thread's write handle for (p, t).
   void Put(uint32_t p, uint32_t t, std::string_view key, std::string_view value) {
-    Check(store_->Put(p, t, key, value));
+    Check(Writer(p, t).Put(key, value));
   }
   void Merge(uint32_t p, uint32_t t, std::string_view key, std::string_view operand) {
-    Check(store_->Merge(p, t, key, operand));
+    Check(Writer(p, t).Merge(key, operand));
   }
   void Clear(uint32_t p, uint32_t t) { Check(store_->Clear(p, t)); }
   void Commit(uint32_t p) {
@@ -338,6 +347,32 @@ class RcuStateImpl : public ImplBase<RcuStateImpl, RcuStateThreads> {
 
  private:
   enum class ReadMode { kReader, kSnapshot, kGet };
+
+  rcustate::WriteHandle& Writer(uint32_t p, uint32_t t) {
+    RcuStateWriterHandles* h = writer_handles;
+    if (ABSL_PREDICT_FALSE(h == nullptr || h->owner != id_)) h = NewWriterHandles();
+    rcustate::WriteHandle& w = h->handles[size_t{p} * schema_.tables.size() + t];
+    if (ABSL_PREDICT_FALSE(w.empty())) MakeWriter(p, t, w);
+    return w;
+  }
+  ABSL_ATTRIBUTE_NOINLINE RcuStateWriterHandles* NewWriterHandles() {
+    if (writer_handles == nullptr) writer_handles = new RcuStateWriterHandles;
+    writer_handles->owner = id_;
+    writer_handles->handles.clear();
+    writer_handles->handles.resize(size_t{schema_.partitions} * schema_.tables.size());
+    return writer_handles;
+  }
+  ABSL_ATTRIBUTE_NOINLINE void MakeWriter(uint32_t p, uint32_t t, rcustate::WriteHandle& w) {
+    absl::StatusOr<rcustate::WriteHandle> r = store_->Writer(p, t);
+    if (!r.ok()) Die(r.status().ToString());
+    w = *std::move(r);
+  }
+  static uint64_t NextId() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  const uint64_t id_ = NextId();
   Schema schema_;
   bool group_commit_;
   bool qsbr_;            // rcustate-qsbr

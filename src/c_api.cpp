@@ -20,9 +20,11 @@
 #include <memory>
 #include <new>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -32,6 +34,7 @@
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
 #include "rcustate/write_batch.hpp"
+#include "rcustate/write_handle.hpp"
 
 struct rcs_reader {
   rcustate::TableReader reader;
@@ -44,6 +47,12 @@ struct rcs_store {
 struct rcs_batch {
   explicit rcs_batch(const rcustate::Store& s) : batch(s) {}
   rcustate::WriteBatch batch;
+};
+struct rcs_writer {
+  explicit rcs_writer(rcustate::WriteHandle h)
+      : handle(std::move(h)), owner(std::this_thread::get_id()) {}
+  rcustate::WriteHandle handle;
+  std::thread::id owner;  // the thread whose delta the handle writes
 };
 struct rcs_snapshot {
   explicit rcs_snapshot(rcustate::PinnedSnapshot p) : pin(std::move(p)) {}
@@ -106,7 +115,8 @@ int ToCode(ErrorCode code) noexcept {
 bool NamesCxx(std::string_view m) noexcept {
   static constexpr std::string_view kCxx[] = {
       "::", "()", "absl", "std", "ReadSection", "Store", "WriteBatch", "Snapshot", "TableReader",
-      "Pin(", "Commit", "Flush", "Detach", "Attach", "Drop", "Close", "MergeOperator", "Status"};
+      "Pin(", "Commit", "Flush", "Detach", "Attach", "Drop", "Close", "MergeOperator", "Status",
+      "WriteHandle"};
   for (std::string_view w : kCxx) {
     if (m.find(w) != std::string_view::npos) return true;
   }
@@ -938,6 +948,67 @@ RCS_API uint32_t rcs_version_number(void) noexcept { return RCS_VERSION_NUMBER; 
 #define RCS_STR(x) RCS_STR2(x)
 RCS_API const char* rcs_version_string(void) noexcept {
   return RCS_STR(RCS_VERSION_MAJOR) "." RCS_STR(RCS_VERSION_MINOR) "." RCS_STR(RCS_VERSION_PATCH);
+}
+
+// ---------------------------------------------------------------- write handles
+
+// The writer's thread check: a handle writes into its thread's delta.
+#define RCS_CHECK_WRITER(w)                                                        \
+  do {                                                                             \
+    RCS_CHECK_ARG((w) != nullptr, "writer is NULL");                               \
+    if (ABSL_PREDICT_FALSE((w)->owner != std::this_thread::get_id())) {            \
+      return SetErrorf(RCS_ESTATE, "%s: the writer belongs to the thread that opened it", \
+                       __func__);                                                  \
+    }                                                                              \
+  } while (0)
+
+RCS_API int rcs_writer_open(rcs_store* store, uint32_t partition, uint32_t table,
+                            rcs_writer** out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  absl::StatusOr<rcustate::WriteHandle> h = store->store->Writer(partition, table);
+  if (!h.ok()) return Fail(__func__, h.status());
+  *out = new rcs_writer(*std::move(h));
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_writer_put(rcs_writer* w, const void* key, size_t key_len, const void* value,
+                           size_t value_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_WRITER(w);
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(value, value_len), "value is NULL but value_len is not 0");
+  absl::Status s = w->handle.Put(Bytes(key, key_len), Bytes(value, value_len));
+  return ABSL_PREDICT_TRUE(s.ok()) ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_writer_merge(rcs_writer* w, const void* key, size_t key_len, const void* operand,
+                             size_t operand_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_WRITER(w);
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  RCS_CHECK_ARG(!BadBytes(operand, operand_len), "operand is NULL but operand_len is not 0");
+  absl::Status s = w->handle.Merge(Bytes(key, key_len), Bytes(operand, operand_len));
+  return ABSL_PREDICT_TRUE(s.ok()) ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API int rcs_writer_delete(rcs_writer* w, const void* key, size_t key_len) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_WRITER(w);
+  RCS_CHECK_ARG(!BadBytes(key, key_len), "key is NULL but key_len is not 0");
+  absl::Status s = w->handle.Erase(Bytes(key, key_len));
+  return ABSL_PREDICT_TRUE(s.ok()) ? RCS_OK : Fail(__func__, s);
+  RCS_API_END
+}
+
+RCS_API void rcs_writer_close(rcs_writer* w) noexcept {
+  RCS_API_BEGIN
+  delete w;  // ~WriteHandle touches no thread state: fine on any thread
+  RCS_API_END_VOID
 }
 
 }  // extern "C"

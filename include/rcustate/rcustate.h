@@ -656,6 +656,50 @@ RCS_API const char *rcs_last_error(void) RCS_NOEXCEPT;
 RCS_API uint32_t rcs_version_number(void) RCS_NOEXCEPT;
 RCS_API const char *rcs_version_string(void) RCS_NOEXCEPT;
 
+/* ---- Write handles: the calling thread's delta for one table of one
+ *      partition, resolved once (rcs_writer_open). Each rcs_writer_put,
+ *      rcs_writer_merge and rcs_writer_delete then does what rcs_put,
+ *      rcs_merge and rcs_delete do on (partition, table), without looking up
+ *      the partition, the table or the thread's delta again: use them in a
+ *      writer's hot loop. Their success path formats no message and
+ *      allocates nothing but the delta's own room.
+ *
+ *      A writer belongs to the thread that opened it: it writes into that
+ *      thread's delta (the one rcs_put, rcs_commit, rcs_abort and rcs_get of
+ *      that thread use), so commit with rcs_commit(store, partition, ...)
+ *      on that thread, as usual; after a commit or an abort the writer goes
+ *      on writing into the now empty delta. Using a writer on another thread
+ *      is RCS_ESTATE. Several writers of one thread on one partition (one
+ *      per table, say) share its delta. The writer functions are allowed
+ *      inside a read section. On error the delta is unchanged. */
+typedef struct rcs_writer rcs_writer;
+
+/* Opens a writer on `table` of `partition` for the calling thread; *out is
+ * owned by the caller until rcs_writer_close. It may outlive the store (its
+ * writes then return RCS_ESTATE).
+ * Errors: RCS_EINVAL (NULL store or out), RCS_ENOTABLE, RCS_ENOPARTITION
+ * (also once, as for rcs_put, when this thread's uncommitted changes to a
+ * dropped partition were discarded), RCS_ESTATE (store closed), RCS_ENOMEM. */
+RCS_API int rcs_writer_open(rcs_store *store, uint32_t partition, uint32_t table,
+                            rcs_writer **out) RCS_NOEXCEPT;
+/* As rcs_put, rcs_merge and rcs_delete on the writer's partition and table.
+ * Errors: RCS_EINVAL (NULL writer, key too long, value or operand not 8
+ * bytes in a numeric table, merge on a table without operator),
+ * RCS_ENOPARTITION (the partition was dropped since the writer was opened
+ * or last used: the first call that notices says that this thread's
+ * uncommitted changes were discarded, if there were any; if the partition
+ * was re-created, the next call writes to the new one), RCS_ESTATE (store
+ * closed, or not the thread that opened the writer), RCS_ENOMEM. */
+RCS_API int rcs_writer_put(rcs_writer *w, const void *key, size_t key_len, const void *value,
+                           size_t value_len) RCS_NOEXCEPT;
+RCS_API int rcs_writer_merge(rcs_writer *w, const void *key, size_t key_len, const void *operand,
+                             size_t operand_len) RCS_NOEXCEPT;
+RCS_API int rcs_writer_delete(rcs_writer *w, const void *key, size_t key_len) RCS_NOEXCEPT;
+/* Frees the writer; its uncommitted writes stay in the thread's delta (they
+ * are the thread's, not the writer's). Any thread, anywhere. NULL is a
+ * no-op. */
+RCS_API void rcs_writer_close(rcs_writer *w) RCS_NOEXCEPT;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -11,5 +11,6 @@
 #include "rcustate/status.hpp"
 #include "rcustate/store.hpp"
 #include "rcustate/write_batch.hpp"
+#include "rcustate/write_handle.hpp"
 
 #endif  // RCUSTATE_RCUSTATE_HPP_

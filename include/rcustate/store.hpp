@@ -55,6 +55,7 @@
 #include "rcustate/merge.hpp"
 #include "rcustate/options.hpp"
 #include "rcustate/snapshot.hpp"
+#include "rcustate/write_handle.hpp"
 
 namespace rcustate {
 
@@ -197,6 +198,14 @@ class RCUSTATE_EXPORT Store {
   // kCorrupt: a malformed record; kNoPartition, kNoMemory, kIo (the
   // listener refused the commit). Not inside a read section (kState).
   absl::StatusOr<uint64_t> Apply(uint32_t partition, std::string_view record);
+
+  // ---- write handles
+  // A write handle on one table of the calling thread's delta for the
+  // partition (write_handle.hpp): resolved once, then each Put/Merge/Erase
+  // is one call with no lookup. The handle belongs to the calling thread.
+  // kNoTable, kNoPartition (also once, like Put, after a drop that discarded
+  // this thread's changes), kState (store closed), kNoMemory.
+  absl::StatusOr<WriteHandle> Writer(uint32_t partition, TableId table);
 
  private:
   static absl::StatusOr<std::unique_ptr<Store>> OpenImpl(StoreOptions options);

@@ -1,5 +1,6 @@
 // File: src/core/delta.cpp
 #include "src/core/delta.hpp"
+#include "src/core/delta_ops.hpp"
 
 #include <utility>
 
@@ -47,50 +48,14 @@ absl::Status Schema::CheckTable(TableId table) const {
                    absl::StrCat("unknown table id ", table, " (the store has ", tables.size(), ")"));
 }
 
-absl::Status Delta::CheckKey(const Schema& schema, TableId table, std::string_view key) const {
-  if (absl::Status s = schema.CheckTable(table); !s.ok()) return s;
-  if (key.size() > kMaxKeySize) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     absl::StrCat("key of ", key.size(), " bytes exceeds the limit of ", kMaxKeySize));
-  }
-  return absl::OkStatus();
+absl::Status KeyTooLong(size_t size) {
+  return MakeError(ErrorCode::kInvalidArgument,
+                   absl::StrCat("key of ", size, " bytes exceeds the limit of ", kMaxKeySize));
 }
 
-namespace {
-// Strings up to this length live in std::string's inline buffer: building or
-// assigning one never allocates, so it cannot throw.
-const size_t kInlineChars = std::string().capacity();
-
-bool IsNumeric(MergeKind kind) {
-  return kind == MergeKind::kAddInt64 || kind == MergeKind::kMinInt64 ||
-         kind == MergeKind::kMaxInt64 || kind == MergeKind::kAddDouble;
-}
-
-// ValidateValue() for a table with an operator, its common case inline: a
-// numeric built-in accepts every 8-byte value (merge.cpp), which needs no
-// call and no Status; anything else asks ValidateValue, which also builds
-// the error message.
-absl::Status Validate(MergeKind kind, const MergeOperator* op, std::string_view value) {
-  if (IsNumeric(kind) && value.size() == 8) return absl::OkStatus();
-  return ValidateValue(kind, op, value);
-}
-}  // namespace
-
-// Inlined into Put, Erase and Merge: the call and its spills were a fifth of
-// a numeric Delta::Merge's own instructions (callgrind).
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline Op& Delta::SlotInline(TableId table, std::string_view key,
-                                                          bool* inserted) {
-  auto& ops = tables_[table].ops;
-  // The common case (room left) tested here, so that the growth stays out
-  // of line.
-  if (ABSL_PREDICT_FALSE(InsertWouldGrow(ops))) {
-    ReserveOneMore(ops);  // may throw; the map is unchanged then
-  }
-  // Cannot throw: there is room, and the key is built in its inline buffer.
-  auto [it, fresh] = ops.try_emplace(key);
-  if (fresh) ++size_;
-  *inserted = fresh;
-  return it->second;
+absl::Status NoMergeOperator(const Schema& schema, TableId table) {
+  return MakeError(ErrorCode::kInvalidArgument,
+                   absl::StrCat("table \"", schema.tables[table].name, "\" has no merge operator"));
 }
 
 Op* Delta::FindMutable(TableId table, std::string_view key) {
@@ -109,105 +74,19 @@ void Delta::Insert(TableId table, std::string&& key, Op&& op) {
 
 absl::Status Delta::Put(const Schema& schema, TableId table, std::string_view key,
                         std::string_view value) {
-  if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
-  if (const MergeKind kind = schema.kinds[table]; kind != MergeKind::kNone) {
-    if (absl::Status s = Validate(kind, schema.tables[table].merge.get(), value); !s.ok()) {
-      return s;
-    }
-  }
-  if (key.size() <= kInlineChars && value.size() <= kInlineChars) {
-    // The common small case in one probe: nothing below can throw but the
-    // room SlotInline makes first.
-    bool inserted;
-    Op& slot = SlotInline(table, key, &inserted);
-    slot.value.assign(value.data(), value.size());  // fits inline or reuses capacity
-    slot.kind = Op::kPut;
-    return absl::OkStatus();
-  }
-  if (Op* slot = FindMutable(table, key)) {
-    slot->value.assign(value.data(), value.size());  // strong guarantee: unchanged if it throws
-    slot->kind = Op::kPut;
-    return absl::OkStatus();
-  }
-  Insert(table, std::string(key), Op{Op::kPut, std::string(value)});
-  return absl::OkStatus();
+  if (absl::Status s = schema.CheckTable(table); !s.ok()) return s;
+  return PutChecked(schema, table, key, value);
 }
 
 absl::Status Delta::Erase(const Schema& schema, TableId table, std::string_view key) {
-  if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
-  if (key.size() <= kInlineChars) {  // one probe; only the room may throw
-    bool inserted;
-    Op& slot = SlotInline(table, key, &inserted);
-    slot.kind = Op::kErase;
-    slot.value.clear();
-    return absl::OkStatus();
-  }
-  if (Op* slot = FindMutable(table, key)) {
-    slot->kind = Op::kErase;
-    slot->value.clear();
-    return absl::OkStatus();
-  }
-  Insert(table, std::string(key), Op{Op::kErase, std::string()});
-  return absl::OkStatus();
+  if (absl::Status s = schema.CheckTable(table); !s.ok()) return s;
+  return EraseChecked(table, key);
 }
 
 absl::Status Delta::Merge(const Schema& schema, TableId table, std::string_view key,
                           std::string_view operand) {
-  if (absl::Status s = CheckKey(schema, table, key); !s.ok()) return s;
-  const MergeKind kind = schema.kinds[table];
-  const MergeOperator* op = schema.tables[table].merge.get();
-  if (kind == MergeKind::kNone) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     absl::StrCat("table \"", schema.tables[table].name, "\" has no merge operator"));
-  }
-  if (absl::Status s = Validate(kind, op, operand); !s.ok()) return s;
-  if (IsNumeric(kind) && key.size() <= kInlineChars) {
-    // The common numeric case in one probe: values are 8 bytes, inline, so
-    // nothing below can throw but the room SlotInline makes first.
-    bool inserted;
-    Op& slot = SlotInline(table, key, &inserted);
-    if (inserted) {
-      if (tables_[table].cleared) {  // the base is known empty: resolve now
-        MergeInto(kind, op, slot.value, /*exists=*/false, operand);
-        slot.kind = Op::kPut;
-      } else {
-        slot.value.assign(operand.data(), operand.size());
-        slot.kind = Op::kMerge;
-      }
-    } else if (slot.kind == Op::kErase) {
-      MergeInto(kind, op, slot.value, /*exists=*/false, operand);
-      slot.kind = Op::kPut;
-    } else {
-      MergeInto(kind, op, slot.value, /*exists=*/true, operand);
-    }
-    return absl::OkStatus();
-  }
-  // MergeInto gives the strong guarantee: the target is unchanged if it throws.
-  if (Op* slot = FindMutable(table, key)) {
-    switch (slot->kind) {
-      case Op::kPut:    // put then merge: one put
-      case Op::kMerge:  // merge then merge: one merge of the combined operand (associativity)
-        MergeInto(kind, op, slot->value, /*exists=*/true, operand);
-        break;
-      case Op::kErase:  // erase then merge: a put of the merge with nothing
-        MergeInto(kind, op, slot->value, /*exists=*/false, operand);
-        slot->kind = Op::kPut;
-        break;
-    }
-    return absl::OkStatus();
-  }
-  // Nothing earlier in this delta: after a clear the base is known to be
-  // empty, so the merge resolves now; otherwise it waits for the commit.
-  Op fresh;
-  if (tables_[table].cleared) {
-    fresh.kind = Op::kPut;
-    MergeInto(kind, op, fresh.value, /*exists=*/false, operand);
-  } else {
-    fresh.kind = Op::kMerge;
-    fresh.value.assign(operand.data(), operand.size());
-  }
-  Insert(table, std::string(key), std::move(fresh));
-  return absl::OkStatus();
+  if (absl::Status s = schema.CheckTable(table); !s.ok()) return s;
+  return MergeChecked(schema, table, key, operand);
 }
 
 absl::Status Delta::Clear(const Schema& schema, TableId table) {

@@ -295,4 +295,26 @@ absl::StatusOr<PartitionStats> Store::Stats(uint32_t partition) const {
   }
 }
 
+// ---- write handles
+
+absl::StatusOr<WriteHandle> Store::Writer(uint32_t partition, TableId table) {
+  if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
+  if (absl::Status s = state_->schema.CheckTable(table); !s.ok()) return s;
+  try {
+    absl::StatusOr<ThreadEntry*> e = detail::ThreadEntryFor(state_, partition);
+    if (!e.ok()) return e.status();
+    WriteHandle h;
+    h.state_ = state_;
+    h.partition_ = (*e)->partition();
+    h.partition_->Ref();
+    h.entry_ = *e;
+    h.partition_id_ = partition;
+    h.table_ = table;
+    h.owner_ = std::this_thread::get_id();
+    return h;
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("Store::Writer");
+  }
+}
+
 }  // namespace rcustate

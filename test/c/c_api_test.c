@@ -762,6 +762,105 @@ static void test_drop_discards_uncommitted(void) {
   CHECK_OK(rcs_store_close(s));
 }
 
+/* Write handles: a round trip through rcs_writer_*, mixed with the
+ * store-level calls of the same thread; a writer stays bound to its thread;
+ * drop and re-create; a closed store. */
+struct writer_on_other_thread {
+  rcs_writer *w;
+  int rc_put, rc_merge, rc_delete;
+};
+static void *writer_other_main(void *arg) {
+  struct writer_on_other_thread *o = (struct writer_on_other_thread *)arg;
+  unsigned char one[8];
+  enc_i64(one, 1);
+  o->rc_put = rcs_writer_put(o->w, "x", 1, "v", 1);
+  o->rc_merge = rcs_writer_merge(o->w, "x", 1, one, 8);
+  o->rc_delete = rcs_writer_delete(o->w, "x", 1);
+  rcs_writer_close(NULL);
+  return NULL;
+}
+
+static void test_writers(void) {
+  rcs_store *s = open_store();
+  rcs_writer *names = NULL, *counts = NULL, *log = NULL;
+  unsigned char b8[8];
+  char buf[16];
+  int64_t n = 0;
+  uint64_t v = 0;
+  struct writer_on_other_thread other;
+  pthread_t th;
+  CHECK_OK(rcs_partition_create(s, 3));
+  CHECK_OK(rcs_writer_open(s, 3, T_NAMES, &names));
+  CHECK_OK(rcs_writer_open(s, 3, T_COUNTS, &counts));
+  CHECK_OK(rcs_writer_open(s, 3, T_LOG, &log));
+  CHECK(names != NULL && counts != NULL && log != NULL);
+
+  CHECK_OK(rcs_writer_put(names, "a", 1, "1", 1));
+  CHECK_OK(rcs_writer_put(names, "b", 1, "2", 1));
+  CHECK_OK(rcs_writer_delete(names, "b", 1));
+  CHECK_OK(rcs_writer_put(names, "", 0, NULL, 0)); /* empty key and value */
+  enc_i64(b8, 5);
+  CHECK_OK(rcs_writer_merge(counts, "c", 1, b8, 8));
+  CHECK_OK(rcs_writer_merge(counts, "c", 1, b8, 8));
+  CHECK_OK(merge_i64(s, 3, T_COUNTS, "c", 1)); /* the store's call writes the same delta */
+  CHECK_OK(rcs_writer_merge(log, "l", 1, "ab", 2));
+  CHECK_OK(rcs_writer_merge(log, "l", 1, "c", 1));
+  /* Read-your-writes, invisible to other threads. */
+  CHECK_OK(get_str(s, 3, T_NAMES, "a", buf, sizeof buf));
+  CHECK(strcmp(buf, "1") == 0);
+  CHECK_FAILS(get_str(s, 3, T_NAMES, "b", buf, sizeof buf), RCS_ENOTFOUND);
+  CHECK_OK(get_i64(s, 3, T_COUNTS, "c", &n));
+  CHECK(n == 11);
+  CHECK_FAILS(get_on_other_thread(s, 3, T_NAMES, "a", NULL, 0), RCS_ENOTFOUND);
+
+  /* Another thread may not use the writer (it writes this thread's delta). */
+  memset(&other, 0, sizeof other);
+  other.w = names;
+  CHECK(pthread_create(&th, NULL, writer_other_main, &other) == 0);
+  CHECK(pthread_join(th, NULL) == 0);
+  CHECK(other.rc_put == RCS_ESTATE && other.rc_merge == RCS_ESTATE &&
+        other.rc_delete == RCS_ESTATE);
+
+  CHECK_OK(rcs_commit(s, 3, &v));
+  CHECK(v == 1);
+  CHECK_OK(get_on_other_thread(s, 3, T_NAMES, "a", buf, sizeof buf));
+  CHECK(strcmp(buf, "1") == 0);
+  CHECK_OK(get_str(s, 3, T_LOG, "l", buf, sizeof buf));
+  CHECK(strcmp(buf, "abc") == 0);
+
+  /* After a commit and after an abort the writers go on. */
+  CHECK_OK(rcs_writer_merge(counts, "c", 1, b8, 8));
+  CHECK_OK(rcs_abort(s, 3));
+  CHECK_OK(rcs_writer_merge(counts, "c", 1, b8, 8));
+  CHECK_OK(rcs_commit(s, 3, &v));
+  CHECK(v == 2);
+  CHECK_OK(get_i64(s, 3, T_COUNTS, "c", &n));
+  CHECK(n == 16);
+
+  /* Drop: the uncommitted write is gone; re-created: the writer writes it. */
+  CHECK_OK(rcs_writer_put(names, "lost", 4, "x", 1));
+  CHECK_OK(rcs_partition_drop(s, 3));
+  CHECK_FAILS(rcs_writer_put(names, "z", 1, "z", 1), RCS_ENOPARTITION);
+  CHECK(strstr(rcs_last_error(), "discarded") != NULL);
+  CHECK_FAILS(rcs_writer_put(names, "z", 1, "z", 1), RCS_ENOPARTITION);
+  CHECK_OK(rcs_partition_create(s, 3));
+  CHECK_OK(rcs_writer_put(names, "z", 1, "z", 1));
+  CHECK_OK(rcs_commit(s, 3, &v));
+  CHECK(v == 1);
+  CHECK_OK(get_str(s, 3, T_NAMES, "z", buf, sizeof buf));
+  CHECK_FAILS(get_str(s, 3, T_NAMES, "lost", buf, sizeof buf), RCS_ENOTFOUND);
+
+  /* A closed store: writers fail, and are still closed normally. */
+  CHECK_OK(rcs_store_close(s));
+  CHECK_FAILS(rcs_writer_put(names, "a", 1, "1", 1), RCS_ESTATE);
+  CHECK_FAILS(rcs_writer_merge(counts, "c", 1, b8, 8), RCS_ESTATE);
+  CHECK_FAILS(rcs_writer_delete(names, "a", 1), RCS_ESTATE);
+  rcs_writer_close(names);
+  rcs_writer_close(counts);
+  rcs_writer_close(log);
+  rcs_writer_close(NULL);
+}
+
 static void test_batches(void) {
   rcs_store *s = open_store();
   rcs_batch *b = NULL;
@@ -1455,6 +1554,7 @@ int main(int argc, char **argv) {
     test_delete_clear_abort();
     test_drop_discards_uncommitted();
     test_batches();
+    test_writers();
     test_snapshots();
     test_stats();
     test_store_close_with_handles_alive();

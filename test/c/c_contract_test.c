@@ -126,6 +126,7 @@ static void test_messages(void) {
   rcs_store *closed = open_store(0);
   rcs_batch *b = NULL;
   rcs_batch *orphan = NULL;
+  rcs_writer *orphan_writer = NULL;
   rcs_snapshot *snap = NULL;
   const rcs_view *view = NULL;
   const void *val = NULL;
@@ -148,6 +149,8 @@ static void test_messages(void) {
   CHECK_OK(rcs_commit(s, 0, NULL));
   CHECK_OK(rcs_batch_create(s, &b));
   CHECK_OK(rcs_batch_create(closed, &orphan));
+  CHECK_OK(rcs_partition_create(closed, 0));
+  CHECK_OK(rcs_writer_open(closed, 0, T_NAMES, &orphan_writer));
   CHECK_OK(rcs_store_close(closed));
   CHECK_OK(rcs_snapshot_open(s, 0, &snap));
 
@@ -369,6 +372,50 @@ static void test_messages(void) {
   MSG("rcs_batch_commit", rcs_batch_commit(NULL, 0, &v), RCS_EINVAL);
   MSG("rcs_batch_commit", rcs_batch_commit(b, 9, &v), RCS_ENOPARTITION);
   MSG("rcs_batch_commit", rcs_batch_commit(orphan, 0, &v), RCS_ESTATE);
+
+  /* write handles */
+  {
+    rcs_writer *w = NULL, *wc = NULL, *gone = NULL;
+    MSG("rcs_writer_open", rcs_writer_open(NULL, 0, T_NAMES, &w), RCS_EINVAL);
+    MSG("rcs_writer_open", rcs_writer_open(s, 0, T_NAMES, NULL), RCS_EINVAL);
+    MSG("rcs_writer_open", rcs_writer_open(s, 0, 7, &w), RCS_ENOTABLE);
+    MSG("rcs_writer_open", rcs_writer_open(s, 9, T_NAMES, &w), RCS_ENOPARTITION);
+    CHECK_OK(rcs_writer_open(s, 0, T_NAMES, &w));
+    CHECK_OK(rcs_writer_open(s, 0, T_COUNTS, &wc));
+    MSG("rcs_writer_put", rcs_writer_put(NULL, "k", 1, "v", 1), RCS_EINVAL);
+    MSG("rcs_writer_put", rcs_writer_put(w, NULL, 1, "v", 1), RCS_EINVAL);
+    MSG("rcs_writer_put", rcs_writer_put(w, "k", 1, NULL, 1), RCS_EINVAL);
+    MSG("rcs_writer_put", rcs_writer_put(w, long_key, RCS_MAX_KEY_SIZE + 1, "v", 1), RCS_EINVAL);
+    MSG("rcs_writer_put", rcs_writer_put(wc, "k", 1, "v", 1), RCS_EINVAL);
+    MSG("rcs_writer_delete", rcs_writer_delete(NULL, "k", 1), RCS_EINVAL);
+    MSG("rcs_writer_delete", rcs_writer_delete(w, NULL, 1), RCS_EINVAL);
+    MSG("rcs_writer_delete", rcs_writer_delete(w, long_key, RCS_MAX_KEY_SIZE + 1), RCS_EINVAL);
+    MSG("rcs_writer_merge", rcs_writer_merge(NULL, "k", 1, eight, 8), RCS_EINVAL);
+    MSG("rcs_writer_merge", rcs_writer_merge(wc, NULL, 1, eight, 8), RCS_EINVAL);
+    MSG("rcs_writer_merge", rcs_writer_merge(wc, "k", 1, NULL, 8), RCS_EINVAL);
+    MSG("rcs_writer_merge", rcs_writer_merge(wc, "k", 1, eight, 3), RCS_EINVAL);
+    MSG("rcs_writer_merge", rcs_writer_merge(wc, long_key, RCS_MAX_KEY_SIZE + 1, eight, 8),
+        RCS_EINVAL);
+    MSG("rcs_writer_merge", rcs_writer_merge(w, "k", 1, eight, 8), RCS_EINVAL);
+    /* A dropped partition: once with "discarded", then plainly. */
+    CHECK_OK(rcs_partition_create(s, 2));
+    CHECK_OK(rcs_writer_open(s, 2, T_NAMES, &gone));
+    CHECK_OK(rcs_writer_put(gone, "k", 1, "v", 1));
+    CHECK_OK(rcs_partition_drop(s, 2));
+    MSG("rcs_writer_put", rcs_writer_put(gone, "k", 1, "v", 1), RCS_ENOPARTITION);
+    CHECK(strstr(rcs_last_error(), "discarded") != NULL);
+    MSG("rcs_writer_delete", rcs_writer_delete(gone, "k", 1), RCS_ENOPARTITION);
+    MSG("rcs_writer_merge", rcs_writer_merge(gone, "k", 1, "v", 1), RCS_ENOPARTITION);
+    rcs_writer_close(gone);
+    /* The store closed: the writer outlives it. */
+    MSG("rcs_writer_put", rcs_writer_put(orphan_writer, "k", 1, "v", 1), RCS_ESTATE);
+    MSG("rcs_writer_delete", rcs_writer_delete(orphan_writer, "k", 1), RCS_ESTATE);
+    MSG("rcs_writer_merge", rcs_writer_merge(orphan_writer, "k", 1, "v", 1), RCS_ESTATE);
+    rcs_writer_close(orphan_writer);
+    rcs_writer_close(wc);
+    rcs_writer_close(w);
+    rcs_writer_close(NULL);
+  }
 
   /* a dropped partition */
   CHECK_OK(rcs_put(s, 1, T_NAMES, "k", 1, "v", 1));

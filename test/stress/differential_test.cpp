@@ -1,7 +1,8 @@
 // File: test/stress/differential_test.cpp
 //
 // Differential test: a long random sequence of operations (puts, erases,
-// merges, clears, aborts, thread-local deltas and explicit batches, commits,
+// merges, clears, aborts, thread-local deltas written through the store and
+// through write handles, explicit batches, commits,
 // flushes, pins, partition drops and re-creates) is applied to rcustate and
 // to a simple model (a mutex-protected std::map per partition and table),
 // under every publication policy.
@@ -142,6 +143,14 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
 
   // Pending changes per partition (thread-local delta) and one explicit batch.
   std::map<uint32_t, std::vector<Model::Change>> local;
+  // Write handles on the thread-local deltas, one per (partition, table),
+  // made once: they live through commits, aborts, drops and re-creations.
+  std::vector<WriteHandle> handles;
+  for (uint32_t p = 0; p < kPartitions; ++p) {
+    for (int t = 0; t < kTables; ++t) handles.push_back(store->Writer(p, t).value());
+  }
+  auto handle = [&](uint32_t p, int t) -> WriteHandle& { return handles[p * kTables + t]; };
+  uint64_t handle_writes = 0;
   WriteBatch batch(*store);
   std::vector<Model::Change> batch_changes;
   struct Pinned {
@@ -231,7 +240,7 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
   for (uint64_t i = 0; i < kOps; ++i) {
     const uint32_t p = static_cast<uint32_t>(pick(kPartitions));
     const uint64_t r = pick(1000);
-    if (r < 700) {  // a change to the thread-local delta
+    if (r < 350) {  // a change to the thread-local delta through the store
       Model::Change c = random_change();
       absl::Status s = apply_to(
           [&](int t, auto& k, auto& v) { return store->Put(p, t, k, v); },
@@ -240,6 +249,16 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
           [&](int t) { return store->Clear(p, t); }, c);
       ASSERT_TRUE(s.ok()) << s;
       local[p].push_back(c);
+    } else if (r < 700) {  // the same through the partition's write handles
+      Model::Change c = random_change();
+      absl::Status s = apply_to(
+          [&](int t, auto& k, auto& v) { return handle(p, t).Put(k, v); },
+          [&](int t, auto& k) { return handle(p, t).Erase(k); },
+          [&](int t, auto& k, auto& v) { return handle(p, t).Merge(k, v); },
+          [&](int t) { return store->Clear(p, t); }, c);
+      ASSERT_TRUE(s.ok()) << s;
+      local[p].push_back(c);
+      ++handle_writes;
     } else if (r < 800) {  // a change to the explicit batch
       Model::Change c = random_change();
       absl::Status s = apply_to(
@@ -289,8 +308,13 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
     } else {  // drop and re-create: version 0, empty, pending changes gone
       ASSERT_TRUE(store->DropPartition(p).ok());
       model.Drop(p);
-      auto lost = store->Commit(p);
-      ASSERT_EQ(ErrorCodeOf(lost.status()), ErrorCode::kNoPartition);
+      if (pick(2) == 0) {
+        auto lost = store->Commit(p);
+        ASSERT_EQ(ErrorCodeOf(lost.status()), ErrorCode::kNoPartition);
+      } else {  // a handle notices first
+        absl::Status lost = handle(p, 0).Put("k0", "x");
+        ASSERT_EQ(ErrorCodeOf(lost), ErrorCode::kNoPartition) << lost;
+      }
       ASSERT_TRUE(store->CreatePartition(p).ok());
       model.Create(p);
       local[p].clear();
@@ -298,8 +322,9 @@ TEST_P(DifferentialTest, RandomOperationsMatchModel) {
       check_thread_view(p);
     }
   }
-  std::printf("[%s] ops=%lu commits=%lu full-view checks=%lu\n", GetParam().name.c_str(),
-              (unsigned long)kOps, (unsigned long)commits, (unsigned long)checks);
+  std::printf("[%s] ops=%lu commits=%lu full-view checks=%lu handle writes=%lu\n",
+              GetParam().name.c_str(), (unsigned long)kOps, (unsigned long)commits,
+              (unsigned long)checks, (unsigned long)handle_writes);
   EXPECT_GT(commits, kOps / 10);
 }
 

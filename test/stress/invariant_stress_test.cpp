@@ -13,12 +13,14 @@
 // values and version must not have changed.
 //
 // Invariant 2 (merge commutes across writers): W threads each commit batches
-// that add 1 to all K keys of table "sum"; in every snapshot all K sums are
+// that add 1 to all K keys of table "sum" (through the store, a batch or a
+// write handle); in every snapshot all K sums are
 // equal, never decrease, and after all writers finished and flushed each is
 // the total number of commits.
 //
 // Invariant 4 (read-your-writes while publications run concurrently): a
-// writer adds 1 to K sums per commit and, after every commit and between its
+// writer adds 1 to K sums per commit (every other round through a write
+// handle) and, after every commit and between its
 // merges, reads its own sums with Store::Get: each must be exactly the number
 // of merges it made, whatever another thread's Flush() and the call_rcu
 // worker publish meanwhile (under
@@ -292,12 +294,18 @@ TEST_P(StressTest, ConcurrentMergeWritersCommute) {
     threads.emplace_back([&, w] {
       testing::ReaderThread online(*store);
       uint64_t n = 0;
+      // Writer 1 merges through a write handle made once (its delta is
+      // swapped for a spare at every sealed commit under group commit).
+      WriteHandle sums = store->Writer(7, 2).value();
       while (std::chrono::steady_clock::now() < end) {
         if (w == 0 && n % 2 == 1) {
           // Mix explicit batches with thread-local deltas.
           WriteBatch b(*store);
           for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(b.Merge(2, Key(i), EncodeInt64(1)).ok());
           ASSERT_TRUE(b.Commit(7).ok());
+        } else if (w == 1) {
+          for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(sums.Merge(Key(i), EncodeInt64(1)).ok());
+          ASSERT_TRUE(sums.Commit().ok());
         } else {
           for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(store->Merge(7, 2, Key(i), EncodeInt64(1)).ok());
           ASSERT_TRUE(store->Commit(7).ok());
@@ -377,8 +385,15 @@ TEST_P(StressTest, ReadYourWritesWhilePublicationsRun) {
       }
     }
   };
+  // Every other round merges through a write handle made once: the same
+  // delta, reached without a lookup.
+  WriteHandle sums = store->Writer(3, 2).value();
   while (std::chrono::steady_clock::now() < end) {
-    for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(store->Merge(3, 2, Key(i), EncodeInt64(1)).ok());
+    for (int i = 0; i < kKeys; ++i) {
+      absl::Status st = merges % 2 == 0 ? store->Merge(3, 2, Key(i), EncodeInt64(1))
+                                        : sums.Merge(Key(i), EncodeInt64(1));
+      ASSERT_TRUE(st.ok()) << st;
+    }
     // Filler that makes each publication take a while, so that commits
     // often seal while a publication of their earlier batches is under way.
     for (int i = 0; i < 128; ++i) {

@@ -476,5 +476,30 @@ TEST_F(DeltaTest, FullPoolKeepsTheSparesWithTheLeastRoom) {
   EXPECT_TRUE(t1.get() == kept || t2.get() == kept);
 }
 
+// The delta maps' inline key equality agrees with byte equality for every
+// length around its word-load boundaries and every position of a difference.
+TEST(DeltaKeyEqTest, AgreesWithByteEquality) {
+  DeltaKeyEq eq;
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'a');
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i % 26);
+    std::string b = a;
+    // Unaligned copies: the loads must not assume alignment.
+    std::string pa = "x" + a, pb = "yy" + b;
+    EXPECT_TRUE(eq(std::string_view(pa).substr(1), std::string_view(pb).substr(2))) << n;
+    for (size_t i = 0; i < n; ++i) {
+      std::string c = a;
+      c[i] = static_cast<char>(c[i] ^ 0x40);
+      EXPECT_FALSE(eq(a, c)) << "length " << n << ", byte " << i;
+      EXPECT_FALSE(eq(c, a)) << "length " << n << ", byte " << i;
+    }
+    EXPECT_FALSE(eq(a, a + "a")) << n;
+    EXPECT_FALSE(eq(a + "a", a)) << n;
+  }
+  // Embedded zero bytes are bytes like any other.
+  EXPECT_FALSE(eq(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+  EXPECT_TRUE(eq(std::string_view("a\0b", 3), std::string_view("a\0b", 3)));
+}
+
 }  // namespace
 }  // namespace rcustate::detail
