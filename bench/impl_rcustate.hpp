@@ -21,6 +21,7 @@
 #ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 #define RCUSTATE_BENCH_IMPL_RCUSTATE_HPP_
 
+#include <atomic>
 #include <cstdint>
 #include <new>
 #include <type_traits>

@@ -12,8 +12,8 @@
 // since a view has no walk.
 //
 // Writes go through CWrite, the one place that knows how the C ABI writes:
-// the thread-local delta (rcs_put / rcs_merge / rcs_delete per record),
-// then rcs_commit.
+// a write handle per (thread, partition, table) (rcs_writer_put / _merge /
+// _delete per record, into the thread's delta), then rcs_commit.
 #ifndef RCUSTATE_BENCH_IMPL_RCUSTATE_C_HPP_
 #define RCUSTATE_BENCH_IMPL_RCUSTATE_C_HPP_
 
@@ -39,36 +39,28 @@ inline void CheckRcs(int rc, const char* what) {
   if (rc != RCS_OK) Die(absl::StrCat(what, ": ", rcs_strerror(rc), ": ", rcs_last_error()));
 }
 
-// How the C row writes: a handle per (thread, partition, table), opened on
-// first use and closed when the thread stops. Today a handle is just the
-// three coordinates and every call goes through the thread-local delta;
-// with the C write handle (rcs_writer) it becomes:
-//   struct Handle { rcs_writer* w = nullptr; };
-//   Open:   return rcs_writer_open(store, p, t, &h->w);
-//   Put:    return rcs_writer_put(h.w, key, key_len, value, value_len);
-//   Merge:  return rcs_writer_merge(h.w, key, key_len, operand, operand_len);
-//   Delete: return rcs_writer_delete(h.w, key, key_len);
-//   Close:  rcs_writer_close(h.w);
-// Nothing else in the harness changes (commits stay rcs_commit).
+// How the C row writes: an rcs_writer per (thread, partition, table), opened
+// on first use and closed when the thread stops; commits stay rcs_commit.
 struct CWrite {
   struct Handle {
-    rcs_store* store = nullptr;
-    uint32_t p = 0, t = 0;
+    rcs_writer* w = nullptr;
   };
   static int Open(rcs_store* store, uint32_t p, uint32_t t, Handle* h) {
-    *h = Handle{store, p, t};
-    return RCS_OK;
+    return rcs_writer_open(store, p, t, &h->w);
   }
   static int Put(const Handle& h, std::string_view key, std::string_view value) {
-    return rcs_put(h.store, h.p, h.t, key.data(), key.size(), value.data(), value.size());
+    return rcs_writer_put(h.w, key.data(), key.size(), value.data(), value.size());
   }
   static int Merge(const Handle& h, std::string_view key, std::string_view operand) {
-    return rcs_merge(h.store, h.p, h.t, key.data(), key.size(), operand.data(), operand.size());
+    return rcs_writer_merge(h.w, key.data(), key.size(), operand.data(), operand.size());
   }
   static int Delete(const Handle& h, std::string_view key) {
-    return rcs_delete(h.store, h.p, h.t, key.data(), key.size());
+    return rcs_writer_delete(h.w, key.data(), key.size());
   }
-  static void Close(Handle&) {}
+  static void Close(Handle& h) {
+    rcs_writer_close(h.w);
+    h.w = nullptr;
+  }
 };
 
 // The calling thread's write handles, [partition * tables + table], for one
