@@ -140,52 +140,36 @@ void Register(const std::shared_ptr<Fixture>& f, uint64_t n) {
     }
     s.SetItemsProcessed(s.iterations() * 16);
   });
-  benchmark::RegisterBenchmark(name("reader_find").c_str(), [f](benchmark::State& s) {
-    const rcustate::TableReader& reader = f->reader;
-    Loop(s, *f, [&](uint32_t id) {
-      rcustate::ReadSection rs;
-      auto v = reader.Find(f->keys[id]);
-      return v.has_value() ? v->size() : size_t{0};
+  // One lookup per section, and 16, through ReadSection and through the
+  // inline section.
+  auto reader_finds = [&]<typename Section>(const char* one, const char* x16) {
+    benchmark::RegisterBenchmark(name(one).c_str(), [f](benchmark::State& s) {
+      const rcustate::TableReader& reader = f->reader;
+      Loop(s, *f, [&](uint32_t id) {
+        Section rs;
+        auto v = reader.Find(f->keys[id]);
+        return v.has_value() ? v->size() : size_t{0};
+      });
     });
-  });
-  benchmark::RegisterBenchmark(name("reader_find_x16").c_str(), [f](benchmark::State& s) {
-    const rcustate::TableReader& reader = f->reader;
-    size_t i = 0;
-    const size_t mask = f->order.size() - 1;
-    for (auto _ : s) {
-      rcustate::ReadSection rs;
-      size_t acc = 0;
-      for (int j = 0; j < 16; ++j) {
-        auto v = reader.Find(f->keys[f->order[i++ & mask]]);
-        acc += v.has_value() ? v->size() : 0;
+    benchmark::RegisterBenchmark(name(x16).c_str(), [f](benchmark::State& s) {
+      const rcustate::TableReader& reader = f->reader;
+      size_t i = 0;
+      const size_t mask = f->order.size() - 1;
+      for (auto _ : s) {
+        Section rs;
+        size_t acc = 0;
+        for (int j = 0; j < 16; ++j) {
+          auto v = reader.Find(f->keys[f->order[i++ & mask]]);
+          acc += v.has_value() ? v->size() : 0;
+        }
+        benchmark::DoNotOptimize(acc);
       }
-      benchmark::DoNotOptimize(acc);
-    }
-    s.SetItemsProcessed(s.iterations() * 16);
-  });
-  benchmark::RegisterBenchmark(name("inline_reader_find").c_str(), [f](benchmark::State& s) {
-    const rcustate::TableReader& reader = f->reader;
-    Loop(s, *f, [&](uint32_t id) {
-      rcustate::InlineReadSection rs;
-      auto v = reader.Find(f->keys[id]);
-      return v.has_value() ? v->size() : size_t{0};
+      s.SetItemsProcessed(s.iterations() * 16);
     });
-  });
-  benchmark::RegisterBenchmark(name("inline_reader_find_x16").c_str(), [f](benchmark::State& s) {
-    const rcustate::TableReader& reader = f->reader;
-    size_t i = 0;
-    const size_t mask = f->order.size() - 1;
-    for (auto _ : s) {
-      rcustate::InlineReadSection rs;
-      size_t acc = 0;
-      for (int j = 0; j < 16; ++j) {
-        auto v = reader.Find(f->keys[f->order[i++ & mask]]);
-        acc += v.has_value() ? v->size() : 0;
-      }
-      benchmark::DoNotOptimize(acc);
-    }
-    s.SetItemsProcessed(s.iterations() * 16);
-  });
+  };
+  reader_finds.operator()<rcustate::ReadSection>("reader_find", "reader_find_x16");
+  reader_finds.operator()<rcustate::InlineReadSection>("inline_reader_find",
+                                                       "inline_reader_find_x16");
   // QSBR: the thread is online for the whole run; a quiescent state after
   // every lookup is what a worker that reads once per record pays.
   benchmark::RegisterBenchmark(name("qsbr_reader_find").c_str(), [f](benchmark::State& s) {
