@@ -274,16 +274,20 @@ RCS_API int rcs_store_open(const rcs_options* opts, rcs_store** out) noexcept {
     return Invalid(__func__, "opts->max_publish_delay_ns is out of range");
   }
   o.max_publish_delay = absl::Nanoseconds(static_cast<int64_t>(opts->max_publish_delay_ns));
-  if (opts->struct_size >= offsetof(rcs_options, stall_threshold_ns) + sizeof(uint64_t)) {
+  // Fields added after the 0.1 layout, each read only if the caller's struct
+  // has it (a shorter struct gets their defaults).
+  if (opts->struct_size >= offsetof(rcs_options, read_flavor) + sizeof(int)) {
     if (opts->read_flavor != RCS_READ_MEMB && opts->read_flavor != RCS_READ_QSBR) {
       return SetErrorf(RCS_EINVAL, "%s: opts->read_flavor is %d (RCS_READ_MEMB or RCS_READ_QSBR)",
                        __func__, opts->read_flavor);
     }
+    o.read_flavor = opts->read_flavor == RCS_READ_QSBR ? rcustate::ReadFlavor::kQsbr
+                                                       : rcustate::ReadFlavor::kMemb;
+  }
+  if (opts->struct_size >= offsetof(rcs_options, stall_threshold_ns) + sizeof(uint64_t)) {
     if (opts->stall_threshold_ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       return Invalid(__func__, "opts->stall_threshold_ns is out of range");
     }
-    o.read_flavor = opts->read_flavor == RCS_READ_QSBR ? rcustate::ReadFlavor::kQsbr
-                                                       : rcustate::ReadFlavor::kMemb;
     o.stall_threshold = absl::Nanoseconds(static_cast<int64_t>(opts->stall_threshold_ns));
   }
   auto store = rcustate::Store::Open(std::move(o));

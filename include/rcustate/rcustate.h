@@ -299,7 +299,9 @@ typedef void (*rcs_value_fn)(const void *value, size_t value_len, void *ctx);
 /* Calls fn(value, value_len, ctx) once, inside a read section, if `key` is
  * present (the value pointer is valid only during the call and may be NULL
  * when value_len is 0); not at all if it is absent. fn must not call the
- * functions refused inside a read section (they return RCS_ESTATE). Any
+ * functions refused inside a read section (they return RCS_ESTATE; on a
+ * QSBR store they are allowed and end the value's life: do not call them
+ * from fn either), nor rcs_quiescent_state or rcs_thread_offline. Any
  * thread; allowed inside a read section. `ctx` is passed through untouched.
  * Errors: RCS_ENOTFOUND, RCS_EINVAL, RCS_ENOPARTITION, RCS_ENOTABLE. */
 RCS_API int rcs_read(rcs_store *store, uint32_t partition, uint32_t table, const void *key,
@@ -619,9 +621,10 @@ RCS_API int rcs_thread_detach(void) RCS_NOEXCEPT;
  * stream worker: between records) and go offline before it blocks: until
  * it does, no grace period of a QSBR store ends, commits that wait for one
  * wait, and memory is not reclaimed (rcs_grace_stalls shows it). On a QSBR
- * store, calls that may wait for a grace period (rcs_commit, rcs_flush,
- * rcs_partition_drop, ...) are allowed on an online thread and are a
- * quiescent state for it. All four functions below are allocation-free,
+ * store, calls that may wait for a grace period or block (rcs_commit,
+ * rcs_flush, rcs_partition_drop, rcs_partition_stats, ...) are allowed on an
+ * online thread and are a quiescent state for it -- whatever the store they
+ * are called on. Do not fork() on an online thread: go offline first.  All four functions below are allocation-free,
  * never block, and are idempotent where that applies. */
 
 /* Puts the calling thread online (registering it on first use). */

@@ -39,9 +39,11 @@
 // for a lock): until it does, no grace period of a QSBR store ends, so
 // commits that wait for one wait, and reclamation stops (docs/design.md,
 // "QSBR", says what the library then does and how stats show it). Calls
-// that may wait for a grace period (Commit, Flush, DropPartition, ...) are
-// allowed on an online thread for a QSBR store and count as a quiescent
-// state: views obtained before them are invalid after them.
+// that may wait for a grace period or block on a commit (Commit, Flush,
+// DropPartition, Close, Stats, Checkpoint, Restore, Apply, ...) are allowed
+// on an online thread, whatever the store they are called on, and count as a
+// quiescent state: views obtained before them are invalid after them. Do not
+// fork() on an online thread: go offline first.
 //
 //   rcustate::ThreadOnline();
 //   for (const Record& r : records) {

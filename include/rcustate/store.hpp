@@ -150,7 +150,8 @@ class RCUSTATE_EXPORT Store {
   absl::Status Abort(uint32_t partition);
 
   // Statistics of one partition. kNoPartition. It may wait while a commit
-  // of the partition waits for a grace period; GraceStalls() never does.
+  // of the partition waits for a grace period (so, on a thread online for
+  // QSBR, it is a quiescent state); GraceStalls() never waits.
   absl::StatusOr<PartitionStats> Stats(uint32_t partition) const;
 
   // ---- read flavor (StoreOptions::read_flavor)

@@ -6,6 +6,7 @@
 // Under group commit a commit may instead Seal (sealed_queue.hpp).
 #include "src/core/partition.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <new>
 #include <optional>
@@ -315,7 +316,7 @@ bool Partition::BeforeGrace() {
     wait = current_ != nullptr && !StandbyReclaimed() && !queue_.empty();
   }
   if (wait) {
-    GraceWaitBegin();
+    GraceWaitBegin(kPublisherWait);
     publisher_wait_ = true;
   }
   return wait;
@@ -324,7 +325,7 @@ bool Partition::BeforeGrace() {
 void Partition::PublishDue(bool waited) noexcept {
   if (publisher_wait_) {
     publisher_wait_ = false;
-    GraceWaitEnd();
+    GraceWaitEnd(kPublisherWait);
   }
   CheckedMutexLock lock(&mu_);
   if (dropped_.load(std::memory_order_relaxed) || current_ == nullptr || queue_.empty()) return;
@@ -422,35 +423,38 @@ int64_t Partition::NowNs() {
       .count();
 }
 
-void Partition::GraceWaitBegin() {
+void Partition::GraceWaitBegin(int slot) {
   const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
-  grace_wait_started_ns_ = now;
+  grace_wait_started_ns_[slot] = now;
 }
 
-void Partition::GraceWaitEnd() {
+void Partition::GraceWaitEnd(int slot) {
   const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
-  if (grace_wait_started_ns_ != 0 &&
-      now - grace_wait_started_ns_ > tracker_->stall_threshold().count()) {
-    ++stalled_grace_periods_;
-  }
-  grace_wait_started_ns_ = 0;
+  const int64_t started = grace_wait_started_ns_[slot];
+  if (started != 0 && now - started > tracker_->stall_threshold().count()) ++stalled_grace_periods_;
+  grace_wait_started_ns_[slot] = 0;
 }
 
 uint64_t Partition::stalled_grace_periods() const {
   const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
-  const bool stalled_now = grace_wait_started_ns_ != 0 &&
-                           now - grace_wait_started_ns_ > tracker_->stall_threshold().count();
-  return stalled_grace_periods_ + (stalled_now ? 1 : 0);
+  uint64_t n = stalled_grace_periods_;  // ended; plus those in progress past the threshold
+  for (int64_t started : grace_wait_started_ns_) {
+    if (started != 0 && now - started > tracker_->stall_threshold().count()) ++n;
+  }
+  return n;
 }
 
 uint64_t Partition::grace_wait_age_ns() const {
   const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
-  if (grace_wait_started_ns_ == 0 || now < grace_wait_started_ns_) return 0;
-  return static_cast<uint64_t>(now - grace_wait_started_ns_);
+  uint64_t age = 0;
+  for (int64_t started : grace_wait_started_ns_) {
+    if (started != 0 && now > started) age = std::max(age, static_cast<uint64_t>(now - started));
+  }
+  return age;
 }
 
 size_t Partition::ApproxBytes() {

@@ -266,9 +266,12 @@ class Partition final : private PublishTarget {
   bool BeforeGrace() override ABSL_LOCKS_EXCLUDED(mu_);
   void PublishDue(bool waited) noexcept override ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Brackets every wait for a grace period on behalf of this partition.
-  void GraceWaitBegin() ABSL_LOCKS_EXCLUDED(stall_mu_);
-  void GraceWaitEnd() ABSL_LOCKS_EXCLUDED(stall_mu_);
+  // Brackets every wait for a grace period on behalf of this partition. Two
+  // can overlap: the publisher's (kPublisherWait, without mu_) and one under
+  // mu_ (kLockedWait: a commit, a flush, a publication); each has its slot.
+  static constexpr int kPublisherWait = 0, kLockedWait = 1;
+  void GraceWaitBegin(int slot) ABSL_LOCKS_EXCLUDED(stall_mu_);
+  void GraceWaitEnd(int slot) ABSL_LOCKS_EXCLUDED(stall_mu_);
   static int64_t NowNs();
 
   static std::atomic<int64_t> live_;
@@ -320,7 +323,7 @@ class Partition final : private PublishTarget {
   CheckedMutex checkpoint_mu_;
   // Only ever held for a few instructions, never across a wait.
   mutable CheckedMutex stall_mu_;
-  int64_t grace_wait_started_ns_ ABSL_GUARDED_BY(stall_mu_) = 0;  // 0: no wait
+  int64_t grace_wait_started_ns_[2] ABSL_GUARDED_BY(stall_mu_) = {0, 0};  // 0: no wait
   uint64_t stalled_grace_periods_ ABSL_GUARDED_BY(stall_mu_) = 0;
   // The publisher's wait began for this partition (BeforeGrace) and has not
   // ended (PublishDue). Only the publisher's thread touches it.

@@ -29,9 +29,9 @@ MapSet* Partition::PrepareStandby(bool may_wait) {
     // grace period here. The ticket still runs later; it records an older
     // generation than any later retirement, which is harmless.
     auto t0 = std::chrono::steady_clock::now();
-    GraceWaitBegin();
+    GraceWaitBegin(kLockedWait);
     rcu::Synchronize(tracker_->flavor());
-    GraceWaitEnd();
+    GraceWaitEnd(kLockedWait);
     counters_.commit_wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::steady_clock::now() - t0)
                                     .count();

@@ -37,7 +37,6 @@ absl::StatusOr<CheckpointInfo> Store::Restore(uint32_t partition, std::string_vi
 
 absl::Status Store::SetChangelog(ChangelogFn fn) {
   if (absl::Status s = state_->CheckOpen(); !s.ok()) return s;
-  rcu::OfflineScope offline(state_->flavor());  // it may wait for a publication
   try {
     state_->changelog.Set(std::move(fn));
     return absl::OkStatus();

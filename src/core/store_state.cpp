@@ -135,14 +135,23 @@ absl::Status StoreState::Drop(uint32_t partition) {
   // waits for the readers that hold the dropped partitions).
   if (pending_bytes() > memory_budget) tracker_.Drain();
   try {
-    CheckedMutexLock lock(&dir_mu_);
-    if (absl::Status s = CheckOpen(); !s.ok()) return s;
-    Partition* p = directory_.Find(partition);
-    if (p == nullptr) return NoPartition(partition);
+    // What may block -- the partition's mutex (held by a commit that may wait
+    // for a grace period) in ApproxBytes and MarkDropped, the publisher in
+    // MarkDropped -- runs without dir_mu_: a thread that creates a partition
+    // (never waits, allowed inside a read section) must not queue behind it.
+    absl::StatusOr<PartitionRef> ref = Acquire(partition);
+    if (!ref.ok()) return ref.status();
+    Partition* p = ref->get();
     const size_t bytes = p->ApproxBytes() + rcu::CallbackTracker::kNodeBytes;
     rcu::CallbackTracker::Ticket ticket = PrepareRetire(p, bytes);  // the one allocation
-    directory_.Set(partition, nullptr);
-    Retire(p, bytes, std::move(ticket));
+    {
+      CheckedMutexLock lock(&dir_mu_);
+      if (absl::Status s = CheckOpen(); !s.ok()) return s;
+      // Dropped (and perhaps re-created) by another thread meanwhile.
+      if (directory_.Find(partition) != p) return NoPartition(partition);
+      directory_.Set(partition, nullptr);
+    }
+    Retire(p, bytes, std::move(ticket));  // the directory's reference goes to the ticket
     return absl::OkStatus();
   } catch (const std::bad_alloc&) {
     return MakeError(ErrorCode::kNoMemory,

@@ -257,6 +257,24 @@ int OnCommit(void* ctx, uint32_t partition, uint64_t version, const void* record
   }
 }
 
+// While it lives, a thread online for QSBR reads (rcs_thread_online) is
+// offline: the calls below block on the broker, and an online thread that
+// blocks holds back every QSBR grace period of the process.
+class OfflineWhileBlocking {
+ public:
+  OfflineWhileBlocking() : was_online_(rcs_thread_is_online() != 0) {
+    if (was_online_) rcs_thread_offline();
+  }
+  ~OfflineWhileBlocking() {
+    if (was_online_) rcs_thread_online();
+  }
+  OfflineWhileBlocking(const OfflineWhileBlocking&) = delete;
+  OfflineWhileBlocking& operator=(const OfflineWhileBlocking&) = delete;
+
+ private:
+  const bool was_online_;
+};
+
 // Waits until each partition in `targets` that is not broken has its
 // version acknowledged, or the deadline passed; RCS_EIO if a partition is
 // broken (once the others are done) or time ran out.
@@ -447,6 +465,7 @@ int rcs_kafka_open(rcs_store* store, const rcs_kafka_options* opts, rcs_kafka** 
 
 int rcs_kafka_flush(rcs_kafka* k, int timeout_ms, uint64_t* acked_versions, size_t n) noexcept {
   if (k == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_flush: NULL handle");
+  OfflineWhileBlocking offline;
   if (acked_versions == nullptr && n > 0) {
     return Fail(RCS_EINVAL, "rcs_kafka_flush: acked_versions is NULL and n is not 0");
   }
@@ -470,6 +489,7 @@ int rcs_kafka_flush(rcs_kafka* k, int timeout_ms, uint64_t* acked_versions, size
 
 int rcs_kafka_close(rcs_kafka* k, int timeout_ms) noexcept {
   if (k == nullptr) return RCS_OK;
+  OfflineWhileBlocking offline;
   rcs_changelog_set(k->store, nullptr, nullptr);  // no more records from here on
   int rc = rcs_kafka_flush(k, timeout_ms, nullptr, 0);
   std::string why = rc == RCS_OK ? std::string() : last_error;
@@ -505,6 +525,7 @@ int rcs_kafka_partition_status(rcs_kafka* k, uint32_t partition, rcs_kafka_statu
 
 int rcs_kafka_checkpoint(rcs_kafka* k, uint32_t partition, const char* dir, int flags,
                          rcs_checkpoint_info* info) noexcept {
+  OfflineWhileBlocking offline;
   if (k == nullptr || dir == nullptr) {
     return Fail(RCS_EINVAL, "rcs_kafka_checkpoint: NULL argument");
   }
@@ -701,6 +722,7 @@ int rcs_kafka_restore(rcs_kafka* k, uint32_t partition, const char* dir,
                       rcs_kafka_progress_fn progress, void* ctx,
                       rcs_kafka_restore_info* out) noexcept {
   if (k == nullptr) return Fail(RCS_EINVAL, "rcs_kafka_restore: NULL handle");
+  OfflineWhileBlocking offline;
   if (out != nullptr && out->struct_size < sizeof(rcs_kafka_restore_info)) {
     return Fail(RCS_EINVAL, "rcs_kafka_restore: out->struct_size is too small");
   }

@@ -135,14 +135,15 @@ inline bool WaitWouldSelfDeadlock(Flavor f) {
 }
 
 // While it lives, a thread online for QSBR is offline (a quiescent state);
-// a no-op for memb and for offline threads. Every call of the library that
-// may block (wait for a grace period or barrier, or take a lock whose
-// holder may wait for one: a partition's commit lock) holds one when its
-// store is QSBR: an online thread that blocks would hold back the grace
-// period its blocker waits for.
+// a no-op for offline threads. Every call of the library that may block
+// (wait for a grace period or barrier, or take a lock whose holder may wait
+// for one: a partition's commit lock) holds one, whatever its store's
+// flavor: an online thread that blocks -- on a memb store's grace period
+// too, which may wait for a thread that waits for a QSBR grace period --
+// would hold back the grace period its blocker waits for.
 class OfflineScope {
  public:
-  explicit OfflineScope(Flavor f) : was_online_(f == Flavor::kQsbr && QsbrIsOnline()) {
+  explicit OfflineScope(Flavor) : was_online_(QsbrIsOnline()) {
     if (was_online_) QsbrOffline();
   }
   ~OfflineScope() {

@@ -365,3 +365,88 @@ TEST_F(Qsbr, InlineQuiescentStateLetsTheWriterGo) {
 
 }  // namespace
 }  // namespace rcustate
+
+namespace rcustate {
+namespace {
+
+// A drop whose partition's commit waits for a grace period must not hold the
+// directory's lock meanwhile: a reader inside its section creating another
+// partition (which never waits) would block the grace period the commit
+// waits for. Hangs (the suite's timeout fails it) if the drop holds it.
+TEST(BlockingCalls, CreateInsideASectionDoesNotQueueBehindADropThatWaits) {
+  StoreOptions o;
+  o.tables = {{"t", nullptr, 0}};
+  o.stall_threshold = absl::Milliseconds(1);
+  auto store = Store::Open(o).value();
+  ASSERT_TRUE(store->CreatePartition(3).ok());
+  std::atomic<bool> dropping{false};
+  std::thread dropper, waiter;
+  {
+    ReadSection rs;  // open before version 1 retires the standby version 2 needs
+    std::thread([&] {
+      ASSERT_TRUE(store->Put(3, 0, "k", "1").ok());
+      ASSERT_TRUE(store->Commit(3).ok());
+    }).join();
+    waiter = std::thread([&] {
+      ASSERT_TRUE(store->Put(3, 0, "k", "2").ok());
+      (void)store->Commit(3);  // waits for this section, holding the partition's lock
+    });
+    while (store->GraceStalls().oldest_grace_wait_ns == 0) std::this_thread::yield();
+    dropper = std::thread([&] {
+      dropping.store(true, std::memory_order_release);
+      (void)store->DropPartition(3);  // blocks on the partition's lock
+    });
+    Spin(dropping);
+    for (int i = 0; i < 2000; ++i) std::this_thread::yield();
+    EXPECT_TRUE(store->CreatePartition(7).ok());
+  }
+  waiter.join();
+  dropper.join();
+  EXPECT_FALSE(store->HasPartition(3));
+  EXPECT_TRUE(store->HasPartition(7));
+}
+
+// A thread online for a QSBR store that commits to a memb store goes offline
+// for the commit: a memb reader that meanwhile waits for a QSBR grace period
+// would otherwise wait for it while it waits for the reader. Hangs if not.
+TEST(BlockingCalls, AnOnlineThreadCommittingToAMembStoreIsQuiescent) {
+  StoreOptions o;
+  o.tables = {{"t", nullptr, 0}};
+  auto memb = Store::Open(o).value();
+  auto qsbr = OpenQsbr();
+  ASSERT_TRUE(memb->CreatePartition(0).ok());
+  ASSERT_TRUE(qsbr->CreatePartition(0).ok());
+  std::atomic<bool> online{false}, in_section{false}, qsbr_retired{false};
+  std::thread a([&] {
+    ThreadOnline();
+    online.store(true, std::memory_order_release);
+    Spin(in_section);
+    Spin(qsbr_retired);
+    // Version 1 of the memb store retired its standby while B's section was
+    // open: version 2 waits for B, which waits for this thread's report.
+    ASSERT_TRUE(memb->Put(0, 0, "k", "2").ok());
+    ASSERT_TRUE(memb->Commit(0).ok());
+    ThreadOffline();
+  });
+  std::thread b([&] {
+    Spin(online);
+    ReadSection rs;  // a memb section
+    in_section.store(true, std::memory_order_release);
+    std::thread([&] {  // the memb store's version 1, while the section is open
+      ASSERT_TRUE(memb->Put(0, 0, "k", "1").ok());
+      ASSERT_TRUE(memb->Commit(0).ok());
+    }).join();
+    // The QSBR store's version 1 retires a standby while A is online; version
+    // 2 waits for A's next report.
+    ASSERT_TRUE(qsbr->Put(0, kT, "k", "1").ok());
+    ASSERT_TRUE(qsbr->Commit(0).ok());
+    qsbr_retired.store(true, std::memory_order_release);
+    ASSERT_TRUE(qsbr->Put(0, kT, "k", "2").ok());
+    ASSERT_TRUE(qsbr->Commit(0).ok());  // allowed inside a memb section
+  });
+  a.join();
+  b.join();
+}
+
+}  // namespace
+}  // namespace rcustate
