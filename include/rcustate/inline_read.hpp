@@ -83,9 +83,11 @@ class InlineReadSection {
 #ifdef RCUSTATE_INLINE_READ_OUT_OF_LINE
     ReadSection::Enter();
 #else
-    detail::ReaderState& t = detail::reader_tls;
-    if (__builtin_expect(!t.registered, 0)) detail::RegisterReaderSlow();
-    ++t.depth;
+    // The thread-local state is named at every access, never bound to a
+    // reference: GCC 12's UBSan reports a false "null pointer" for a
+    // reference to an initial-exec variable the linker relaxed.
+    if (__builtin_expect(!detail::reader_tls.registered, 0)) detail::RegisterReaderSlow();
+    ++detail::reader_tls.depth;
     _urcu_memb_read_lock();
 #endif
   }
@@ -93,8 +95,7 @@ class InlineReadSection {
 #ifdef RCUSTATE_INLINE_READ_OUT_OF_LINE
     (void)ReadSection::Leave();
 #else
-    detail::ReaderState& t = detail::reader_tls;
-    if (--t.depth == 0) ++t.sections;
+    if (--detail::reader_tls.depth == 0) ++detail::reader_tls.sections;
     _urcu_memb_read_unlock();
 #endif
   }
@@ -108,10 +109,9 @@ inline void InlineQuiescentState() {
 #ifdef RCUSTATE_INLINE_READ_OUT_OF_LINE
   QuiescentState();
 #else
-  detail::ReaderState& t = detail::reader_tls;
-  if (__builtin_expect(t.qsbr_online, 1)) {
+  if (__builtin_expect(detail::reader_tls.qsbr_online, 1)) {
     _urcu_qsbr_quiescent_state();
-    ++t.qsbr_epochs;
+    ++detail::reader_tls.qsbr_epochs;
   }
 #endif
 }
