@@ -620,12 +620,14 @@ RCS_API int rcs_thread_detach(void) RCS_NOEXCEPT;
  * rcs_thread_offline. A thread online must do one of them regularly (a
  * stream worker: between records) and go offline before it blocks: until
  * it does, no grace period of a QSBR store ends, commits that wait for one
- * wait, and memory is not reclaimed (rcs_grace_stalls shows it). On a QSBR
- * store, calls that may wait for a grace period or block (rcs_commit,
- * rcs_flush, rcs_partition_drop, rcs_partition_stats, ...) are allowed on an
- * online thread and are a quiescent state for it -- whatever the store they
- * are called on. Do not fork() on an online thread: go offline first.  All four functions below are allocation-free,
- * never block, and are idempotent where that applies. */
+ * wait, and memory is not reclaimed (rcs_grace_stalls shows it). Calls that
+ * may wait for a grace period or block (rcs_commit, rcs_flush,
+ * rcs_partition_drop, rcs_partition_stats, ...) are allowed on an online
+ * thread, whatever the store they are called on, and are a quiescent state
+ * for it. Do not fork() on an online thread: go offline first. After a
+ * thread's first rcs_thread_online (which registers it), the four functions
+ * below are allocation-free, never block, and are idempotent where that
+ * applies. */
 
 /* Puts the calling thread online (registering it on first use). */
 RCS_API void rcs_thread_online(void) RCS_NOEXCEPT;

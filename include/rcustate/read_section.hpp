@@ -101,8 +101,10 @@ class RCUSTATE_EXPORT ReadSection {
   uint8_t mode_ = 0;  // 0: a memb section; 1: none; 2: went online (QSBR)
 };
 
-// ---- QSBR readers. All four are allocation-free, never block and may be
-// called on any thread, any number of times.
+// ---- QSBR readers. May be called on any thread, any number of times. The
+// first ThreadOnline() of a thread registers it (liburcu's registry lock and
+// a thread-exit hook); after that all four are allocation-free and never
+// block.
 // Puts the calling thread online (registering it on first use): it may read
 // QSBR stores from now on. Idempotent.
 RCUSTATE_EXPORT void ThreadOnline() noexcept;

@@ -1,7 +1,10 @@
 // File: src/rcu/rcu.hpp
 //
-// rcustate's only contact with liburcu (flavor urcu-memb). The core uses these
-// wrappers and never includes a liburcu header itself.
+// rcustate's contact with liburcu, both flavors it uses: urcu-memb (read
+// sections) and urcu-qsbr (QSBR stores: online threads, quiescent states).
+// The core uses these wrappers and never includes a liburcu header itself;
+// the one public header that does, rcustate/inline_read.hpp, shares the
+// per-thread reader state defined there.
 //
 //  - Registration: a thread registers on its first read section or retirement
 //    (thread_local RAII unregisters it at thread exit); RegisterSlow() and
