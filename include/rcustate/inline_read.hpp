@@ -79,28 +79,32 @@ RCUSTATE_EXPORT void RegisterReaderSlow();
 
 class InlineReadSection {
  public:
-  InlineReadSection() {
 #ifdef RCUSTATE_INLINE_READ_OUT_OF_LINE
-    ReadSection::Enter();
+  // Under TSan: a ReadSection object, exactly (not Enter/Leave, whose
+  // sections an unbalanced Leave could close).
+  InlineReadSection() = default;
+  ~InlineReadSection() = default;
 #else
+  InlineReadSection() {
     // The thread-local state is named at every access, never bound to a
     // reference: GCC 12's UBSan reports a false "null pointer" for a
     // reference to an initial-exec variable the linker relaxed.
     if (__builtin_expect(!detail::reader_tls.registered, 0)) detail::RegisterReaderSlow();
     ++detail::reader_tls.depth;
     _urcu_memb_read_lock();
-#endif
   }
   ~InlineReadSection() {
-#ifdef RCUSTATE_INLINE_READ_OUT_OF_LINE
-    (void)ReadSection::Leave();
-#else
     if (--detail::reader_tls.depth == 0) ++detail::reader_tls.sections;
     _urcu_memb_read_unlock();
-#endif
   }
+#endif
   InlineReadSection(const InlineReadSection&) = delete;
   InlineReadSection& operator=(const InlineReadSection&) = delete;
+
+#ifdef RCUSTATE_INLINE_READ_OUT_OF_LINE
+ private:
+  ReadSection section_;
+#endif
 };
 
 // QuiescentState(), inline: on an online thread, announces that it holds no
