@@ -135,6 +135,21 @@ struct RunResult {
   std::vector<double> rep_records_per_s, rep_reads_per_s;
 };
 
+// A result with the parameters of `cfg` filled in (what groups it with its
+// like in the reports); `keys` is the workload's.
+inline RunResult ResultFor(const Config& cfg, uint64_t keys) {
+  RunResult r;
+  r.scenario = cfg.scenario;
+  r.impl = cfg.impl;
+  r.keys = keys;
+  r.batch = cfg.batch;
+  r.partitions = cfg.partitions;
+  r.dist = cfg.dist.ToString();
+  r.writers_per_partition = cfg.writers_per_partition;
+  r.reader_section_us = absl::ToDoubleMicroseconds(cfg.reader_section);
+  return r;
+}
+
 }  // namespace rcsbench
 
 #endif  // RCUSTATE_BENCH_CONFIG_HPP_

@@ -171,15 +171,7 @@ void SummarizeRun(const Shared& sh, uint64_t wall, uint32_t writer_threads,
 
 template <class Impl, class Sc>
 RunResult Drive(const Config& cfg, const Workload& wl, Sc& sc) {
-  RunResult r;
-  r.scenario = cfg.scenario;
-  r.impl = cfg.impl;
-  r.keys = wl.keys();
-  r.batch = cfg.batch;
-  r.partitions = cfg.partitions;
-  r.dist = cfg.dist.ToString();
-  r.writers_per_partition = cfg.writers_per_partition;
-  r.reader_section_us = absl::ToDoubleMicroseconds(cfg.reader_section);
+  RunResult r = ResultFor(cfg, wl.keys());
 
   const uint32_t nw = Impl::kConcurrent ? cfg.writers : 1;
   const uint32_t nr = Impl::kConcurrent ? cfg.readers : 0;

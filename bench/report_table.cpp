@@ -16,6 +16,12 @@
 namespace rcsbench {
 namespace {
 
+// The parameters that make results comparable: one table group per key.
+std::string GroupKey(const RunResult& r) {
+  return absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
+                         r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
+}
+
 std::string Si(double v) {
   if (v <= 0) return "-";
   if (v >= 1e9) return absl::StrFormat("%.2fG", v / 1e9);
@@ -148,9 +154,7 @@ void PrintNarrow(std::FILE* out, const std::vector<RunResult>& results,
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size(), '-').c_str());
   std::string last_group;
   for (const RunResult& r : results) {
-    const std::string group =
-        absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
-                        r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
+    const std::string group = GroupKey(r);
     if (group != last_group) {
       std::fprintf(out, "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d readers=%d]\n",
                    last_group.empty() ? "" : "\n", r.scenario.c_str(),
@@ -199,9 +203,7 @@ void PrintTable(std::FILE* out, const std::vector<RunResult>& results, const std
   std::fprintf(out, "%s\n%s\n", hdr.c_str(), std::string(hdr.size() + 10, '-').c_str());
   std::string last_group;
   for (const RunResult& r : results) {
-    const std::string group =
-        absl::StrFormat("%s/%d/%d/%s/%d/%d/%d/%g", r.scenario, r.keys, r.batch, r.dist,
-                        r.partitions, r.writers, r.writers_per_partition, r.reader_section_us);
+    const std::string group = GroupKey(r);
     if (group != last_group) {
       std::fprintf(out, "%s", absl::StrFormat(
                                   "%s[%s: keys=%d batch=%d dist=%s partitions=%d writers=%d "

@@ -50,12 +50,7 @@ RunResult RunOne(const ImplEntry& impl, Config cfg, const Workload& wl) {
   cfg.impl = std::string(impl.name);
   RunResult r;
   if (cfg.writers_per_partition > 1 && !impl.shared_partitions) {
-    r.scenario = cfg.scenario;
-    r.impl = cfg.impl;
-    r.keys = wl.keys();
-    r.batch = cfg.batch;
-    r.partitions = cfg.partitions;
-    r.dist = cfg.dist.ToString();
+    r = ResultFor(cfg, wl.keys());
     r.skipped = true;
     r.note = "skipped: one writer per partition only (--writers_per_partition)";
     return r;

@@ -188,21 +188,25 @@ void CallbackTracker::Defer(Ticket ticket) noexcept {
   }
 }
 
-void CallbackTracker::Trampoline(struct rcu_head* head) {
-  // liburcu registers its worker threads itself; record that so our code on
-  // this thread neither registers it again nor unregisters it.
-  ThreadState& t = detail::reader_tls;
-  t.registered = true;
-  t.in_callback = true;
+void CallbackTracker::Run(struct rcu_head* head, const char* grace_token_of_flavor) {
+  detail::reader_tls.in_callback = true;
   Node* node = static_cast<Node*>(reinterpret_cast<NodeHead*>(head));
   RCUSTATE_TSAN_ACQUIRE(node);
-  RCUSTATE_TSAN_ACQUIRE(&grace_token);
+  RCUSTATE_TSAN_ACQUIRE(grace_token_of_flavor);
   CallbackTracker* owner = node->owner;
   std::move(node->fn)();
   delete node;
   // Release: Drain() that sees the count drop also sees the callback's work.
   owner->pending_.fetch_sub(1, std::memory_order_release);
-  t.in_callback = false;
+  detail::reader_tls.in_callback = false;
+  (void)grace_token_of_flavor;
+}
+
+void CallbackTracker::Trampoline(struct rcu_head* head) {
+  // liburcu registers its worker threads itself; record that so our code on
+  // this thread neither registers it again nor unregisters it.
+  detail::reader_tls.registered = true;
+  Run(head, &grace_token);
 }
 
 void CallbackTracker::QsbrTrampoline(struct rcu_head* head) {
@@ -212,19 +216,10 @@ void CallbackTracker::QsbrTrampoline(struct rcu_head* head) {
   // stayed online. Nothing of ours needs protection here (the grace period
   // is over); code that reads opens its own section, which goes online for
   // its scope. liburcu gets the thread back online.
-  ThreadState& t = detail::reader_tls;
-  t.qsbr_registered = true;
-  t.in_callback = true;
-  t.qsbr_online = false;
+  detail::reader_tls.qsbr_registered = true;
+  detail::reader_tls.qsbr_online = false;
   urcu_qsbr_thread_offline();
-  Node* node = static_cast<Node*>(reinterpret_cast<NodeHead*>(head));
-  RCUSTATE_TSAN_ACQUIRE(node);
-  RCUSTATE_TSAN_ACQUIRE(&qsbr_grace_token);
-  CallbackTracker* owner = node->owner;
-  std::move(node->fn)();
-  delete node;
-  owner->pending_.fetch_sub(1, std::memory_order_release);
-  t.in_callback = false;
+  Run(head, &qsbr_grace_token);
   urcu_qsbr_thread_online();
 }
 

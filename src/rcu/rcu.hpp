@@ -272,6 +272,9 @@ class CallbackTracker {
  private:
   static void Trampoline(struct rcu_head* head);
   static void QsbrTrampoline(struct rcu_head* head);
+  // Both trampolines' body: runs the node's callback, acquiring the flavor's
+  // grace token (TSan), and counts it done.
+  static void Run(struct rcu_head* head, const char* grace_token_of_flavor);
   const Flavor flavor_;
   const std::chrono::nanoseconds stall_threshold_;
   std::atomic<int64_t> pending_{0};
