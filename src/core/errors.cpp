@@ -2,7 +2,11 @@
 //
 // rcustate errors are absl::Status values whose payload "rcustate.code" holds
 // the precise ErrorCode, so the C ABI can map them without parsing messages.
+// The payload is the code's name in words ("no_partition"): absl::Status's
+// ToString() prints payloads, and users log it.
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/cord.h"
 #include "rcustate/status.hpp"
@@ -30,21 +34,30 @@ absl::StatusCode AbslCodeFor(ErrorCode code) {
   return absl::StatusCode::kInternal;
 }
 
+// The payload text of each code, indexed by the code's value; kOk has none.
+constexpr const char* kCodeNames[] = {
+    "",          "not_found", "invalid_argument", "no_memory", "no_partition", "exists",
+    "no_table",  "range",     "state",            "io",        "corrupt",      "internal",
+};
+static_assert(std::size(kCodeNames) == static_cast<size_t>(ErrorCode::kInternal) + 1,
+              "one name per ErrorCode");
+
 }  // namespace
 
 absl::Status MakeError(ErrorCode code, std::string_view message) {
   if (code == ErrorCode::kOk) return absl::OkStatus();
   absl::Status status(AbslCodeFor(code), absl::string_view(message.data(), message.size()));
-  status.SetPayload(kPayloadUrl, absl::Cord(std::string(1, static_cast<char>(code))));
+  status.SetPayload(kPayloadUrl, absl::Cord(absl::string_view(kCodeNames[static_cast<size_t>(code)])));
   return status;
 }
 
 ErrorCode ErrorCodeOf(const absl::Status& status) {
   if (status.ok()) return ErrorCode::kOk;
   absl::optional<absl::Cord> payload = status.GetPayload(kPayloadUrl);
-  if (payload && payload->size() == 1) {
-    int v = static_cast<unsigned char>((*payload)[0]);
-    if (v > 0 && v <= static_cast<int>(ErrorCode::kInternal)) return static_cast<ErrorCode>(v);
+  if (payload) {
+    for (size_t v = 1; v < std::size(kCodeNames); ++v) {
+      if (*payload == absl::string_view(kCodeNames[v])) return static_cast<ErrorCode>(v);
+    }
   }
   if (status.code() == absl::StatusCode::kResourceExhausted) return ErrorCode::kNoMemory;
   if (status.code() == absl::StatusCode::kInvalidArgument) return ErrorCode::kInvalidArgument;

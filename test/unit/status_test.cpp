@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "rcustate/status.hpp"
 #include "unit/unit_util.hpp"
 
@@ -68,6 +69,18 @@ TEST(Status, CodesSharingAnAbslCodeStayDistinct) {
   EXPECT_EQ(ErrorCodeOf(c), ErrorCode::kNoTable);
 }
 
+TEST(Status, ToStringShowsTheCodeInWords) {
+  // Users log statuses: the payload must read as text, never as raw bytes.
+  for (const CodeCase& c : AllCodes()) {
+    const std::string text = MakeError(c.code, "boom").ToString();
+    EXPECT_EQ(text.find("\\x"), std::string::npos) << text;
+    for (char ch : text) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << text;
+  }
+  EXPECT_NE(MakeError(ErrorCode::kNoPartition, "boom").ToString().find("rcustate.code='no_partition'"),
+            std::string::npos)
+      << MakeError(ErrorCode::kNoPartition, "boom").ToString();
+}
+
 TEST(Status, OkIsOk) {
   EXPECT_TRUE(MakeError(ErrorCode::kOk, "ignored").ok());
   EXPECT_EQ(ErrorCodeOf(absl::OkStatus()), ErrorCode::kOk);
@@ -107,16 +120,14 @@ TEST(Status, ForgedOrDamagedPayloadIsNotTrusted) {
     s.SetPayload("rcustate.code", absl::Cord(std::move(payload)));
     return s;
   };
-  // Out of range values and wrong sizes fall back to the absl code.
-  EXPECT_EQ(ErrorCodeOf(with_payload(absl::StatusCode::kNotFound, std::string(1, '\0'))),
-            ErrorCode::kInternal);
-  EXPECT_EQ(ErrorCodeOf(with_payload(absl::StatusCode::kNotFound, std::string(1, '\x7f'))),
-            ErrorCode::kInternal);
-  EXPECT_EQ(ErrorCodeOf(with_payload(absl::StatusCode::kNotFound, std::string(1, '\xff'))),
-            ErrorCode::kInternal);
-  EXPECT_EQ(ErrorCodeOf(with_payload(absl::StatusCode::kNotFound, "")), ErrorCode::kInternal);
-  EXPECT_EQ(ErrorCodeOf(with_payload(absl::StatusCode::kNotFound, std::string(2, '\x04'))),
-            ErrorCode::kInternal);
+  // Unknown names, raw code bytes and near misses fall back to the absl code.
+  for (const std::string& forged :
+       {std::string(1, '\0'), std::string(1, '\x04'), std::string(1, '\x7f'),
+        std::string(1, '\xff'), std::string(), std::string("no_partition "),
+        std::string("NO_PARTITION"), std::string("no_partitionx"), std::string("no_part")}) {
+    EXPECT_EQ(ErrorCodeOf(with_payload(absl::StatusCode::kNotFound, forged)), ErrorCode::kInternal)
+        << absl::CHexEscape(forged);
+  }
   // A status whose payload was copied from a real rcustate error keeps it.
   absl::Status real = MakeError(ErrorCode::kExists, "x");
   absl::Status rewrapped(absl::StatusCode::kUnknown, "rewrapped");
