@@ -46,10 +46,26 @@ def main():
     cc, cxx = shlex.split(cc), shlex.split(cxx)
     san = [] if sanitize in ("", "none") else ["-fsanitize=" + sanitize]
     tmp = tempfile.mkdtemp(prefix="rcustate-install-")
+    # `meson install` records what it installed in meson-logs/install-log.txt,
+    # which `ninja uninstall` reads. This test installs into a DESTDIR: keep
+    # the user's own record (of a real install, or none) as it was.
+    install_log = os.path.join(build_dir, "meson-logs", "install-log.txt")
+    saved_log = None
+    if os.path.exists(install_log):
+        with open(install_log, "rb") as f:
+            saved_log = f.read()
     try:
         destdir = os.path.join(tmp, "root")
-        run(["meson", "install", "-C", build_dir, "--no-rebuild", "--destdir", destdir],
-            stdout=subprocess.DEVNULL)
+        try:
+            run(["meson", "install", "-C", build_dir, "--no-rebuild", "--destdir", destdir],
+                stdout=subprocess.DEVNULL)
+        finally:
+            if saved_log is None:
+                if os.path.exists(install_log):
+                    os.remove(install_log)
+            else:
+                with open(install_log, "wb") as f:
+                    f.write(saved_log)
         pcs = glob.glob(os.path.join(destdir, "**", "pkgconfig", "rcustate.pc"), recursive=True)
         libs = glob.glob(os.path.join(destdir, "**", "librcustate.so.*"), recursive=True)
         headers = glob.glob(os.path.join(destdir, "**", "rcustate", "rcustate.h"), recursive=True)
