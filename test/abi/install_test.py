@@ -2,7 +2,8 @@
 """Installs the build into a temporary DESTDIR and uses it the way a user of
 the installed library would: builds docs/examples/*.c (and a small C++
 program) with `pkg-config --cflags --libs rcustate` only, then runs them
-against the installed librcustate.so. Examples that include rcustate/kafka.h
+against the installed librcustate.so; then the same with CMake's
+find_package(rcustate). Examples that include rcustate/kafka.h
 are built with `pkg-config rcustate-kafka` (installed when librdkafka was
 found) and not run here: they need a broker (test/kafka runs them).
 
@@ -12,11 +13,31 @@ programs linked against a sanitized library are sanitized too.)
 """
 import glob
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+
+# A CMake project that takes rcustate with find_package(), as documented: a C
+# and a C++ program on the imported target, and a version request that must
+# be refused (another minor release of 0.x).
+CMAKE_LISTS = r"""
+cmake_minimum_required(VERSION 3.13)
+project(rcustate_consumer C CXX)
+find_package(rcustate @VERSION@ EXACT REQUIRED)
+find_package(rcustate @MAJOR@.@MINOR@ REQUIRED)
+find_package(rcustate @MAJOR@.@NEXT_MINOR@ QUIET)
+if(rcustate_FOUND)
+  message(FATAL_ERROR "find_package(rcustate @MAJOR@.@NEXT_MINOR@) accepted version ${rcustate_VERSION}")
+endif()
+find_package(rcustate @MAJOR@.@MINOR@ REQUIRED)
+add_executable(c_app c_app.c)
+target_link_libraries(c_app PRIVATE rcustate::rcustate)
+add_executable(cxx_app cxx_app.cpp)
+target_link_libraries(cxx_app PRIVATE rcustate::rcustate)
+"""
 
 CXX_PROGRAM = r"""
 #include <cstdio>
@@ -139,13 +160,39 @@ def main():
             flags["--libs"], env=env)
         programs.append(cxx_exe)
 
+        # CMake: find_package(rcustate) against the install (DESTDIR + prefix).
+        cmake_prefix = os.path.dirname(os.path.dirname(os.path.dirname(headers[0])))
+        configs = glob.glob(os.path.join(destdir, "**", "cmake", "rcustate",
+                                         "rcustateConfig.cmake"), recursive=True)
+        if len(configs) != 1:
+            sys.exit("FAIL: rcustateConfig.cmake is not installed: %s" % configs)
+        version = re.search(r'PACKAGE_VERSION "([0-9.]+)"', open(os.path.join(
+            os.path.dirname(configs[0]), "rcustateConfigVersion.cmake")).read()).group(1)
+        major, minor = version.split(".")[:2]
+        cmake_src = os.path.join(tmp, "cmake-consumer")
+        os.makedirs(cmake_src)
+        with open(os.path.join(cmake_src, "CMakeLists.txt"), "w") as f:
+            f.write(CMAKE_LISTS.replace("@VERSION@", version).replace("@MAJOR@", major)
+                    .replace("@MINOR@", minor).replace("@NEXT_MINOR@", str(int(minor) + 1)))
+        shutil.copy(examples[0], os.path.join(cmake_src, "c_app.c"))
+        shutil.copy(cxx_src, os.path.join(cmake_src, "cxx_app.cpp"))
+        cmake_build = os.path.join(tmp, "cmake-build")
+        cmake_env = dict(os.environ)
+        cmake_env["CC"], cmake_env["CXX"] = cc[-1], cxx[-1]
+        run(["cmake", "-S", cmake_src, "-B", cmake_build, "-DCMAKE_PREFIX_PATH=" + cmake_prefix,
+             "-DCMAKE_C_FLAGS=" + " ".join(san), "-DCMAKE_CXX_FLAGS=" + " ".join(san),
+             "-DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON"], env=cmake_env,
+            stdout=subprocess.DEVNULL)
+        run(["cmake", "--build", cmake_build], env=cmake_env, stdout=subprocess.DEVNULL)
+        programs += [os.path.join(cmake_build, "c_app"), os.path.join(cmake_build, "cxx_app")]
+
         for exe in programs:
             ldd = run(["ldd", exe], env=run_env, capture_output=True, text=True).stdout
             line = [l for l in ldd.splitlines() if "librcustate" in l]
             if not line or libdir not in line[0]:
                 sys.exit("FAIL: %s does not load the installed library: %s" % (exe, line))
             run([exe], env=run_env, stdout=subprocess.DEVNULL)
-        print("ok: %d programs built through pkg-config against the install and run" %
+        print("ok: %d programs built through pkg-config and CMake against the install and run" %
               len(programs))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
