@@ -21,8 +21,9 @@ import sys
 import tempfile
 
 # A CMake project that takes rcustate with find_package(), as documented: a C
-# and a C++ program on the imported target, and a version request that must
-# be refused (another minor release of 0.x).
+# and a C++ program on the imported target, and version requests that must
+# be refused: a newer release, and (while the major version is 0) an older
+# minor release, whose C++ API may differ.
 CMAKE_LISTS = r"""
 cmake_minimum_required(VERSION 3.13)
 project(rcustate_consumer C CXX)
@@ -31,6 +32,12 @@ find_package(rcustate @MAJOR@.@MINOR@ REQUIRED)
 find_package(rcustate @MAJOR@.@NEXT_MINOR@ QUIET)
 if(rcustate_FOUND)
   message(FATAL_ERROR "find_package(rcustate @MAJOR@.@NEXT_MINOR@) accepted version ${rcustate_VERSION}")
+endif()
+if(@MAJOR@ EQUAL 0 AND @MINOR@ GREATER 0)
+  find_package(rcustate @MAJOR@.@PREV_MINOR@ QUIET)
+  if(rcustate_FOUND)
+    message(FATAL_ERROR "find_package(rcustate @MAJOR@.@PREV_MINOR@) accepted version ${rcustate_VERSION}")
+  endif()
 endif()
 find_package(rcustate @MAJOR@.@MINOR@ REQUIRED)
 add_executable(c_app c_app.c)
@@ -173,7 +180,8 @@ def main():
         os.makedirs(cmake_src)
         with open(os.path.join(cmake_src, "CMakeLists.txt"), "w") as f:
             f.write(CMAKE_LISTS.replace("@VERSION@", version).replace("@MAJOR@", major)
-                    .replace("@MINOR@", minor).replace("@NEXT_MINOR@", str(int(minor) + 1)))
+                    .replace("@MINOR@", minor).replace("@NEXT_MINOR@", str(int(minor) + 1))
+                    .replace("@PREV_MINOR@", str(max(int(minor) - 1, 0))))
         shutil.copy(examples[0], os.path.join(cmake_src, "c_app.c"))
         shutil.copy(cxx_src, os.path.join(cmake_src, "cxx_app.cpp"))
         cmake_build = os.path.join(tmp, "cmake-build")
