@@ -37,6 +37,7 @@
 #ifndef RCUSTATE_INLINE_READ_HPP_
 #define RCUSTATE_INLINE_READ_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 
 #include "rcustate/export.hpp"
@@ -58,7 +59,7 @@
 #include <urcu/static/urcu-qsbr.h>
 #endif
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 namespace detail {
 // The calling thread's reader state, shared by the library and the inline
 // functions below. Plain data, so that no access needs a TLS guard.

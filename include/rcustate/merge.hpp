@@ -25,6 +25,7 @@
 #ifndef RCUSTATE_MERGE_HPP_
 #define RCUSTATE_MERGE_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include <cstdint>
@@ -35,7 +36,7 @@
 
 #include "absl/status/status.h"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 class RCUSTATE_EXPORT MergeOperator {
  public:

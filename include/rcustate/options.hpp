@@ -6,6 +6,7 @@
 #ifndef RCUSTATE_OPTIONS_HPP_
 #define RCUSTATE_OPTIONS_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,7 +19,7 @@
 #include "absl/time/time.h"
 #include "rcustate/merge.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 // Longest key accepted (bytes).
 inline constexpr size_t kMaxKeySize = 64 * 1024;

@@ -58,13 +58,14 @@
 #ifndef RCUSTATE_READ_SECTION_HPP_
 #define RCUSTATE_READ_SECTION_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include "absl/status/status.h"
 
 #include <cstdint>
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 class Store;
 

@@ -21,6 +21,7 @@
 #ifndef RCUSTATE_SNAPSHOT_HPP_
 #define RCUSTATE_SNAPSHOT_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include <cassert>
@@ -40,7 +41,7 @@
 #include "absl/status/statusor.h"
 #include "rcustate/read_section.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 using TableId = uint32_t;
 

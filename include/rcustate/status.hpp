@@ -10,13 +10,14 @@
 #ifndef RCUSTATE_STATUS_HPP_
 #define RCUSTATE_STATUS_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include <string_view>
 
 #include "absl/status/status.h"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 // Precise error kinds. The numeric values are internal; the C ABI pins its own.
 enum class ErrorCode {

@@ -39,6 +39,7 @@
 #ifndef RCUSTATE_STORE_HPP_
 #define RCUSTATE_STORE_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include <cstddef>
@@ -57,7 +58,7 @@
 #include "rcustate/snapshot.hpp"
 #include "rcustate/write_handle.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 class WriteBatch;
 

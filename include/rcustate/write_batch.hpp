@@ -16,6 +16,7 @@
 #ifndef RCUSTATE_WRITE_BATCH_HPP_
 #define RCUSTATE_WRITE_BATCH_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include <cstddef>
@@ -27,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "rcustate/snapshot.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 class Store;
 namespace detail {

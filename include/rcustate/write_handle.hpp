@@ -49,6 +49,7 @@
 #ifndef RCUSTATE_WRITE_HANDLE_HPP_
 #define RCUSTATE_WRITE_HANDLE_HPP_
 
+#include "rcustate/abi.hpp"
 #include "rcustate/export.hpp"
 
 #include <cstdint>
@@ -60,7 +61,7 @@
 #include "absl/status/statusor.h"
 #include "rcustate/snapshot.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 namespace detail {
 class Partition;

@@ -1,4 +1,5 @@
 // File: src/core/changelog.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/changelog.hpp"
 
 #include <exception>
@@ -8,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 void ChangelogHook::Set(ChangelogFn fn) {
   std::unique_ptr<const ChangelogFn> owned;

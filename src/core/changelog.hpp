@@ -9,6 +9,7 @@
 #ifndef RCUSTATE_SRC_CORE_CHANGELOG_HPP_
 #define RCUSTATE_SRC_CORE_CHANGELOG_HPP_
 
+#include "rcustate/abi.hpp"
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -25,7 +26,7 @@
 #include "src/core/schema.hpp"
 #include "src/durable/changelog_record.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // The store's listener. Commits load it with one acquire load; every
 // listener ever set stays alive until the store is destroyed, so a commit

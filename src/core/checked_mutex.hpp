@@ -11,12 +11,13 @@
 #ifndef RCUSTATE_SRC_CORE_CHECKED_MUTEX_HPP_
 #define RCUSTATE_SRC_CORE_CHECKED_MUTEX_HPP_
 
+#include "rcustate/abi.hpp"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "src/rcu/tsan.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class ABSL_LOCKABLE CheckedMutex {
  public:

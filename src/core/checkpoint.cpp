@@ -1,4 +1,5 @@
 // File: src/core/checkpoint.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/checkpoint.hpp"
 
 #include <new>
@@ -14,7 +15,7 @@
 #include "src/durable/checkpoint_writer.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 
 std::vector<durable::TableSchema> FileSchema(const Schema& schema) {

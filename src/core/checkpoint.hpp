@@ -7,6 +7,7 @@
 #ifndef RCUSTATE_SRC_CORE_CHECKPOINT_HPP_
 #define RCUSTATE_SRC_CORE_CHECKPOINT_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,7 +16,7 @@
 #include "rcustate/options.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // See Store::Checkpoint and Store::Restore.
 absl::StatusOr<CheckpointInfo> CheckpointPartition(const std::shared_ptr<StoreState>& store,

@@ -1,4 +1,5 @@
 // File: src/core/commit.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/commit.hpp"
 
 #include <new>
@@ -7,7 +8,7 @@
 #include "src/core/thread_deltas.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& store,
                                          uint32_t partition, std::unique_ptr<Delta>* batch,

@@ -6,6 +6,7 @@
 #ifndef RCUSTATE_SRC_CORE_COMMIT_HPP_
 #define RCUSTATE_SRC_CORE_COMMIT_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <memory>
 
@@ -13,7 +14,7 @@
 #include "src/core/delta.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // Commits the calling thread's delta for the partition (batch == nullptr) or
 // an explicit batch (emptied on success), and records a sealed batch for

@@ -20,9 +20,10 @@
 #ifndef RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
 #define RCUSTATE_SRC_CORE_COMMIT_POLICY_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 enum class CommitAction {
   kPublishWaiting,  // publish, waiting for a grace period if needed

@@ -1,4 +1,5 @@
 // File: src/core/delta.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/delta.hpp"
 #include "src/core/delta_ops.hpp"
 
@@ -10,7 +11,7 @@
 #include "rcustate/status.hpp"
 #include "src/core/safe_map.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 absl::StatusOr<Schema> Schema::Make(std::vector<TableSpec> tables) {
   if (tables.empty()) return MakeError(ErrorCode::kInvalidArgument, "a store needs at least one table");

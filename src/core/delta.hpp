@@ -13,6 +13,7 @@
 #ifndef RCUSTATE_SRC_CORE_DELTA_HPP_
 #define RCUSTATE_SRC_CORE_DELTA_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -26,7 +27,7 @@
 #include "src/core/safe_map.hpp"
 #include "src/core/schema.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 struct Op {
   enum Kind : uint8_t { kPut, kErase, kMerge };

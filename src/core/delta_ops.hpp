@@ -12,6 +12,7 @@
 #ifndef RCUSTATE_SRC_CORE_DELTA_OPS_HPP_
 #define RCUSTATE_SRC_CORE_DELTA_OPS_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@
 #include "src/core/merge_apply.hpp"
 #include "src/core/safe_map.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 namespace delta_ops {
 // Strings up to this length live in std::string's inline buffer: building or

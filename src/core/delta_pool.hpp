@@ -11,6 +11,7 @@
 #ifndef RCUSTATE_SRC_CORE_DELTA_POOL_HPP_
 #define RCUSTATE_SRC_CORE_DELTA_POOL_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -18,7 +19,7 @@
 
 #include "src/core/delta.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class DeltaPool {
  public:

@@ -1,4 +1,5 @@
 // File: src/core/dirty_keys.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/dirty_keys.hpp"
 
 #include <new>
@@ -6,7 +7,7 @@
 
 #include "src/core/safe_map.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 
 // set.insert(key) that throws std::bad_alloc with `set` unchanged; needs

@@ -17,6 +17,7 @@
 #ifndef RCUSTATE_SRC_CORE_DIRTY_KEYS_HPP_
 #define RCUSTATE_SRC_CORE_DIRTY_KEYS_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -26,7 +27,7 @@
 #include "rcustate/snapshot.hpp"
 #include "src/core/delta.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class DirtyKeys {
  public:

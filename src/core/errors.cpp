@@ -4,6 +4,7 @@
 // the precise ErrorCode, so the C ABI can map them without parsing messages.
 // The payload is the code's name in words ("no_partition"): absl::Status's
 // ToString() prints payloads, and users log it.
+#include "rcustate/abi.hpp"
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -11,7 +12,7 @@
 #include "absl/strings/cord.h"
 #include "rcustate/status.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 namespace {
 
 constexpr char kPayloadUrl[] = "rcustate.code";

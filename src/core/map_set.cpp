@@ -1,4 +1,5 @@
 // File: src/core/map_set.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/map_set.hpp"
 
 #include <algorithm>
@@ -9,7 +10,7 @@
 
 #include "src/core/safe_map.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 
 // Bytes a std::string holds on the heap (0 while it fits the inline buffer).

@@ -16,6 +16,7 @@
 #ifndef RCUSTATE_SRC_CORE_MAP_SET_HPP_
 #define RCUSTATE_SRC_CORE_MAP_SET_HPP_
 
+#include "rcustate/abi.hpp"
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +28,7 @@
 #include "src/core/delta.hpp"
 #include "src/core/schema.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class MapSet : public SnapshotData {
  public:

@@ -3,6 +3,7 @@
 // The built-in merge operators. Numeric values are 8-byte little-endian; the
 // machines we target are little-endian, so memcpy is the encoding (checked at
 // compile time below).
+#include "rcustate/abi.hpp"
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -11,7 +12,7 @@
 #include "rcustate/status.hpp"
 #include "src/core/merge_apply.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 static_assert(std::endian::native == std::endian::little,
               "rcustate's numeric encoding assumes a little-endian host");

@@ -15,6 +15,7 @@
 #ifndef RCUSTATE_SRC_CORE_MERGE_APPLY_HPP_
 #define RCUSTATE_SRC_CORE_MERGE_APPLY_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -24,7 +25,7 @@
 #include "absl/status/status.h"
 #include "rcustate/merge.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 enum class MergeKind : uint8_t { kNone, kAddInt64, kMinInt64, kMaxInt64, kAddDouble, kAppend, kUser };
 

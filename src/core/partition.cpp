@@ -4,6 +4,7 @@
 // PublishLocked -> PrepareStandby + ApplyAll -> the final step (take the
 // sealed batches, give the version, store the pointer, retire the old set).
 // Under group commit a commit may instead Seal (sealed_queue.hpp).
+#include "rcustate/abi.hpp"
 #include "src/core/partition.hpp"
 
 #include <algorithm>
@@ -19,7 +20,7 @@
 #include "rcustate/status.hpp"
 #include "src/core/commit_policy.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 std::atomic<int64_t> Partition::live_{0};
 std::atomic<void (*)()> publish_taken_hook{nullptr};

@@ -36,6 +36,7 @@
 #ifndef RCUSTATE_SRC_CORE_PARTITION_HPP_
 #define RCUSTATE_SRC_CORE_PARTITION_HPP_
 
+#include "rcustate/abi.hpp"
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -59,7 +60,7 @@
 #include "src/core/sealed_queue.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // Tests only: when set, a publication calls it after it applied the sealed
 // batches and before it takes them (to hold a publication in that state).

@@ -1,9 +1,10 @@
 // File: src/core/partition_directory.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/partition_directory.hpp"
 
 #include <memory>
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 PartitionDirectory::~PartitionDirectory() {
   for (Mid* mid : top_) {

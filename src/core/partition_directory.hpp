@@ -17,13 +17,14 @@
 #ifndef RCUSTATE_SRC_CORE_PARTITION_DIRECTORY_HPP_
 #define RCUSTATE_SRC_CORE_PARTITION_DIRECTORY_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class Partition;
 

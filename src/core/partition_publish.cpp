@@ -15,12 +15,13 @@
 // the sealed batches stay queued (those whose merges were turned into puts
 // hold the same result for the same state, which is what the next attempt
 // applies them to).
+#include "rcustate/abi.hpp"
 #include <new>
 #include <utility>
 
 #include "src/core/partition.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 MapSet* Partition::PrepareStandby(bool may_wait) {
   MapSet* set = standby_;

@@ -1,7 +1,8 @@
 // File: src/core/published_slot.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/published_slot.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 void PublishedSlot::Unpin(MapSet* set) noexcept {
   set->partition_pins->fetch_sub(1, std::memory_order_relaxed);

@@ -15,6 +15,7 @@
 #ifndef RCUSTATE_SRC_CORE_PUBLISHED_SLOT_HPP_
 #define RCUSTATE_SRC_CORE_PUBLISHED_SLOT_HPP_
 
+#include "rcustate/abi.hpp"
 #include <atomic>
 #include <cstdint>
 
@@ -22,7 +23,7 @@
 #include "src/core/map_set.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class PublishedSlot {
  public:

@@ -1,4 +1,5 @@
 // File: src/core/publisher.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/publisher.hpp"
 
 #include <pthread.h>
@@ -11,7 +12,7 @@
 #include "absl/time/time.h"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 
 class SteadyClock final : public Clock {

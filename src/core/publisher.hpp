@@ -18,6 +18,7 @@
 #ifndef RCUSTATE_SRC_CORE_PUBLISHER_HPP_
 #define RCUSTATE_SRC_CORE_PUBLISHER_HPP_
 
+#include "rcustate/abi.hpp"
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -28,7 +29,7 @@
 #include "src/core/checked_mutex.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 class Clock {
  public:

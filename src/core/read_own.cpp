@@ -1,4 +1,5 @@
 // File: src/core/read_own.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/read_own.hpp"
 
 #include <string>
@@ -7,7 +8,7 @@
 #include "src/core/merge_apply.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 std::optional<std::optional<std::string_view>> ReadOwn(ThreadEntry& entry,
                                                        uint64_t snapshot_version, TableId table,

@@ -7,6 +7,7 @@
 #ifndef RCUSTATE_SRC_CORE_READ_OWN_HPP_
 #define RCUSTATE_SRC_CORE_READ_OWN_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -14,7 +15,7 @@
 #include "src/core/schema.hpp"
 #include "src/core/thread_deltas.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // What `entry` makes of `key` over `map`, the table of the snapshot of
 // version `snapshot_version`: nullopt if no layer says anything about the key

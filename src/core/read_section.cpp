@@ -1,10 +1,11 @@
 // File: src/core/read_section.cpp
+#include "rcustate/abi.hpp"
 #include "rcustate/read_section.hpp"
 
 #include "rcustate/status.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 namespace {
 // The sections Enter() opened on this thread and Leave() has not closed yet
 // (a subset of the RCU nesting depth, which also counts ReadSection objects).

@@ -1,4 +1,5 @@
 // File: src/core/replay.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/replay.hpp"
 
 #include <new>
@@ -11,7 +12,7 @@
 #include "src/durable/changelog_record.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 
 // Debian's abseil has its own string_view type, which StrCat expects.

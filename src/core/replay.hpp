@@ -5,6 +5,7 @@
 #ifndef RCUSTATE_SRC_CORE_REPLAY_HPP_
 #define RCUSTATE_SRC_CORE_REPLAY_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -12,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "src/core/store_state.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // See Store::Apply.
 absl::StatusOr<uint64_t> ApplyRecord(const std::shared_ptr<StoreState>& store, uint32_t partition,

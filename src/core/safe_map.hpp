@@ -17,6 +17,7 @@
 #ifndef RCUSTATE_SRC_CORE_SAFE_MAP_HPP_
 #define RCUSTATE_SRC_CORE_SAFE_MAP_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <new>
 #include <string>
@@ -25,7 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // The allocator of maps that grow in place, fast, yet safely (Delta's): before
 // absl grows such a map, PreparedReserve() allocates the new backing array

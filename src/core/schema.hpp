@@ -4,6 +4,7 @@
 #ifndef RCUSTATE_SRC_CORE_SCHEMA_HPP_
 #define RCUSTATE_SRC_CORE_SCHEMA_HPP_
 
+#include "rcustate/abi.hpp"
 #include <string>
 #include <vector>
 
@@ -13,7 +14,7 @@
 #include "rcustate/snapshot.hpp"
 #include "src/core/merge_apply.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 struct Schema {
   std::vector<TableSpec> tables;

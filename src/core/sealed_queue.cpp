@@ -1,4 +1,5 @@
 // File: src/core/sealed_queue.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/sealed_queue.hpp"
 
 #include <new>
@@ -9,7 +10,7 @@
 
 #include "src/core/safe_map.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 
 size_t StringHeap(const std::string& s) {

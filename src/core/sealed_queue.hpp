@@ -24,6 +24,7 @@
 #ifndef RCUSTATE_SRC_CORE_SEALED_QUEUE_HPP_
 #define RCUSTATE_SRC_CORE_SEALED_QUEUE_HPP_
 
+#include "rcustate/abi.hpp"
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -39,7 +40,7 @@
 #include "src/core/schema.hpp"
 #include "src/durable/changelog_record.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // Runs under the queue's lock once a batch's version is known, before the
 // batch is queued (the changelog: resolve its merges, write its record).

@@ -1,4 +1,5 @@
 // File: src/core/snapshot.cpp
+#include "rcustate/abi.hpp"
 #include "rcustate/snapshot.hpp"
 
 #include <utility>
@@ -10,7 +11,7 @@
 #include "src/core/store_state.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 namespace {
 absl::Status NoTable(TableId table, size_t n) {
   return MakeError(ErrorCode::kNoTable,

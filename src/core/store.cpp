@@ -2,6 +2,7 @@
 //
 // The public Store: argument checks and the read path; the work is done by
 // StoreState (directory), Partition (commit) and the thread-local deltas.
+#include "rcustate/abi.hpp"
 #include "rcustate/store.hpp"
 
 #include <utility>
@@ -16,7 +17,7 @@
 #include "src/core/thread_deltas.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 using detail::ThreadEntry;
 using detail::Partition;

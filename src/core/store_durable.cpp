@@ -2,6 +2,7 @@
 //
 // Store's durability members: checkpoint, restore, the changelog listener
 // and replay (docs/durability.md).
+#include "rcustate/abi.hpp"
 #include <new>
 #include <string>
 #include <utility>
@@ -12,7 +13,7 @@
 #include "src/core/replay.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 absl::StatusOr<CheckpointInfo> Store::Checkpoint(uint32_t partition, std::string_view dir,
                                                  CheckpointKind kind) {

@@ -1,4 +1,5 @@
 // File: src/core/store_state.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/store_state.hpp"
 
 #include <algorithm>
@@ -9,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "rcustate/status.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 namespace {
 std::atomic<uint64_t> next_store_id{1};
 }  // namespace

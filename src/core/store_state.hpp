@@ -7,6 +7,7 @@
 #ifndef RCUSTATE_SRC_CORE_STORE_STATE_HPP_
 #define RCUSTATE_SRC_CORE_STORE_STATE_HPP_
 
+#include "rcustate/abi.hpp"
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -21,7 +22,7 @@
 #include "src/core/schema.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // A writer's counted reference to a partition, usable outside read sections.
 class PartitionRef {

@@ -5,6 +5,7 @@
 // Partition::AddReader(): a reference on the partition plus a hold on its
 // last published set, so that after a drop the set is freed by whoever lets
 // go last, the partition's drop callback or the last reader.
+#include "rcustate/abi.hpp"
 #include <utility>
 
 #include "rcustate/snapshot.hpp"
@@ -12,7 +13,7 @@
 #include "src/core/partition.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 TableReader::TableReader(const TableReader& other)
     : partition_(other.partition_), slot_(other.slot_), table_(other.table_), qsbr_(other.qsbr_) {

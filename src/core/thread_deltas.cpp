@@ -1,4 +1,5 @@
 // File: src/core/thread_deltas.cpp
+#include "rcustate/abi.hpp"
 #include "src/core/thread_deltas.hpp"
 
 #include <list>
@@ -9,7 +10,7 @@
 #include "src/core/safe_map.hpp"
 #include "src/rcu/rcu.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 thread_local constinit size_t local_nonempty __attribute__((tls_model("initial-exec"))) = 0;
 thread_local constinit LastThreadEntry last_thread_entry

@@ -17,6 +17,7 @@
 #ifndef RCUSTATE_SRC_CORE_THREAD_DELTAS_HPP_
 #define RCUSTATE_SRC_CORE_THREAD_DELTAS_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,7 +29,7 @@
 #include "src/core/delta_pool.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate::detail {
+namespace RCUSTATE_NAMESPACE::detail {
 
 // Number of this thread's entries with uncommitted changes or a sealed
 // record, over all stores. Plain data so that the read path (Store::Get) can

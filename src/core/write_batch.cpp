@@ -1,4 +1,5 @@
 // File: src/core/write_batch.cpp
+#include "rcustate/abi.hpp"
 #include "rcustate/write_batch.hpp"
 
 #include <new>
@@ -11,7 +12,7 @@
 #include "src/core/commit.hpp"
 #include "src/core/store_state.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 namespace {
 // Delta leaves the batch exactly as it was when an allocation fails.
 absl::Status OutOfMemory(const char* what) {

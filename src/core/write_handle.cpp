@@ -13,6 +13,7 @@
 // only. So while the store is open and the partition the handle holds is not
 // dropped, the entry the handle found is still the thread's. Both flags only
 // ever go from false to true.
+#include "rcustate/abi.hpp"
 #include "rcustate/write_handle.hpp"
 
 #include <cassert>
@@ -27,7 +28,7 @@
 #include "src/core/store_state.hpp"
 #include "src/core/thread_deltas.hpp"
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 
 namespace {
 absl::Status EmptyHandle() {

@@ -1,4 +1,5 @@
 // File: src/durable/block_stream.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/block_stream.hpp"
 
 #include <utility>
@@ -7,7 +8,7 @@
 #include "src/durable/byte_codec.hpp"
 #include "src/durable/crc32c.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 namespace {
 
 // Buffered blocks go to the file once they reach this (the header says why

@@ -16,6 +16,7 @@
 #ifndef RCUSTATE_DURABLE_BLOCK_STREAM_HPP_
 #define RCUSTATE_DURABLE_BLOCK_STREAM_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,7 +26,7 @@
 #include "absl/status/status.h"
 #include "src/durable/file_io.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 inline constexpr size_t kBlockFrameSize = 12;
 // A block is sealed before an entry would take its payload past this; a

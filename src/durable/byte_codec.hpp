@@ -9,13 +9,14 @@
 #ifndef RCUSTATE_DURABLE_BYTE_CODEC_HPP_
 #define RCUSTATE_DURABLE_BYTE_CODEC_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 inline void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
 inline void PutU32(std::string* out, uint32_t v) {

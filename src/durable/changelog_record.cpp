@@ -1,4 +1,5 @@
 // File: src/durable/changelog_record.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/changelog_record.hpp"
 
 #include <cstring>
@@ -7,7 +8,7 @@
 #include "src/durable/byte_codec.hpp"
 #include "src/durable/crc32c.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 namespace {
 
 constexpr uint8_t kRecPut = 0x01;

@@ -31,6 +31,7 @@
 #ifndef RCUSTATE_DURABLE_CHANGELOG_RECORD_HPP_
 #define RCUSTATE_DURABLE_CHANGELOG_RECORD_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,7 +40,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 inline constexpr char kChangelogMagic[4] = {'R', 'C', 'S', 'L'};
 inline constexpr uint32_t kChangelogFormatVersion = 1;

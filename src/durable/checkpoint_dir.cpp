@@ -1,4 +1,5 @@
 // File: src/durable/checkpoint_dir.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/checkpoint_dir.hpp"
 
 #include <algorithm>
@@ -10,7 +11,7 @@
 #include "src/durable/file_io.hpp"
 #include "src/durable/table_builder.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 namespace {
 
 absl::Status Corrupt(const std::string& file, const std::string& what) {

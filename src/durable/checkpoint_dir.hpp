@@ -13,6 +13,7 @@
 #ifndef RCUSTATE_DURABLE_CHECKPOINT_DIR_HPP_
 #define RCUSTATE_DURABLE_CHECKPOINT_DIR_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@
 #include "rcustate/snapshot.hpp"
 #include "src/durable/checkpoint_format.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 struct CheckpointDirListing {
   std::vector<CheckpointFileName> files;  // final names, by (chain, kind, version)

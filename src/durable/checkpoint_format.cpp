@@ -1,4 +1,5 @@
 // File: src/durable/checkpoint_format.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/checkpoint_format.hpp"
 
 #include <cinttypes>
@@ -9,7 +10,7 @@
 #include "src/durable/byte_codec.hpp"
 #include "src/durable/crc32c.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 namespace {
 
 absl::Status Corrupt(const std::string& file, const std::string& what) {

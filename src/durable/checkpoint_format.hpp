@@ -74,6 +74,7 @@
 #ifndef RCUSTATE_DURABLE_CHECKPOINT_FORMAT_HPP_
 #define RCUSTATE_DURABLE_CHECKPOINT_FORMAT_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -83,7 +84,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 inline constexpr char kCheckpointMagic[8] = {'R', 'C', 'S', 'C', 'K', 'P', 'T', '\n'};
 inline constexpr uint32_t kCheckpointFormatVersion = 1;

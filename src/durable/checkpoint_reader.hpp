@@ -14,6 +14,7 @@
 #ifndef RCUSTATE_DURABLE_CHECKPOINT_READER_HPP_
 #define RCUSTATE_DURABLE_CHECKPOINT_READER_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "src/durable/checkpoint_format.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 class CheckpointVisitor {
  public:

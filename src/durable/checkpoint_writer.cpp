@@ -1,4 +1,5 @@
 // File: src/durable/checkpoint_writer.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/checkpoint_writer.hpp"
 
 #include <random>
@@ -7,7 +8,7 @@
 #include "rcustate/status.hpp"
 #include "src/durable/byte_codec.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 namespace {
 
 uint64_t RandomNonZero64() {

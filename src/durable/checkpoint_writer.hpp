@@ -21,6 +21,7 @@
 #ifndef RCUSTATE_DURABLE_CHECKPOINT_WRITER_HPP_
 #define RCUSTATE_DURABLE_CHECKPOINT_WRITER_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,7 +35,7 @@
 #include "src/durable/checkpoint_format.hpp"
 #include "src/durable/file_io.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 class CheckpointWriter {
  public:

@@ -13,11 +13,12 @@
 #ifndef RCUSTATE_DURABLE_CRC32C_HPP_
 #define RCUSTATE_DURABLE_CRC32C_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 // The CRC-32C of `crc`'s message followed by `n` bytes at `data`. Start from
 // 0 (the CRC of the empty message).

@@ -1,4 +1,5 @@
 // File: src/durable/file_io.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/file_io.hpp"
 
 #include <dirent.h>
@@ -17,7 +18,7 @@
 
 #include "rcustate/status.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 absl::Status IoError(std::string_view what, const std::string& path, int err) {
   std::string msg(what);

@@ -15,6 +15,7 @@
 #ifndef RCUSTATE_DURABLE_FILE_IO_HPP_
 #define RCUSTATE_DURABLE_FILE_IO_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,7 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 // kIo "<what> <path>: <strerror(err)>".
 absl::Status IoError(std::string_view what, const std::string& path, int err);

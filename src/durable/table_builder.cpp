@@ -1,11 +1,12 @@
 // File: src/durable/table_builder.cpp
+#include "rcustate/abi.hpp"
 #include "src/durable/table_builder.hpp"
 
 #include <new>
 #include <string>
 #include <utility>
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 namespace {
 
 using rcustate::detail::TableMap;

@@ -24,12 +24,13 @@
 #ifndef RCUSTATE_DURABLE_TABLE_BUILDER_HPP_
 #define RCUSTATE_DURABLE_TABLE_BUILDER_HPP_
 
+#include "rcustate/abi.hpp"
 #include <cstddef>
 #include <string_view>
 
 #include "rcustate/snapshot.hpp"
 
-namespace rcustate::durable {
+namespace RCUSTATE_NAMESPACE::durable {
 
 class TableBuilder {
  public:

@@ -1,4 +1,5 @@
 // File: src/rcu/rcu.cpp
+#include "rcustate/abi.hpp"
 #include "src/rcu/rcu.hpp"
 
 #include <pthread.h>
@@ -7,7 +8,7 @@
 #include <cstdlib>
 #include <mutex>
 
-namespace rcustate {
+namespace RCUSTATE_NAMESPACE {
 namespace detail {
 thread_local constinit ReaderState reader_tls __attribute__((tls_model("initial-exec")));
 void RegisterReaderSlow() { rcu::RegisterSlow(); }

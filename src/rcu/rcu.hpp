@@ -26,6 +26,7 @@
 #ifndef RCUSTATE_SRC_RCU_RCU_HPP_
 #define RCUSTATE_SRC_RCU_RCU_HPP_
 
+#include "rcustate/abi.hpp"
 #include "src/rcu/tsan.hpp"
 
 // Inline liburcu's static functions (rcustate is LGPL-2.1-or-later, like
@@ -61,7 +62,7 @@ void urcu_qsbr_call_rcu_after_fork_child(void);
 #include "rcustate/inline_read.hpp"
 #include "src/rcu/read_side.h"
 
-namespace rcustate::rcu {
+namespace RCUSTATE_NAMESPACE::rcu {
 
 // Per-thread state: detail::ReaderState (rcustate/inline_read.hpp, which
 // inlines the read side into callers that opt in, shares it with us).

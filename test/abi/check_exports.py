@@ -8,8 +8,10 @@ Checks:
     and matches one of its global patterns;
   - every exported C symbol is rcs_* and declared RCS_API in the header, and
     every RCS_API function of the header is exported (nothing missing);
-  - every exported C++ symbol belongs to rcustate:: (functions, or the
-    vtable/typeinfo of its classes); nothing of absl or std is exported.
+  - every exported C++ symbol belongs to rcustate's versioned inline
+    namespace, rcustate::v<major>_<minor>_absl_<abseil's namespace>::
+    (functions, or the vtable/typeinfo of its classes), and all to the same
+    one; nothing of absl or std is exported.
 
 usage: check_exports.py LIBRARY VERSION_MAP HEADER SOVERSION
 """
@@ -93,6 +95,7 @@ def main():
         errors.append("only %d RCS_API functions parsed from the header" % len(declared))
 
     exported_c = set()
+    abi_namespaces = set()
     for name, demangled, version in dynamic_symbols(lib):
         if version not in nodes:
             errors.append("%s: version %r is not a node of version.map" % (demangled, version))
@@ -101,9 +104,13 @@ def main():
         if name.startswith("_Z"):
             if not any(fnmatch.fnmatchcase(demangled, p) for p in cxx_pats):
                 errors.append("C++ symbol not matched by version.map: " + demangled)
-            ok = re.match(r"((vtable|typeinfo|typeinfo name) for )?rcustate::", demangled)
+            ok = re.match(r"((vtable|typeinfo|typeinfo name) for )?rcustate::"
+                          r"(v[0-9]+_[0-9]+_absl_[A-Za-z0-9_]+)::", demangled)
             if not ok or "(anonymous namespace)" in demangled:
-                errors.append("exported C++ symbol outside the rcustate API: " + demangled)
+                errors.append("exported C++ symbol outside the rcustate API's versioned "
+                              "namespace: " + demangled)
+            else:
+                abi_namespaces.add(ok.group(3))
         else:
             exported_c.add(name)
             if not any(fnmatch.fnmatchcase(name, p) for p in c_pats):
@@ -118,11 +125,13 @@ def main():
 
     for f in sorted(declared - exported_c):
         errors.append("declared in rcustate.h but not exported: " + f)
+    if len(abi_namespaces) > 1:
+        errors.append("C++ symbols in several versioned namespaces: %s" % sorted(abi_namespaces))
 
     if errors:
         fail(errors)
-    print("ok: %d C functions exported and declared, version nodes %s" %
-          (len(exported_c), ", ".join(sorted(nodes))))
+    print("ok: %d C functions exported and declared, version nodes %s, C++ namespace %s" %
+          (len(exported_c), ", ".join(sorted(nodes)), ", ".join(sorted(abi_namespaces))))
 
 
 if __name__ == "__main__":
