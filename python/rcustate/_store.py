@@ -51,7 +51,12 @@ class Table(collections.namedtuple("Table", "name merge expected_entries")):
     __slots__ = ()
 
     def __new__(cls, name, merge=Merge.NONE, expected_entries=0):
-        return super().__new__(cls, name, Merge(merge), expected_entries)
+        try:
+            merge = Merge(merge)
+        except ValueError:
+            raise InvalidArgumentError(f"rcustate: table {name!r}: {merge!r} is not a merge "
+                                       f"operator (rcustate.Merge)", _ffi.EINVAL) from None
+        return super().__new__(cls, name, merge, expected_entries)
 
 
 PartitionStats = collections.namedtuple("PartitionStats", [
