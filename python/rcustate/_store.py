@@ -83,11 +83,22 @@ def _check(code):
 
 
 def _u32(value, what):
+    if type(value) is int and 0 <= value <= _U32_MAX:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"rcustate: {what} must be an int, not {type(value).__name__}")
     if not 0 <= value <= _U32_MAX:
         raise InvalidArgumentError(
             f"rcustate: {what} {value} is out of range (0 .. {_U32_MAX})", _ffi.EINVAL)
+    return value
+
+
+def _unsigned(value, what):
+    # ctypes would wrap a negative number into a huge one.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"rcustate: {what} must be an int, not {type(value).__name__}")
+    if not 0 <= value < 1 << 64:
+        raise InvalidArgumentError(f"rcustate: {what} {value} is out of range", _ffi.EINVAL)
     return value
 
 
@@ -105,10 +116,12 @@ def _bytes(value, what):
 
 # ---- handle bookkeeping
 
+# Re-entrant: a finalizer (which takes them) may run on any allocation,
+# including one made while this thread holds them.
 _live = collections.Counter()     # open C handles per kind (for leak tests)
-_live_lock = threading.Lock()
+_live_lock = threading.RLock()
 _deferred_stores = []             # store handles collected inside a read section
-_deferred_lock = threading.Lock()
+_deferred_lock = threading.RLock()
 
 
 def _count(kind, delta):
@@ -165,45 +178,50 @@ def _release_snapshot(handle):
 
 
 class _Owned:
-    """A C handle with a count of the calls in progress on it, so that close()
-    never frees it under another thread's call."""
+    """A C handle and the calls in progress on it, so that close() never
+    frees it under another thread's call.
+
+    Each call appends to a list before it reads the handle and pops after;
+    close() clears the handle before it looks at the list. The GIL makes
+    these steps sequentially consistent, so either close() sees the call (and
+    refuses, putting the handle back) or the call sees the handle cleared (and
+    raises ClosedError). Cheaper than taking a lock twice per call."""
 
     _kind = "handle"
 
     def _own(self, handle, release):
-        self._lock = threading.Lock()
-        self._users = 0
+        self._close_lock = threading.Lock()  # one close() at a time
+        self._calls = []
         self._handle = handle
-        self._release_fn = release
         self._finalizer = weakref.finalize(self, _finalize, self._kind, release, handle)
 
     def _acquire(self):
-        with self._lock:
-            if self._handle is None:
-                raise ClosedError(f"rcustate: the {self._kind} is closed", _ffi.ESTATE)
-            self._users += 1
-            return self._handle
+        self._calls.append(None)
+        handle = self._handle
+        if handle is None:
+            self._calls.pop()
+            raise ClosedError(f"rcustate: the {self._kind} is closed", _ffi.ESTATE)
+        return handle
 
     def _leave(self):
-        with self._lock:
-            self._users -= 1
+        self._calls.pop()
 
     @property
     def closed(self):
         return self._handle is None
 
-    def _detach_for_close(self):
-        """Under self._lock: the handle to release, None if already closed."""
-        if self._handle is None:
+    def _take_for_close(self):
+        """Under self._close_lock: clears and returns the handle (None if
+        already closed); StateError while another thread is inside a call."""
+        handle = self._handle
+        if handle is None:
             return None
-        if self._users:
+        self._handle = None
+        if self._calls:
+            self._handle = handle
             raise StateError(f"rcustate: cannot close the {self._kind}: another thread is "
                              f"using it", _ffi.ESTATE)
-        return self._handle
-
-    def _closed_now(self):
-        self._handle = None
-        self._finalizer.detach()
+        return handle
 
     def __enter__(self):
         self._acquire()
@@ -231,6 +249,7 @@ def _table_specs(tables):
                             f"expected_entries]) tuple, not {type(t).__name__}")
         if not isinstance(spec.name, str):
             raise TypeError(f"rcustate: a table name is a str, not {type(spec.name).__name__}")
+        _unsigned(spec.expected_entries, "expected_entries")
         specs.append(spec)
     return specs
 
@@ -255,6 +274,8 @@ class Store(_Owned):
     def __init__(self, tables, *, memory_budget_bytes=0, max_publish_delay_ns=0,
                  stall_threshold_ns=0):
         _close_deferred_stores()
+        if isinstance(tables, (str, bytes)):
+            raise TypeError("rcustate: tables is a list of tables (a single name: [name])")
         specs = _table_specs(tables)
         if not specs:
             raise InvalidArgumentError("rcustate: a store needs at least one table", _ffi.EINVAL)
@@ -272,9 +293,9 @@ class Store(_Owned):
         opts.struct_size = ctypes.sizeof(_ffi.Options)
         opts.tables = c_specs
         opts.num_tables = len(specs)
-        opts.memory_budget_bytes = memory_budget_bytes
-        opts.max_publish_delay_ns = max_publish_delay_ns
-        opts.stall_threshold_ns = stall_threshold_ns
+        opts.memory_budget_bytes = _unsigned(memory_budget_bytes, "memory_budget_bytes")
+        opts.max_publish_delay_ns = _unsigned(max_publish_delay_ns, "max_publish_delay_ns")
+        opts.stall_threshold_ns = _unsigned(stall_threshold_ns, "stall_threshold_ns")
         handle = c_void_p()
         _check(lib.rcs_store_open(byref(buf), byref(handle)))
         _count("store", 1)
@@ -289,27 +310,25 @@ class Store(_Owned):
         section (the store stays open: close it after the section) and while
         another thread is inside a call on this store. Batches and snapshots
         may outlive the store."""
-        with self._lock:
+        with self._close_lock:
             handle = self._handle
             if handle is None:
                 return
             if lib.rcs_in_read_section():
                 # The library refuses (RCS_ESTATE, with its message) and
-                # changes nothing. Asked before counting users: the caller's
-                # own section is one of them.
+                # changes nothing. Asked before counting calls in progress:
+                # the caller's own section is one of them.
                 _check(lib.rcs_store_close(handle))
-            self._detach_for_close()
-            # Closing: from now on new calls raise ClosedError. The lock is not
-            # held across the close, which waits for every read section: a
-            # thread inside one may be about to call this store.
-            self._handle = None
-        rc = lib.rcs_store_close(handle)
-        if rc != 0:
-            with self._lock:
+            handle = self._take_for_close()
+            # From now on new calls raise ClosedError; the close waits for
+            # every read section, on threads which may still call this
+            # store (and get ClosedError) meanwhile.
+            rc = lib.rcs_store_close(handle)
+            if rc != 0:
                 self._handle = handle  # the library changed nothing
-            _raise(rc)
-        _count("store", -1)
-        self._finalizer.detach()
+                _raise(rc)
+            _count("store", -1)
+            self._finalizer.detach()
 
     # -- tables
 
@@ -424,24 +443,27 @@ class Store(_Owned):
         k = _bytes(key, "key")
         h = self._acquire()
         try:
+            # A per-thread buffer and length: one call for most values.
             scratch = self._scratch
-            buf = getattr(scratch, "buf", None)
-            if buf is None:
-                buf = scratch.buf = ctypes.create_string_buffer(256)
-            n = c_size_t()
+            try:
+                buf, n, n_ref = scratch.get
+            except AttributeError:
+                buf, n = ctypes.create_string_buffer(256), c_size_t()
+                n_ref = byref(n)
+                scratch.get = buf, n, n_ref
             while True:
-                rc = lib.rcs_get(h, p, t, k, len(k), buf, len(buf), byref(n))
+                rc = lib.rcs_get(h, p, t, k, len(k), buf, len(buf), n_ref)
                 if rc == 0:
-                    return string_at(buf, n.value)
+                    return buf[:n.value]
                 if rc == _ffi.ENOTFOUND:
                     return default
                 if rc != _ffi.ERANGE:
                     _raise(rc)
-                # Too small: grow (keep per-thread buffers up to 64 KiB) and
-                # retry; the value may have changed size meanwhile.
+                # Too small: grow (a thread keeps its buffer up to 64 KiB)
+                # and retry; the value may have changed size meanwhile.
                 buf = ctypes.create_string_buffer(max(n.value, 2 * len(buf)))
                 if len(buf) <= 64 * 1024:
-                    scratch.buf = buf
+                    scratch.get = buf, n, n_ref
         finally:
             self._leave()
 
@@ -609,6 +631,7 @@ class Batch(_Owned):
             store._leave()
         _count("batch", 1)
         self._own(out.value, _release_batch)
+        self._lock = threading.Lock()  # held by the one thread using the batch
 
     def _call(self, fn, *args):
         # The batch's lock, held during the call, keeps a second thread (the
@@ -681,11 +704,11 @@ class Batch(_Owned):
             raise StateError("rcustate: cannot close the batch: another thread is using it",
                              _ffi.ESTATE)
         try:
-            handle = self._detach_for_close()
+            handle = self._take_for_close()
             if handle is None:
                 return
             _release_batch(handle)
-            self._closed_now()
+            self._finalizer.detach()
         finally:
             self._lock.release()
 
@@ -729,6 +752,9 @@ class ReadSection:
         return self
 
     def __exit__(self, *exc):
+        if not self._open or threading.get_ident() != self._thread:
+            raise StateError("rcustate: a read section is left once, by the thread that "
+                             "entered it", _ffi.ESTATE)
         self._open = False
         try:
             _check(lib.rcs_read_unlock())
@@ -820,12 +846,12 @@ class _Pin(_Owned):
         self.version = lib.rcs_snapshot_version(out.value)
 
     def close(self):
-        with self._lock:
-            handle = self._detach_for_close()
+        with self._close_lock:
+            handle = self._take_for_close()
             if handle is None:
                 return
             _release_snapshot(handle)
-            self._closed_now()
+            self._finalizer.detach()
 
 
 class SnapshotTable(collections.abc.Mapping):

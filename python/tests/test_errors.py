@@ -93,6 +93,15 @@ def test_wrong_types(store):
         rcustate.Store([42])
     with pytest.raises(TypeError):
         rcustate.Store([(b"bytes name",)])
+    with pytest.raises(TypeError, match="list of tables"):
+        rcustate.Store("kv")  # not the tables "k" and "v"
+    with pytest.raises(TypeError):
+        rcustate.Store(["kv"], max_publish_delay_ns=1.5)
+    for option in ("max_publish_delay_ns", "memory_budget_bytes", "stall_threshold_ns"):
+        with pytest.raises(rcustate.InvalidArgumentError, match=option):
+            rcustate.Store(["kv"], **{option: -1})  # ctypes would wrap it
+    with pytest.raises(rcustate.InvalidArgumentError, match="expected_entries"):
+        rcustate.Store([("kv", rcustate.Merge.NONE, -1)])
 
 
 def test_out_of_range_ids(store):

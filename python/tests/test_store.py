@@ -334,12 +334,17 @@ def test_views_and_sections_do_not_escape(store):
     with pytest.raises(rcustate.StateError):
         with r:  # a section object is entered once
             pass
+    with pytest.raises(rcustate.StateError):
+        r.__exit__(None, None, None)  # nor left twice
     with store.read() as r:
         v = r.view(0)
         with pytest.raises(rcustate.StateError):
             in_thread(lambda: r.get(0, "kv", b"a"))
         with pytest.raises(rcustate.StateError):
             in_thread(lambda: v.get("kv", b"a"))
+        with pytest.raises(rcustate.StateError):
+            in_thread(lambda: r.__exit__(None, None, None))  # nor by another thread
+        assert r.get(0, "kv", b"a") is None  # still open here
         with pytest.raises(rcustate.NoPartitionError):
             r.view(5)
     # Every section was closed: an unbalanced unlock is refused.
