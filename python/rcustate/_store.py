@@ -792,7 +792,7 @@ class ReadSection:
         p = _u32(partition, "partition")
         out = c_void_p()
         _check(lib.rcs_view_current(self._handle, p, byref(out)))
-        return View(self, out.value)
+        return View(self, out.value, p)
 
 
 class View:
@@ -800,11 +800,12 @@ class View:
     the thread's uncommitted writes). Valid only inside that section, on its
     thread."""
 
-    __slots__ = ("_section", "_view", "version")
+    __slots__ = ("_section", "_view", "partition", "version")
 
-    def __init__(self, section, view):
+    def __init__(self, section, view, partition):
         self._section = section
         self._view = view
+        self.partition = partition
         self.version = lib.rcs_view_version(view)
 
     def get(self, table, key, default=None):

@@ -292,7 +292,7 @@ def test_read_section_reads_and_views(store):
         assert r.get(0, "kv", b"zz") is None
         assert r.get(0, "kv", b"zz", b"d") == b"d"
         v = r.view(0)
-        assert v.version == 1
+        assert v.version == 1 and v.partition == 0
         assert v.get("kv", b"a") == b"1"  # a view shows the published version only
         assert decode_i64(v.get(1, b"n")) == 2
         assert v.get("kv", b"zz") is None
