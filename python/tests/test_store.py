@@ -464,14 +464,20 @@ def test_store_collected_inside_a_read_section_is_closed_after_it(store):
 
 
 def test_close_refused_while_another_thread_uses_the_store(store):
+    # The other thread is as if inside a call (a read section counts as one:
+    # see the next test); no read section here, so that a close which
+    # ignored it would not wait for that thread but fail this test.
     inside, release = threading.Event(), threading.Event()
 
-    def reader():
-        with store.read():
+    def user():
+        store._acquire()
+        try:
             inside.set()
             release.wait()
+        finally:
+            store._leave()
 
-    t = threading.Thread(target=reader)
+    t = threading.Thread(target=user)
     t.start()
     inside.wait()
     try:
@@ -479,8 +485,17 @@ def test_close_refused_while_another_thread_uses_the_store(store):
             store.close()
         assert "another thread" in str(e.value)
         assert not store.closed
+        store.put(0, "kv", b"k", b"v")  # still usable
+        assert store.commit(0) == 1
     finally:
         release.set()
         t.join()
     store.close()
     assert store.closed
+
+
+def test_a_read_section_is_a_use_of_its_store(store):
+    assert not store._calls
+    with store.read():
+        assert len(store._calls) == 1
+    assert not store._calls

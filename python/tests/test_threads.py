@@ -36,6 +36,15 @@ def check_version(get, version, last, where):
     assert version >= last, f"{where}: version went back from {last} to {version}"
 
 
+def test_calls_release_the_gil():
+    # A library loaded with PyDLL would keep the GIL during calls: the test
+    # above would then deadlock (a commit waiting for a reader's section,
+    # the reader waiting for the GIL); this says why at once.
+    import ctypes
+    import rcustate
+    assert not rcustate._lib._func_flags_ & ctypes._FUNCFLAG_PYTHONAPI
+
+
 def test_readers_see_whole_commits_while_one_thread_commits(store):
     commits = 1000 * stress_scale()
     for a in ACCOUNTS:
@@ -117,3 +126,4 @@ def test_readers_see_whole_commits_while_one_thread_commits(store):
     # After the writer finished, every reader saw its last commit.
     assert last_seen == [commits + 1] * READERS
     assert store.version(0) == commits + 1
+
