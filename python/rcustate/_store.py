@@ -28,7 +28,7 @@ import weakref
 from ctypes import byref, c_size_t, c_uint32, c_uint64, c_void_p, string_at
 
 from . import _ffi
-from ._errors import ClosedError, Error, InvalidArgumentError, StateError, error_for
+from ._errors import ClosedError, InvalidArgumentError, StateError, error_for
 
 lib = _ffi.load()
 
@@ -250,6 +250,9 @@ def _table_specs(tables):
         if not isinstance(spec.name, str):
             raise TypeError(f"rcustate: a table name is a str, not {type(spec.name).__name__}")
         _unsigned(spec.expected_entries, "expected_entries")
+        if "\0" in spec.name:
+            raise InvalidArgumentError(f"rcustate: table name {spec.name!r} contains NUL",
+                                       _ffi.EINVAL)
         specs.append(spec)
     return specs
 
@@ -280,11 +283,9 @@ class Store(_Owned):
         if not specs:
             raise InvalidArgumentError("rcustate: a store needs at least one table", _ffi.EINVAL)
         c_specs = (_ffi.TableSpec * len(specs))()
-        names = []
         for i, spec in enumerate(specs):
-            name = spec.name.encode("utf-8")
-            names.append(name)
-            c_specs[i].name = name
+            # The structure keeps the bytes alive; rcs_store_open copies them.
+            c_specs[i].name = spec.name.encode("utf-8")
             c_specs[i].merge_op = int(spec.merge)
             c_specs[i].expected_entries = spec.expected_entries
         buf = _ffi.OptionsBuffer()
@@ -336,6 +337,9 @@ class Store(_Owned):
         """The id of a table given by name or id (checked)."""
         if isinstance(table, str):
             tid = self._table_ids.get(table)
+            if tid is None and "\0" in table:
+                # C would see only the part before the NUL, maybe another table.
+                raise error_for(_ffi.ENOTABLE, f"rcustate: no table named {table!r}")
             if tid is None:
                 # Let the library say it, with its message.
                 h = self._acquire()

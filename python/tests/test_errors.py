@@ -100,6 +100,10 @@ def test_wrong_types(store):
     for option in ("max_publish_delay_ns", "memory_budget_bytes", "stall_threshold_ns"):
         with pytest.raises(rcustate.InvalidArgumentError, match=option):
             rcustate.Store(["kv"], **{option: -1})  # ctypes would wrap it
+    with pytest.raises(rcustate.InvalidArgumentError, match="NUL"):
+        rcustate.Store(["a\0b"])  # C would see "a"
+    with pytest.raises(rcustate.NoTableError):
+        store.table_id("kv\0x")  # not "kv"
     with pytest.raises(rcustate.InvalidArgumentError, match="expected_entries"):
         rcustate.Store([("kv", rcustate.Merge.NONE, -1)])
 
