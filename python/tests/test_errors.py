@@ -104,6 +104,10 @@ def test_wrong_types(store):
         rcustate.Store(["a\0b"])  # C would see "a"
     with pytest.raises(rcustate.NoTableError):
         store.table_id("kv\0x")  # not "kv"
+    with pytest.raises(rcustate.InvalidArgumentError, match="NUL"):
+        store.checkpoint(0, "dir\0name")
+    with pytest.raises(TypeError):
+        store.checkpoint(0, 5)
     with pytest.raises(rcustate.InvalidArgumentError, match="expected_entries"):
         rcustate.Store([("kv", rcustate.Merge.NONE, -1)])
 

@@ -2,6 +2,7 @@
 """Store, partitions, writes, merges, batches, read sections and views, and
 the release of every C handle."""
 import gc
+import os
 import threading
 import warnings
 
@@ -400,8 +401,9 @@ def test_thread_attach_detach(store):
     assert in_thread(work) == 1
 
 
-def test_library_version():
+def test_library_version_and_path():
     assert rcustate.library_version() == "0.1.0"
+    assert rcustate.library_path() == os.environ.get("RCUSTATE_LIBRARY", "librcustate.so.0")
     assert rcustate._lib.rcs_version_number() == 100
 
 

@@ -7,7 +7,8 @@ accounts, in table "kv" (puts of new balances) and in table "adds" (merges of
 commit (alternately through its thread's pending changes and through a
 Batch). So every read of one version -- a view inside a read section, or a
 pinned snapshot -- must find both tables summing to TOTAL, and "seq" equal
-to that version; versions seen by one reader never go back. A reader that saw
+to that version; versions seen by one reader never go back, nor do the
+single-key reads of "seq" (store.get, ReadSection.get) made after them. A reader that saw
 half a commit, or one table of one version and another of the next, fails.
 
 This also needs ctypes to release the GIL: a commit waits for the readers'
@@ -98,6 +99,12 @@ def test_readers_see_whole_commits_while_one_thread_commits(store):
                         view = r.view(0)
                         check_version(view.get, view.version, last, "view")
                         last = view.version
+                        # A lookup of the latest version, after the view.
+                        seq = decode_i64(r.get(0, "kv", b"seq"))
+                        assert seq >= last, f"section get: seq {seq} after view {last}"
+                    # A copying read outside any section: never goes back.
+                    seq = decode_i64(store.get(0, "kv", b"seq"))
+                    assert seq >= last, f"get: seq {seq} after version {last}"
                 else:
                     with store.snapshot(0) as snap:
                         tables = {"kv": snap, "adds": snap.table("adds")}
