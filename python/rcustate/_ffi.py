@@ -89,6 +89,10 @@ class CheckpointInfo(Structure):
 #                     size_t value_len, void *ctx)
 ENTRY_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p)
 
+# int (*rcs_changelog_fn)(void *ctx, uint32_t partition, uint64_t version,
+#                         const void *record, size_t record_len)
+CHANGELOG_FN = CFUNCTYPE(c_int, c_void_p, c_uint32, c_uint64, c_void_p, c_size_t)
+
 _P = c_void_p          # opaque handles
 _B = c_char_p          # byte strings passed in (bytes or None; length passed apart)
 _SZ = c_size_t
@@ -143,6 +147,8 @@ _SIGNATURES = {
     "rcs_batch_destroy": (None, [_P]),
     "rcs_checkpoint": (c_int, [_P, _U32, c_char_p, c_int, POINTER(CheckpointInfo)]),
     "rcs_restore": (c_int, [_P, _U32, c_char_p, POINTER(CheckpointInfo)]),
+    "rcs_changelog_set": (c_int, [_P, CHANGELOG_FN, c_void_p]),
+    "rcs_changelog_apply": (c_int, [_P, _U32, _B, _SZ, _PU64]),
     "rcs_thread_attach": (c_int, []),
     "rcs_thread_detach": (c_int, []),
     "rcs_grace_stalls": (c_int, [_P, _PU64, _PU64]),

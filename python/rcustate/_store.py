@@ -70,11 +70,44 @@ CheckpointInfo.__doc__ = "What a checkpoint wrote or a restore read (rcs_checkpo
 
 # ---- errors and argument checks
 
+# Per thread: how deep in changelog callbacks it is, and the exception the
+# innermost one raised (the cause of the commit's IOFailure).
+_changelog_state = threading.local()
+
+
 def _raise(code):
     """Raises the exception for a failed call, with the calling thread's
     rcs_last_error() (read at once: it is per thread and the next failure
-    on this thread replaces it)."""
-    raise error_for(code, lib.rcs_last_error().decode("utf-8", "replace"))
+    on this thread replaces it), chained to what a changelog callback raised
+    during the call, if anything."""
+    error = error_for(code, lib.rcs_last_error().decode("utf-8", "replace"))
+    cause = getattr(_changelog_state, "error", None)
+    if cause is not None:
+        _changelog_state.error = None
+        raise error from cause
+    raise error
+
+
+def _not_in_changelog_callback(what):
+    # The callback runs with the partition's commit locks held: these calls
+    # would deadlock (the library aborts) or be refused; refuse them plainly.
+    if getattr(_changelog_state, "depth", 0):
+        raise StateError(f"rcustate: {what} is not allowed inside a changelog callback",
+                         _ffi.ESTATE)
+
+
+def _changelog_trampoline(fn):
+    def call(_ctx, partition, version, record, length):
+        _changelog_state.depth = getattr(_changelog_state, "depth", 0) + 1
+        try:
+            fn(partition, version, string_at(record, length) if length else b"")
+            return 0
+        except BaseException as e:  # noqa: BLE001 -- refuses the commit, raised by it
+            _changelog_state.error = e
+            return 1
+        finally:
+            _changelog_state.depth -= 1
+    return _ffi.CHANGELOG_FN(call)
 
 
 def _check(code):
@@ -304,6 +337,7 @@ class Store(_Owned):
         self.tables = tuple(specs)
         self._table_ids = {spec.name: i for i, spec in enumerate(specs)}
         self._scratch = threading.local()
+        self._changelog_fns = []
 
     def close(self):
         """Drops every partition, waits until their memory is freed and
@@ -311,6 +345,7 @@ class Store(_Owned):
         section (the store stays open: close it after the section) and while
         another thread is inside a call on this store. Batches and snapshots
         may outlive the store."""
+        _not_in_changelog_callback("close")
         with self._close_lock:
             handle = self._handle
             if handle is None:
@@ -370,6 +405,7 @@ class Store(_Owned):
     def drop_partition(self, partition):
         """Removes a partition; snapshots of it stay readable. Not inside a
         read section (StateError)."""
+        _not_in_changelog_callback("drop_partition")
         p = _u32(partition, "partition")
         h = self._acquire()
         try:
@@ -532,12 +568,15 @@ class Store(_Owned):
 
     def commit(self, partition):
         """Commits the calling thread's changes to the partition atomically
-        and returns the new version. Not inside a read section (StateError)."""
+        and returns the new version. Not inside a read section (StateError).
+        On error the changes are kept (retry, or abort)."""
+        _not_in_changelog_callback("commit")
         return self._versioned(lib.rcs_commit, partition)
 
     def flush(self, partition):
         """Publishes every committed batch now (group commit) and returns the
         published version. Not inside a read section."""
+        _not_in_changelog_callback("flush")
         return self._versioned(lib.rcs_flush, partition)
 
     def abort(self, partition):
@@ -570,6 +609,7 @@ class Store(_Owned):
         """Writes a checkpoint of the partition's published version into
         `directory` (full, or incremental: the changes since the newest
         checkpoint there) and returns a CheckpointInfo."""
+        _not_in_changelog_callback("checkpoint")
         p = _u32(partition, "partition")
         d = _path(directory)
         h = self._acquire()
@@ -585,6 +625,7 @@ class Store(_Owned):
     def restore(self, partition, directory):
         """Creates the partition from the newest complete checkpoint chain in
         `directory` and returns a CheckpointInfo."""
+        _not_in_changelog_callback("restore")
         p = _u32(partition, "partition")
         d = _path(directory)
         h = self._acquire()
@@ -593,6 +634,47 @@ class Store(_Owned):
             info.struct_size = ctypes.sizeof(info)
             _check(lib.rcs_restore(h, p, d, byref(info)))
             return CheckpointInfo(*(getattr(info, f) for f in CheckpointInfo._fields))
+        finally:
+            self._leave()
+
+    # -- changelog
+
+    def set_changelog(self, fn):
+        """Calls fn(partition, version, record) for every commit that starts
+        after this returns, in version order per partition, before the commit
+        becomes visible to other threads; `record` is bytes, to keep (a log
+        file, a topic) and replay with apply_changelog. If fn raises, the
+        commit fails with IOFailure (chained to fn's exception), publishes
+        nothing and keeps the changes. fn runs on the committing thread with
+        the partition's commit locks held: it may read, but commit, flush,
+        checkpoint, restore, apply_changelog, drop_partition and close raise
+        StateError there. None removes the callback."""
+        if fn is not None and not callable(fn):
+            raise TypeError(f"rcustate: the changelog callback must be callable, not "
+                            f"{type(fn).__name__}")
+        c_fn = _ffi.CHANGELOG_FN() if fn is None else _changelog_trampoline(fn)  # () is NULL
+        h = self._acquire()
+        try:
+            _check(lib.rcs_changelog_set(h, c_fn, None))
+            # Commits that started before may still call an older callback:
+            # every one stays alive until the store is closed.
+            self._changelog_fns.append(c_fn)
+        finally:
+            self._leave()
+
+    def apply_changelog(self, partition, record):
+        """Applies a changelog record as one atomic commit of the partition
+        and returns the partition's committed version: a record at or below
+        it is skipped (replay is idempotent), the next one applied, a later
+        one is StateError (a gap)."""
+        _not_in_changelog_callback("apply_changelog")
+        p = _u32(partition, "partition")
+        r = _bytes(record, "record")
+        h = self._acquire()
+        try:
+            out = c_uint64()
+            _check(lib.rcs_changelog_apply(h, p, r, len(r), byref(out)))
+            return out.value
         finally:
             self._leave()
 
@@ -694,6 +776,7 @@ class Batch(_Owned):
         unchanged. Not inside a read section (StateError)."""
         if partition is None:
             partition = self.partition
+        _not_in_changelog_callback("Batch.commit")
         if partition is None:
             raise InvalidArgumentError("rcustate: Batch.commit needs a partition", _ffi.EINVAL)
         p = _u32(partition, "partition")
