@@ -42,5 +42,5 @@ def test_listed_names_exist():
                 "LookupError", "ResourceWarning"}
     for cls in set(re.findall(r"`(\w+Error|IOFailure)`", text)) - builtins:
         assert issubclass(getattr(rcustate, cls), rcustate.Error), cls
-    for method in re.findall(r"`(?:store\.)?(\w+)\((?:p|fn)", text):
+    for method in re.findall(r"`(?:store\.)?(\w+)\((?:p|fn)\b", text):
         assert hasattr(rcustate.Store, method), method
