@@ -696,7 +696,8 @@ def _path(directory):
 class Batch(_Owned):
     """Changes collected apart from every thread's pending changes, invisible
     to everybody (the maker included) until commit(), then published
-    atomically. One thread at a time uses it (calls are serialized).
+    atomically. One thread at a time uses it: a call while another thread
+    is inside one raises StateError.
 
     As a context manager bound to a partition (``store.batch(p)``), the batch
     is committed to it when the block ends normally if it holds any change,
@@ -722,8 +723,9 @@ class Batch(_Owned):
     def _call(self, fn, *args):
         # The batch's lock, held during the call, keeps a second thread (the
         # library allows one at a time per batch) and close() out; the store's
-        # use count keeps the store open during the call. A batch of a closed
-        # store still calls the library, which refuses with its own error.
+        # count of calls keeps the store open during the call (the library
+        # refuses a batch of a closed store too, but a call must not race
+        # the close).
         if not self._lock.acquire(blocking=False):
             raise StateError("rcustate: the batch is in use by another thread (a batch is "
                              "used by one thread at a time)", _ffi.ESTATE)
