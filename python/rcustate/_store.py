@@ -22,6 +22,7 @@ import collections
 import collections.abc
 import ctypes
 import enum
+import operator
 import threading
 import warnings
 import weakref
@@ -115,11 +116,20 @@ def _check(code):
         _raise(code)
 
 
+def _int(value, what):
+    # Any integer type (numpy's too, through __index__), but not bool.
+    if isinstance(value, bool):
+        raise TypeError(f"rcustate: {what} must be an int, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"rcustate: {what} must be an int, not {type(value).__name__}") from None
+
+
 def _u32(value, what):
     if type(value) is int and 0 <= value <= _U32_MAX:
         return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"rcustate: {what} must be an int, not {type(value).__name__}")
+    value = _int(value, what)
     if not 0 <= value <= _U32_MAX:
         raise InvalidArgumentError(
             f"rcustate: {what} {value} is out of range (0 .. {_U32_MAX})", _ffi.EINVAL)
@@ -128,8 +138,7 @@ def _u32(value, what):
 
 def _unsigned(value, what):
     # ctypes would wrap a negative number into a huge one.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"rcustate: {what} must be an int, not {type(value).__name__}")
+    value = _int(value, what)
     if not 0 <= value < 1 << 64:
         raise InvalidArgumentError(f"rcustate: {what} {value} is out of range", _ffi.EINVAL)
     return value

@@ -112,6 +112,16 @@ def test_wrong_types(store):
         rcustate.Store([("kv", rcustate.Merge.NONE, -1)])
 
 
+def test_integer_types(store):
+    class Index:  # an integer type that is not int (numpy's are such)
+        def __index__(self):
+            return 0
+    store.put(Index(), Index(), b"k", b"v")
+    assert store.get(0, "kv", b"k") == b"v"
+    with rcustate.Store(["kv"], max_publish_delay_ns=Index()):
+        pass
+
+
 def test_out_of_range_ids(store):
     # ctypes would wrap these silently; the binding refuses them.
     for bad in (-1, 2**32, 2**64):
