@@ -501,3 +501,34 @@ def test_a_read_section_is_a_use_of_its_store(store):
     with store.read():
         assert len(store._calls) == 1
     assert not store._calls
+
+
+def test_import_finds_the_library_through_pkg_config_then_the_loader(tmp_path):
+    # End to end, in a fresh interpreter without RCUSTATE_LIBRARY: a
+    # pkg-config that knows rcustate gives the file; one that does not leaves
+    # it to the loader's search (LD_LIBRARY_PATH here).
+    import subprocess
+    import sys
+    built = os.environ["RCUSTATE_LIBRARY"]
+    libdir = os.path.dirname(built)
+    fake = tmp_path / "pkg-config"
+    env = {k: v for k, v in os.environ.items() if k != "RCUSTATE_LIBRARY"}
+    env["PATH"] = f"{tmp_path}:{env.get('PATH', '/usr/bin:/bin')}"
+    probe = ["-c", "import rcustate; print(rcustate.library_path(), rcustate.library_version())"]
+
+    fake.write_text(f"#!/bin/sh\necho {libdir}\n")
+    fake.chmod(0o755)
+    out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [os.path.join(libdir, "librcustate.so.0"), "0.1.0"]
+
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    env["LD_LIBRARY_PATH"] = libdir
+    out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["librcustate.so.0", "0.1.0"]
+
+    env["RCUSTATE_LIBRARY"] = str(tmp_path / "nothing.so")
+    out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "ImportError" in out.stderr
+    assert "nothing.so" in out.stderr and "RCUSTATE_LIBRARY" in out.stderr
