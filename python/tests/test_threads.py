@@ -8,8 +8,10 @@ commit (alternately through its thread's pending changes and through a
 Batch). So every read of one version -- a view inside a read section, or a
 pinned snapshot -- must find both tables summing to TOTAL, and "seq" equal
 to that version; versions seen by one reader never go back, nor do the
-single-key reads of "seq" (store.get, ReadSection.get) made after them. A reader that saw
-half a commit, or one table of one version and another of the next, fails.
+single-key reads of "seq" (store.get, ReadSection.get) made after them. A
+reader that saw half a commit, or one table of one version and another of
+the next, fails. Run under both publication policies (group commit: the
+library's publisher thread publishes too).
 
 This also needs ctypes to release the GIL: a commit waits for the readers'
 sections to end, which they do only if they can run Python meanwhile.
@@ -17,9 +19,12 @@ sections to end, which they do only if they can run Python meanwhile.
 import random
 import threading
 
+import pytest
+
+import rcustate
 from rcustate import decode_i64, encode_i64
 
-from conftest import stress_scale
+from conftest import TABLES, stress_scale
 
 ACCOUNTS = [b"acct%d" % i for i in range(8)]
 START = 1000
@@ -39,14 +44,20 @@ def check_version(get, version, last, where):
 
 def test_calls_release_the_gil():
     # A library loaded with PyDLL would keep the GIL during calls: the test
-    # above would then deadlock (a commit waiting for a reader's section,
+    # below would then deadlock (a commit waiting for a reader's section,
     # the reader waiting for the GIL); this says why at once.
     import ctypes
-    import rcustate
     assert not rcustate._lib._func_flags_ & ctypes._FUNCFLAG_PYTHONAPI
 
 
-def test_readers_see_whole_commits_while_one_thread_commits(store):
+@pytest.mark.parametrize("publish_delay_ns", [0, 1_000_000], ids=["default", "group_commit"])
+def test_readers_see_whole_commits_while_one_thread_commits(publish_delay_ns):
+    with rcustate.Store(TABLES, max_publish_delay_ns=publish_delay_ns) as store:
+        store.create_partition(0)
+        readers_check_every_read(store)
+
+
+def readers_check_every_read(store):
     commits = 1000 * stress_scale()
     for a in ACCOUNTS:
         store.put(0, "kv", a, encode_i64(START))
@@ -84,6 +95,9 @@ def test_readers_see_whole_commits_while_one_thread_commits(store):
                         batch.put("kv", b"seq", encode_i64(version))
                     got = batch.version
                 assert got == version, (got, version)
+            # Group commit may leave the last commits sealed: publish them,
+            # so that the readers' last read must find the last version.
+            assert store.flush(0) == commits + 1
         except BaseException as e:  # noqa: BLE001 -- reported by the test
             errors.append(e)
         finally:
