@@ -129,3 +129,32 @@ def test_snapshot_walk_failure_is_raised(filled, monkeypatch):
     with filled.snapshot(0, "kv") as snap:
         with pytest.raises(MemoryError, match="simulated"):
             list(snap)
+
+
+def test_snapshot_shared_by_threads(filled):
+    import threading
+    snap = filled.snapshot(0, "kv")
+    results, errors = [], []
+
+    def scan():
+        try:
+            for _ in range(20):
+                results.append(dict(snap.items()) == expected() and len(snap) == 101)
+        except BaseException as e:  # noqa: BLE001 -- reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=scan) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 80 and all(results)
+    # A close while another thread is inside a call on it is refused.
+    snap._pin._acquire()
+    try:
+        with pytest.raises(rcustate.StateError, match="another thread"):
+            snap.close()
+        assert not snap.closed
+    finally:
+        snap._pin._leave()
+    snap.close()
