@@ -7,7 +7,7 @@ set -euo pipefail
 rcs_packages=(
   build-essential meson ninja-build pkg-config cmake
   liburcu-dev libabsl-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
-  clang libclang-rt-14-dev llvm gnuplot-nox binutils python3
+  clang libclang-rt-14-dev llvm gnuplot-nox binutils python3 python3-pytest
   librdkafka-dev
 )
 
