@@ -14,6 +14,15 @@ use crate::{encode_f64, encode_i64, raw};
 /// partition of the store as one version and empties it; a failed commit
 /// leaves it intact. On error every method leaves the batch unchanged.
 /// It may outlive its store: its operations then return [`crate::Error::State`].
+///
+/// A batch may move to another thread, but not be shared by two:
+///
+/// ```compile_fail,E0277
+/// # use rcustate::{MergeOp, Options, Store};
+/// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
+/// fn needs_sync<T: Sync>(_: &T) {}
+/// needs_sync(&store.batch().unwrap()); // error: `NonNull<rcs_batch>` cannot be shared
+/// ```
 pub struct Batch {
     raw: NonNull<sys::rcs_batch>,
 }
@@ -116,7 +125,15 @@ impl Drop for Batch {
 /// resolved once for a writer's hot loop. Commit with
 /// [`crate::Store::commit`] on the same thread, as usual; the writer goes on
 /// writing into the emptied delta. It belongs to the thread that opened it,
-/// so it is neither `Send` nor `Sync`.
+/// so it is neither `Send` nor `Sync`:
+///
+/// ```compile_fail,E0277
+/// # use rcustate::{MergeOp, Options, Store};
+/// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
+/// # store.create_partition(0).unwrap();
+/// let writer = store.writer(0, 0).unwrap();
+/// std::thread::spawn(move || writer.put(b"k", b"v")); // error: not Send
+/// ```
 pub struct Writer {
     raw: NonNull<sys::rcs_writer>,
     // The library refuses (RCS_ESTATE) a writer used on another thread; the

@@ -3,7 +3,7 @@
 //! without locks while writers publish a new version of a partition at every
 //! commit. This crate is a safe API over the library's C ABI (`rcustate-sys`).
 //!
-//! ```no_run
+//! ```
 //! use rcustate::{MergeOp, Options, Store};
 //!
 //! let store = Store::open(&Options::new().table("counts", MergeOp::AddI64))?;

@@ -17,7 +17,7 @@ use crate::{bytes, opt_f64, opt_i64, raw, Store};
 /// commit, for as long as the section: the borrow checker makes sure no value
 /// outlives it.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// # use rcustate::{MergeOp, Options, Store};
 /// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
 /// let value;
@@ -31,11 +31,21 @@ use crate::{bytes, opt_f64, opt_i64, raw, Store};
 /// A section belongs to its thread (RCU's read lock is per thread), so it is
 /// neither `Send` nor `Sync`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// # use rcustate::{MergeOp, Options, Store};
 /// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
 /// fn needs_send<T: Send>(_: T) {}
 /// needs_send(store.read()); // error: `*mut ()` cannot be sent between threads
+/// ```
+///
+/// Nor can the store be dropped while one of its sections is open:
+///
+/// ```compile_fail,E0505
+/// # use rcustate::{MergeOp, Options, Store};
+/// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
+/// let section = store.read();
+/// drop(store); // error: cannot move out of `store` because it is borrowed
+/// drop(section);
 /// ```
 ///
 /// Keep sections short: a commit that needs a grace period waits for every
@@ -111,6 +121,18 @@ impl Drop for ReadSection<'_> {
 
 /// One published version of a partition, seen inside a read section; values
 /// are borrowed from the section. Neither `Send` nor `Sync`, like the section.
+///
+/// ```compile_fail,E0597
+/// # use rcustate::{MergeOp, Options, Store};
+/// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
+/// let value;
+/// {
+///     let section = store.read();
+///     let view = section.view(0).unwrap();
+///     value = view.get(0, b"key").unwrap();
+/// } // error: `section` does not live long enough
+/// println!("{:?}", value);
+/// ```
 #[derive(Clone, Copy)]
 pub struct View<'s> {
     raw: *const sys::rcs_view,
@@ -156,7 +178,19 @@ impl<'s> View<'s> {
 /// paths: each lookup is one probe of the latest published version (without
 /// the calling thread's uncommitted writes), inside a read section.
 /// It keeps reading the partition's last version after the partition is
-/// dropped or the store closed.
+/// dropped or the store closed. A value lives no longer than the section:
+///
+/// ```compile_fail,E0597
+/// # use rcustate::{MergeOp, Options, Store};
+/// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
+/// let reader = store.reader(0, 0).unwrap();
+/// let value;
+/// {
+///     let section = store.read();
+///     value = reader.get(&section, b"key").unwrap();
+/// } // error: `section` does not live long enough
+/// println!("{:?}", value);
+/// ```
 pub struct TableReader {
     raw: NonNull<sys::rcs_reader>,
 }

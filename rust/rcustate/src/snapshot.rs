@@ -15,7 +15,18 @@ use crate::{bytes, opt_f64, opt_i64, raw};
 /// it; they copy instead of reusing pinned memory). Values are borrowed from
 /// the snapshot. It stays readable after later commits, after the partition
 /// is dropped and after the store is closed. Without the uncommitted writes
-/// of any thread.
+/// of any thread. A value lives no longer than its snapshot:
+///
+/// ```compile_fail,E0597
+/// # use rcustate::{MergeOp, Options, Store};
+/// # let store = Store::open(&Options::new().table("t", MergeOp::None)).unwrap();
+/// let value;
+/// {
+///     let snapshot = store.snapshot(0).unwrap();
+///     value = snapshot.get(0, b"key").unwrap();
+/// } // error: `snapshot` does not live long enough
+/// println!("{:?}", value);
+/// ```
 pub struct Snapshot {
     raw: NonNull<sys::rcs_snapshot>,
 }
