@@ -4,11 +4,12 @@
 
 use std::ffi::CString;
 use std::fmt;
-use std::os::raw::c_void;
+use std::os::raw::{c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::ptr::{self, NonNull};
+use std::sync::Mutex;
 
 use rcustate_sys as sys;
 
@@ -31,6 +32,34 @@ use crate::{bytes, encode_f64, encode_i64, opt_f64, opt_i64, raw, Batch, Options
 /// message on stderr. Use [`Store::close`] to be told instead.
 pub struct Store {
     raw: NonNull<sys::rcs_store>,
+    // Every changelog callback ever set: a commit that started before a
+    // replacement may still be running the previous one, so they are all
+    // kept until the store is closed.
+    changelogs: Mutex<Vec<Box<Box<ChangelogFn>>>>,
+    // Set by `close` once rcs_store_close succeeded: Drop has nothing to do.
+    closed: bool,
+}
+
+/// A changelog callback (see [`Store::set_changelog`]).
+type ChangelogFn = dyn Fn(u32, u64, &[u8]) -> bool + Send + Sync;
+
+unsafe extern "C" fn changelog_trampoline(
+    ctx: *mut c_void,
+    partition: u32,
+    version: u64,
+    record: *const c_void,
+    record_len: usize,
+) -> c_int {
+    // SAFETY: ctx is a Box<ChangelogFn> the store keeps until it is closed;
+    // the record is valid during this call.
+    let f = &*(ctx as *const Box<ChangelogFn>);
+    let record = bytes(record, record_len);
+    // No unwinding may cross the C frames: a panic refuses the commit.
+    match panic::catch_unwind(AssertUnwindSafe(|| f(partition, version, record))) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(_) => 2,
+    }
 }
 
 // SAFETY: the C API allows every function on a store from any thread,
@@ -150,7 +179,11 @@ impl Store {
             sys::rcs_store_open(&opts, &mut out)
         };
         check(rc)?;
-        Ok(Store { raw: NonNull::new(out).expect("rcs_store_open returned RCS_OK and NULL") })
+        Ok(Store {
+            raw: NonNull::new(out).expect("rcs_store_open returned RCS_OK and NULL"),
+            changelogs: Mutex::new(Vec::new()),
+            closed: false,
+        })
     }
 
     /// The C handle, for calls of [`crate::sys`] (valid while `self` lives).
@@ -161,11 +194,11 @@ impl Store {
     /// Closes the store now. Inside a read section (of any store) this thread
     /// cannot close it: then the store is handed back, still open and usable,
     /// with the [`Error::State`] that says so.
-    pub fn close(self) -> std::result::Result<(), (Store, Error)> {
+    pub fn close(mut self) -> std::result::Result<(), (Store, Error)> {
         // SAFETY: `self` is owned: no other reference to the store exists.
         let rc = unsafe { sys::rcs_store_close(self.raw.as_ptr()) };
         if rc == sys::RCS_OK {
-            std::mem::forget(self);
+            self.closed = true; // drop frees the rest
             Ok(())
         } else {
             Err((self, Error::last(rc)))
@@ -507,6 +540,52 @@ impl Store {
         Ok(CheckpointInfo::from_raw(&info))
     }
 
+    /// Sets the changelog callback, called once per commit of every
+    /// partition (in version order per partition, on the committing thread,
+    /// before the commit becomes visible to other threads) with the
+    /// partition, the version and the commit's changelog record (valid during
+    /// the call). Return `true` to accept; `false` fails the commit with
+    /// [`Error::Io`], nothing published and the delta or batch kept (a panic
+    /// in the callback does the same). It runs with the partition's commit
+    /// locks held: it must not commit, flush, checkpoint, restore, apply a
+    /// record, drop a partition or close this store (it would deadlock), and
+    /// should return quickly (appending to a log is the intended use). Applies
+    /// to commits that start after this returns.
+    pub fn set_changelog<F>(&self, f: F) -> Result<()>
+    where
+        F: Fn(u32, u64, &[u8]) -> bool + Send + Sync + 'static,
+    {
+        let boxed: Box<Box<ChangelogFn>> = Box::new(Box::new(f));
+        let ctx = &*boxed as *const Box<ChangelogFn> as *mut c_void;
+        let mut kept = self.changelogs.lock().unwrap_or_else(|e| e.into_inner());
+        kept.reserve(1); // so that keeping it cannot fail once it is set
+        // SAFETY: the callback matches rcs_changelog_fn; ctx stays valid
+        // until the store is closed (it is kept in `changelogs`).
+        check(unsafe { sys::rcs_changelog_set(self.raw.as_ptr(), Some(changelog_trampoline), ctx) })?;
+        kept.push(boxed);
+        Ok(())
+    }
+
+    /// Removes the changelog callback (for commits that start after this returns).
+    pub fn clear_changelog(&self) -> Result<()> {
+        // SAFETY: valid handle; NULL means none.
+        check(unsafe { sys::rcs_changelog_set(self.raw.as_ptr(), None, ptr::null_mut()) })
+    }
+
+    /// Applies one changelog record (from this store or another with the same
+    /// tables) as one atomic commit of `partition` and returns the
+    /// partition's committed version afterwards. A record whose version is not
+    /// above that is skipped; one past the next version is [`Error::State`];
+    /// a malformed one [`Error::Corrupt`]; a record of another partition or
+    /// other tables [`Error::InvalidArgument`].
+    pub fn apply_changelog(&self, partition: u32, record: &[u8]) -> Result<u64> {
+        let (r, rl) = raw(record);
+        let mut v = 0u64;
+        // SAFETY: valid handle, record and out pointer.
+        check(unsafe { sys::rcs_changelog_apply(self.raw.as_ptr(), partition, r, rl, &mut v) })?;
+        Ok(v)
+    }
+
     /// Grace-period stalls over every partition: the number of waits longer
     /// than the stall threshold, and the age in ns of the oldest wait in
     /// progress (0: none).
@@ -521,9 +600,15 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
         // SAFETY: `self` is being dropped: no other reference exists.
         let rc = unsafe { sys::rcs_store_close(self.raw.as_ptr()) };
         if rc != sys::RCS_OK {
+            // The open store may still call its changelog callbacks.
+            let callbacks = std::mem::take(&mut *self.changelogs.lock().unwrap_or_else(|e| e.into_inner()));
+            std::mem::forget(callbacks);
             // Only inside a read section of this thread (ReadSection borrows
             // its store, so it is another store's section): the store stays
             // open. Leaking it is safe; aborting or panicking in drop is not

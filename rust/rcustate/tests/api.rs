@@ -531,3 +531,53 @@ fn library_version_is_the_headers() {
     assert_eq!(s, format!("{}.{}.{}", rcustate::sys::RCS_VERSION_MAJOR,
                           rcustate::sys::RCS_VERSION_MINOR, rcustate::sys::RCS_VERSION_PATCH));
 }
+
+#[test]
+fn changelog_callbacks_and_replay() {
+    use std::sync::{Arc, Mutex};
+    let s = store();
+    let log: Arc<Mutex<Vec<(u32, u64, Vec<u8>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    s.set_changelog(move |p, v, record| {
+        sink.lock().unwrap().push((p, v, record.to_vec()));
+        true
+    })
+    .unwrap();
+    s.put(P, BYTES, b"a", b"1").unwrap();
+    s.merge_i64(P, SUM, b"n", 2).unwrap();
+    s.commit(P).unwrap();
+    let mut b = s.batch().unwrap();
+    b.merge(LOG, b"l", b"xy").unwrap();
+    b.delete(BYTES, b"a").unwrap();
+    b.commit(P).unwrap();
+    let records = log.lock().unwrap().clone();
+    assert_eq!(records.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), vec![(P, 1), (P, 2)]);
+
+    // A callback that refuses (or panics) fails the commit with Io; the delta is kept.
+    s.set_changelog(|_, _, _| false).unwrap();
+    s.put(P, BYTES, b"refused", b"x").unwrap();
+    let e = s.commit(P).unwrap_err();
+    assert!(matches!(e, Error::Io(_)) && e.message().starts_with("rcs_commit"), "{:?}", e);
+    assert_eq!(s.version(P).unwrap(), 2);
+    s.set_changelog(|_, _, _| panic!("a panicking changelog")).unwrap();
+    assert!(matches!(s.commit(P), Err(Error::Io(_))));
+    assert!(matches!(b.commit(P), Err(Error::Io(_))));
+    s.clear_changelog().unwrap();
+    assert_eq!(s.commit(P).unwrap(), 3);
+    assert_eq!(s.get(P, BYTES, b"refused").unwrap(), Some(b"x".to_vec()));
+    assert_eq!(log.lock().unwrap().len(), 2);
+
+    // Replay into another store with the same tables.
+    let t = store();
+    assert_eq!(t.apply_changelog(P, &records[0].2).unwrap(), 1);
+    assert_eq!(t.apply_changelog(P, &records[0].2).unwrap(), 1); // a duplicate: skipped
+    assert_eq!(t.apply_changelog(P, &records[1].2).unwrap(), 2);
+    assert_eq!(t.get(P, BYTES, b"a").unwrap(), None);
+    assert_eq!(t.get_i64(P, SUM, b"n").unwrap(), Some(2));
+    assert_eq!(t.get(P, LOG, b"l").unwrap(), Some(b"xy".to_vec()));
+    let u = store();
+    let e = u.apply_changelog(P, &records[1].2).unwrap_err(); // version 2 before 1
+    assert!(matches!(e, Error::State(_)) && e.message().starts_with("rcs_changelog_apply"), "{:?}", e);
+    assert!(matches!(u.apply_changelog(P, b"not a record"), Err(Error::Corrupt(_))));
+    assert!(matches!(u.apply_changelog(42, &records[0].2), Err(_)));
+}
