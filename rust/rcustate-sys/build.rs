@@ -41,7 +41,12 @@ fn has_header(dir: &str) -> bool {
 }
 
 fn main() {
-    for var in ["RCUSTATE_LIB_DIR", "RCUSTATE_INCLUDE_DIR", "PKG_CONFIG_PATH", "PKG_CONFIG"] {
+    for var in [
+        "RCUSTATE_LIB_DIR",
+        "RCUSTATE_INCLUDE_DIR",
+        "PKG_CONFIG_PATH",
+        "PKG_CONFIG",
+    ] {
         println!("cargo:rerun-if-env-changed={}", var);
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -73,7 +73,14 @@ macro_rules! opaque {
         }
     )*};
 }
-opaque!(rcs_store, rcs_batch, rcs_snapshot, rcs_view, rcs_reader, rcs_writer);
+opaque!(
+    rcs_store,
+    rcs_batch,
+    rcs_snapshot,
+    rcs_view,
+    rcs_reader,
+    rcs_writer
+);
 
 // ---- Structs.
 
@@ -156,7 +163,8 @@ extern "C" {
     pub fn rcs_options_init(opts: *mut rcs_options);
     pub fn rcs_store_open(opts: *const rcs_options, out: *mut *mut rcs_store) -> c_int;
     pub fn rcs_store_close(store: *mut rcs_store) -> c_int;
-    pub fn rcs_table_id(store: *const rcs_store, name: *const c_char, out_table: *mut u32) -> c_int;
+    pub fn rcs_table_id(store: *const rcs_store, name: *const c_char, out_table: *mut u32)
+        -> c_int;
     pub fn rcs_table_count(store: *const rcs_store, out_count: *mut usize) -> c_int;
 
     // Partitions.
@@ -268,8 +276,11 @@ extern "C" {
         fn_: rcs_entry_fn,
         ctx: *mut c_void,
     ) -> c_int;
-    pub fn rcs_snapshot_count(snap: *const rcs_snapshot, table: u32, out_count: *mut usize)
-        -> c_int;
+    pub fn rcs_snapshot_count(
+        snap: *const rcs_snapshot,
+        table: u32,
+        out_count: *mut usize,
+    ) -> c_int;
     pub fn rcs_snapshot_close(snap: *mut rcs_snapshot);
 
     // Writes through the calling thread's delta.
@@ -313,8 +324,12 @@ extern "C" {
         value: *const c_void,
         value_len: usize,
     ) -> c_int;
-    pub fn rcs_batch_delete(b: *mut rcs_batch, table: u32, key: *const c_void, key_len: usize)
-        -> c_int;
+    pub fn rcs_batch_delete(
+        b: *mut rcs_batch,
+        table: u32,
+        key: *const c_void,
+        key_len: usize,
+    ) -> c_int;
     pub fn rcs_batch_merge(
         b: *mut rcs_batch,
         table: u32,

@@ -74,14 +74,33 @@ macro_rules! structs {
 
 fn rust_constants() -> Vec<(&'static str, i128, usize)> {
     constants![
-        RCS_VERSION_MAJOR, RCS_VERSION_MINOR, RCS_VERSION_PATCH, RCS_VERSION_NUMBER,
-        RCS_OK, RCS_ENOTFOUND, RCS_EINVAL, RCS_ENOMEM, RCS_ENOPARTITION, RCS_EEXIST,
-        RCS_ENOTABLE, RCS_ERANGE, RCS_ESTATE, RCS_EIO, RCS_ECORRUPT, RCS_EINTERNAL,
+        RCS_VERSION_MAJOR,
+        RCS_VERSION_MINOR,
+        RCS_VERSION_PATCH,
+        RCS_VERSION_NUMBER,
+        RCS_OK,
+        RCS_ENOTFOUND,
+        RCS_EINVAL,
+        RCS_ENOMEM,
+        RCS_ENOPARTITION,
+        RCS_EEXIST,
+        RCS_ENOTABLE,
+        RCS_ERANGE,
+        RCS_ESTATE,
+        RCS_EIO,
+        RCS_ECORRUPT,
+        RCS_EINTERNAL,
         RCS_MAX_KEY_SIZE,
-        RCS_MERGE_NONE, RCS_MERGE_ADD_I64, RCS_MERGE_MIN_I64, RCS_MERGE_MAX_I64,
-        RCS_MERGE_ADD_F64, RCS_MERGE_APPEND,
-        RCS_READ_MEMB, RCS_READ_QSBR,
-        RCS_CHECKPOINT_FULL, RCS_CHECKPOINT_INCREMENTAL,
+        RCS_MERGE_NONE,
+        RCS_MERGE_ADD_I64,
+        RCS_MERGE_MIN_I64,
+        RCS_MERGE_MAX_I64,
+        RCS_MERGE_ADD_F64,
+        RCS_MERGE_APPEND,
+        RCS_READ_MEMB,
+        RCS_READ_QSBR,
+        RCS_CHECKPOINT_FULL,
+        RCS_CHECKPOINT_INCREMENTAL,
     ]
 }
 
@@ -118,7 +137,10 @@ fn strip_c_comments(text: &str) -> String {
             i += 1;
             out.push_str(&text[start..i.min(b.len())]);
         } else if text[i..].starts_with("/*") {
-            let end = text[i + 2..].find("*/").map(|e| i + 2 + e + 2).unwrap_or(b.len());
+            let end = text[i + 2..]
+                .find("*/")
+                .map(|e| i + 2 + e + 2)
+                .unwrap_or(b.len());
             out.push(' ');
             i = end;
         } else if text[i..].starts_with("//") {
@@ -184,7 +206,9 @@ fn is_ident_char(c: char) -> bool {
 
 /// The identifiers of `text`, in order.
 fn identifiers(text: &str) -> Vec<&str> {
-    text.split(|c: char| !is_ident_char(c)).filter(|s| !s.is_empty()).collect()
+    text.split(|c: char| !is_ident_char(c))
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Byte offsets of `word` as a whole identifier in `text`.
@@ -194,7 +218,10 @@ fn find_word(text: &str, word: &str) -> Vec<usize> {
     while let Some(p) = text[from..].find(word) {
         let at = from + p;
         let before = text[..at].chars().next_back().map_or(false, is_ident_char);
-        let after = text[at + word.len()..].chars().next().map_or(false, is_ident_char);
+        let after = text[at + word.len()..]
+            .chars()
+            .next()
+            .map_or(false, is_ident_char);
         if !before && !after {
             out.push(at);
         }
@@ -217,12 +244,12 @@ fn c_param_count(params: &str) -> usize {
 
 #[derive(Default, Debug)]
 struct Header {
-    functions: BTreeMap<String, usize>,  // name -> parameter count
-    called: BTreeSet<String>,            // every rcs_x( in the text, declared RCS_API or not
-    constants: BTreeSet<String>,         // #define RCS_* constants and enumerators
+    functions: BTreeMap<String, usize>,     // name -> parameter count
+    called: BTreeSet<String>,               // every rcs_x( in the text, declared RCS_API or not
+    constants: BTreeSet<String>,            // #define RCS_* constants and enumerators
     structs: BTreeMap<String, Vec<String>>, // name -> field names
-    opaque: BTreeSet<String>,            // typedef struct x x; without a definition
-    callbacks: BTreeMap<String, usize>,  // function pointer typedefs -> parameter count
+    opaque: BTreeSet<String>,               // typedef struct x x; without a definition
+    callbacks: BTreeMap<String, usize>,     // function pointer typedefs -> parameter count
 }
 
 fn parse_header(text: &str) -> Header {
@@ -240,8 +267,11 @@ fn parse_header(text: &str) -> Header {
                 let function_like = def[name.len()..].starts_with('(');
                 let value = def[name.len()..].trim();
                 // RCS_API and RCS_NOEXCEPT are attributes, not constants.
-                if name.starts_with("RCS_") && !function_like && !value.is_empty()
-                    && name != "RCS_API" && name != "RCS_NOEXCEPT"
+                if name.starts_with("RCS_")
+                    && !function_like
+                    && !value.is_empty()
+                    && name != "RCS_API"
+                    && name != "RCS_NOEXCEPT"
                 {
                     h.constants.insert(name);
                 }
@@ -254,7 +284,10 @@ fn parse_header(text: &str) -> Header {
     }
     // Functions: RCS_API <return type> name(params) RCS_NOEXCEPT;
     for at in find_word(&body, "RCS_API") {
-        let decl_end = body[at..].find(';').map(|e| at + e).expect("declaration without ;");
+        let decl_end = body[at..]
+            .find(';')
+            .map(|e| at + e)
+            .expect("declaration without ;");
         let decl = &body[at..decl_end];
         let open = decl.find('(').expect("RCS_API without a parameter list");
         let name = identifiers(&decl[..open]).last().unwrap().to_string();
@@ -266,7 +299,10 @@ fn parse_header(text: &str) -> Header {
         if body[..i].chars().next_back().map_or(false, is_ident_char) {
             continue;
         }
-        let name: String = body[i..].chars().take_while(|&c| is_ident_char(c)).collect();
+        let name: String = body[i..]
+            .chars()
+            .take_while(|&c| is_ident_char(c))
+            .collect();
         if body[i + name.len()..].trim_start().starts_with('(') {
             h.called.insert(name);
         }
@@ -290,7 +326,11 @@ fn parse_header(text: &str) -> Header {
     // Structs: "struct name {" definitions, and "typedef struct name name;" handles.
     for at in find_word(&body, "struct") {
         let rest = &body[at + "struct".len()..];
-        let name: String = rest.trim_start().chars().take_while(|&c| is_ident_char(c)).collect();
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|&c| is_ident_char(c))
+            .collect();
         let after = rest.trim_start()[name.len()..].trim_start();
         if after.starts_with('{') {
             let open = body.len() - after.len();
@@ -343,11 +383,21 @@ fn rust_signature(text: &str) -> (RustFn, usize) {
     let (params, end) = bracketed(text, 0);
     let params = split_top(params, ',')
         .iter()
-        .map(|p| p.splitn(2, ':').nth(1).expect("parameter without a type").trim().to_string())
+        .map(|p| {
+            p.split_once(':')
+                .expect("parameter without a type")
+                .1
+                .trim()
+                .to_string()
+        })
         .collect();
     let rest = text[end..].trim_start();
     let ret = rest.strip_prefix("->").map(|r| {
-        r.chars().take_while(|&c| c != ',' && c != ';' && c != '>').collect::<String>().trim().to_string()
+        r.chars()
+            .take_while(|&c| c != ',' && c != ';' && c != '>')
+            .collect::<String>()
+            .trim()
+            .to_string()
     });
     (RustFn { params, ret }, end)
 }
@@ -369,7 +419,8 @@ fn parse_sys_source(text: &str) -> SysSource {
     }
     for at in find_word(&text, "const") {
         if text[..at].trim_end().ends_with("pub") {
-            s.constants.insert(identifiers(&text[at..]).get(1).unwrap().to_string());
+            s.constants
+                .insert(identifiers(&text[at..]).get(1).unwrap().to_string());
         }
     }
     for at in find_word(&text, "type") {
@@ -386,19 +437,29 @@ fn parse_sys_source(text: &str) -> SysSource {
     }
     if let Some(at) = text.find("opaque!(") {
         let (names, _) = bracketed(&text, at + "opaque!".len());
-        s.opaque.extend(split_top(names, ',').into_iter().filter(|n| !n.is_empty()));
+        s.opaque
+            .extend(split_top(names, ',').into_iter().filter(|n| !n.is_empty()));
     }
     // Structs: "pub struct name {" definitions with "pub field: Type," members.
     for at in find_word(&text, "struct") {
         let rest = &text[at + "struct".len()..];
-        let name: String = rest.trim_start().chars().take_while(|&c| is_ident_char(c)).collect();
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|&c| is_ident_char(c))
+            .collect();
         let after = rest.trim_start()[name.len()..].trim_start();
         if after.starts_with('{') && name.starts_with("rcs_") {
             let open = text.len() - after.len();
             let (fields, _) = bracketed(&text, open);
             let names = split_top(fields, ',')
                 .iter()
-                .map(|f| identifiers(f.split(':').next().unwrap()).last().unwrap().to_string())
+                .map(|f| {
+                    identifiers(f.split(':').next().unwrap())
+                        .last()
+                        .unwrap()
+                        .to_string()
+                })
                 .collect();
             s.structs.insert(name, names);
         }
@@ -428,17 +489,28 @@ fn c_type(rust: &str, s: &SysSource) -> String {
         "c_void" => "void".into(),
         _ if s.callbacks.contains_key(t) => t.to_string(),
         _ if s.structs.contains_key(t) || s.opaque.contains(t) => format!("struct {}", t),
-        _ => panic!("the layout test cannot translate the Rust type `{}` to C", t),
+        _ => panic!(
+            "the layout test cannot translate the Rust type `{}` to C",
+            t
+        ),
     }
 }
 
 /// `ret (*)(params)` for a Rust signature.
 fn c_fn_pointer(f: &RustFn, s: &SysSource) -> String {
-    let ret = f.ret.as_deref().map(|r| c_type(r, s)).unwrap_or_else(|| "void".into());
+    let ret = f
+        .ret
+        .as_deref()
+        .map(|r| c_type(r, s))
+        .unwrap_or_else(|| "void".into());
     let params = if f.params.is_empty() {
         "void".to_string()
     } else {
-        f.params.iter().map(|p| c_type(p, s)).collect::<Vec<_>>().join(", ")
+        f.params
+            .iter()
+            .map(|p| c_type(p, s))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     format!("{} (*)({})", ret, params)
 }
@@ -460,10 +532,16 @@ fn include_dir() -> PathBuf {
 fn both_ways(what: &str, header: &BTreeSet<String>, rust: &BTreeSet<String>) -> Vec<String> {
     let mut out = Vec::new();
     for n in header.difference(rust) {
-        out.push(format!("{} `{}` is in rcustate.h but not declared in rcustate-sys", what, n));
+        out.push(format!(
+            "{} `{}` is in rcustate.h but not declared in rcustate-sys",
+            what, n
+        ));
     }
     for n in rust.difference(header) {
-        out.push(format!("{} `{}` is declared in rcustate-sys but not in rcustate.h", what, n));
+        out.push(format!(
+            "{} `{}` is declared in rcustate-sys but not in rcustate.h",
+            what, n
+        ));
     }
     out
 }
@@ -484,13 +562,21 @@ fn declarations_match_the_header() {
 
     // The parsers found something (a parser broken by a format change must
     // not make every comparison vacuous).
-    assert!(header.functions.len() >= 60, "header parse: {:?}", header.functions.keys());
+    assert!(
+        header.functions.len() >= 60,
+        "header parse: {:?}",
+        header.functions.keys()
+    );
     assert!(sys_src.functions.len() >= 60);
     assert!(header.constants.len() >= 20 && header.structs.len() >= 4);
 
     let mut problems = Vec::new();
     // Names, both ways.
-    problems.extend(both_ways("function", &keys(&header.functions), &keys(&sys_src.functions)));
+    problems.extend(both_ways(
+        "function",
+        &keys(&header.functions),
+        &keys(&sys_src.functions),
+    ));
     for n in header.called.difference(&keys(&header.functions)) {
         problems.push(format!("rcustate.h declares `{}` without RCS_API", n));
     }
@@ -499,18 +585,26 @@ fn declarations_match_the_header() {
             if f.params.len() != count {
                 problems.push(format!(
                     "function `{}` takes {} parameters in rcustate.h, {} in rcustate-sys",
-                    name, count, f.params.len()
+                    name,
+                    count,
+                    f.params.len()
                 ));
             }
         }
     }
-    problems.extend(both_ways("callback type", &keys(&header.callbacks), &keys(&sys_src.callbacks)));
+    problems.extend(both_ways(
+        "callback type",
+        &keys(&header.callbacks),
+        &keys(&sys_src.callbacks),
+    ));
     for (name, &count) in &header.callbacks {
         if let Some(f) = sys_src.callbacks.get(name) {
             if f.params.len() != count {
                 problems.push(format!(
                     "callback `{}` takes {} parameters in rcustate.h, {} in rcustate-sys",
-                    name, count, f.params.len()
+                    name,
+                    count,
+                    f.params.len()
                 ));
             }
         }
@@ -521,7 +615,11 @@ fn declarations_match_the_header() {
     for n in sys_src.constants.difference(&listed) {
         problems.push(format!("constant `{}` is missing from this test's list", n));
     }
-    problems.extend(both_ways("struct", &keys(&header.structs), &keys(&sys_src.structs)));
+    problems.extend(both_ways(
+        "struct",
+        &keys(&header.structs),
+        &keys(&sys_src.structs),
+    ));
     let checked: BTreeSet<String> = structs.iter().map(|s| s.name.to_string()).collect();
     for n in keys(&sys_src.structs).difference(&checked) {
         problems.push(format!("struct `{}` is missing from this test's list", n));
@@ -533,7 +631,11 @@ fn declarations_match_the_header() {
             problems.extend(both_ways(&format!("field of {}", name), &h, &r));
         }
     }
-    assert!(problems.is_empty(), "rcustate-sys and rcustate.h differ:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "rcustate-sys and rcustate.h differ:\n  {}",
+        problems.join("\n  ")
+    );
 
     // The C probe: signatures as static assertions, layout and values printed.
     let mut c = String::new();
@@ -560,8 +662,18 @@ fn declarations_match_the_header() {
     }
     c.push_str("\nint main(void) {\n");
     for s in &structs {
-        writeln!(c, "  printf(\"size {n} %zu\\n\", sizeof(struct {n}));", n = s.name).unwrap();
-        writeln!(c, "  printf(\"align {n} %zu\\n\", _Alignof(struct {n}));", n = s.name).unwrap();
+        writeln!(
+            c,
+            "  printf(\"size {n} %zu\\n\", sizeof(struct {n}));",
+            n = s.name
+        )
+        .unwrap();
+        writeln!(
+            c,
+            "  printf(\"align {n} %zu\\n\", _Alignof(struct {n}));",
+            n = s.name
+        )
+        .unwrap();
         for (f, _) in &s.fields {
             writeln!(
                 c,
@@ -615,7 +727,10 @@ fn declarations_match_the_header() {
         .collect();
 
     let mut expect = |key: String, rust: String| {
-        let c = c_facts.get(&key).cloned().unwrap_or_else(|| "<missing>".to_string());
+        let c = c_facts
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| "<missing>".to_string());
         if c != rust {
             problems.push(format!("{}: C says {}, Rust says {}", key, c, rust));
         }
@@ -630,8 +745,11 @@ fn declarations_match_the_header() {
     for (name, value, size) in &constants {
         expect(format!("const {}", name), format!("{} {}", value, size));
     }
-    assert!(problems.is_empty(), "rcustate-sys's layout differs from rcustate.h's:\n  {}",
-            problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "rcustate-sys's layout differs from rcustate.h's:\n  {}",
+        problems.join("\n  ")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -640,11 +758,19 @@ fn declarations_match_the_header() {
 fn runtime_version_matches() {
     // SAFETY: no arguments; a static string.
     let (n, s) = unsafe {
-        (sys::rcs_version_number(), std::ffi::CStr::from_ptr(sys::rcs_version_string()))
+        (
+            sys::rcs_version_number(),
+            std::ffi::CStr::from_ptr(sys::rcs_version_string()),
+        )
     };
     assert_eq!(n as i32, sys::RCS_VERSION_NUMBER);
     assert_eq!(
         s.to_str().unwrap(),
-        format!("{}.{}.{}", sys::RCS_VERSION_MAJOR, sys::RCS_VERSION_MINOR, sys::RCS_VERSION_PATCH)
+        format!(
+            "{}.{}.{}",
+            sys::RCS_VERSION_MAJOR,
+            sys::RCS_VERSION_MINOR,
+            sys::RCS_VERSION_PATCH
+        )
     );
 }

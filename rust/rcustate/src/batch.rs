@@ -35,7 +35,9 @@ unsafe impl Send for Batch {}
 
 impl Batch {
     pub(crate) fn from_raw(raw: *mut sys::rcs_batch) -> Batch {
-        Batch { raw: NonNull::new(raw).expect("rcs_batch_create returned RCS_OK and NULL") }
+        Batch {
+            raw: NonNull::new(raw).expect("rcs_batch_create returned RCS_OK and NULL"),
+        }
     }
 
     /// Sets `key` to `value` in `table`.

@@ -163,8 +163,17 @@ impl Options {
     }
 
     /// Adds a table with room reserved for `expected_entries` per partition.
-    pub fn table_with_capacity(mut self, name: &str, merge: MergeOp, expected_entries: usize) -> Options {
-        self.tables.push(TableSpec { name: name.to_string(), merge, expected_entries });
+    pub fn table_with_capacity(
+        mut self,
+        name: &str,
+        merge: MergeOp,
+        expected_entries: usize,
+    ) -> Options {
+        self.tables.push(TableSpec {
+            name: name.to_string(),
+            merge,
+            expected_entries,
+        });
         self
     }
 }
@@ -259,5 +268,8 @@ pub fn in_read_section() -> bool {
 pub fn library_version() -> (u32, &'static str) {
     // SAFETY: rcs_version_string returns a static NUL-terminated string.
     let s = unsafe { CStr::from_ptr(sys::rcs_version_string()) };
-    (unsafe { sys::rcs_version_number() }, s.to_str().unwrap_or("?"))
+    (
+        unsafe { sys::rcs_version_number() },
+        s.to_str().unwrap_or("?"),
+    )
 }

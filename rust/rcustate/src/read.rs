@@ -63,7 +63,10 @@ impl<'a> ReadSection<'a> {
     pub(crate) fn new(store: &'a Store) -> ReadSection<'a> {
         // SAFETY: no arguments; never fails. Dropping the section unlocks.
         unsafe { sys::rcs_read_lock() };
-        ReadSection { store, _thread: PhantomData }
+        ReadSection {
+            store,
+            _thread: PhantomData,
+        }
     }
 
     /// The store the section was opened on.
@@ -82,9 +85,21 @@ impl<'a> ReadSection<'a> {
         // the value stays valid until the outermost unlock, which cannot
         // happen before `self` is dropped, so borrowing it from `self` is sound.
         let found = check_found(unsafe {
-            sys::rcs_get_ref(self.store.as_raw(), partition, table, k, kl, &mut v, &mut vl)
+            sys::rcs_get_ref(
+                self.store.as_raw(),
+                partition,
+                table,
+                k,
+                kl,
+                &mut v,
+                &mut vl,
+            )
         })?;
-        Ok(if found { Some(unsafe { bytes(v, vl) }) } else { None })
+        Ok(if found {
+            Some(unsafe { bytes(v, vl) })
+        } else {
+            None
+        })
     }
 
     /// The value of `key` in a numeric table.
@@ -105,7 +120,10 @@ impl<'a> ReadSection<'a> {
         // SAFETY: section open on this thread; the view lives until the
         // outermost unlock, so it borrows `self`.
         check(unsafe { sys::rcs_view_current(self.store.as_raw(), partition, &mut view) })?;
-        Ok(View { raw: view, _section: PhantomData })
+        Ok(View {
+            raw: view,
+            _section: PhantomData,
+        })
     }
 }
 
@@ -151,8 +169,13 @@ impl<'s> View<'s> {
         let (k, kl) = raw(key);
         let (mut v, mut vl): (*const c_void, usize) = (ptr::null(), 0);
         // SAFETY: the view and its values are valid while the section lives.
-        let found = check_found(unsafe { sys::rcs_view_get(self.raw, table, k, kl, &mut v, &mut vl) })?;
-        Ok(if found { Some(unsafe { bytes(v, vl) }) } else { None })
+        let found =
+            check_found(unsafe { sys::rcs_view_get(self.raw, table, k, kl, &mut v, &mut vl) })?;
+        Ok(if found {
+            Some(unsafe { bytes(v, vl) })
+        } else {
+            None
+        })
     }
 
     /// The value of `key` in a numeric table.
@@ -204,7 +227,9 @@ unsafe impl Sync for TableReader {}
 
 impl TableReader {
     pub(crate) fn from_raw(raw: *mut sys::rcs_reader) -> TableReader {
-        TableReader { raw: NonNull::new(raw).expect("rcs_reader_open returned RCS_OK and NULL") }
+        TableReader {
+            raw: NonNull::new(raw).expect("rcs_reader_open returned RCS_OK and NULL"),
+        }
     }
 
     /// The value of `key`, `None` if absent. `section` is any read section
@@ -218,8 +243,13 @@ impl TableReader {
         // SAFETY: a section is open on this thread (`section` is !Send and
         // alive), and the value lives until its outermost unlock or the
         // reader's close, both after 'a.
-        let found = check_found(unsafe { sys::rcs_reader_get(self.raw.as_ptr(), k, kl, &mut v, &mut vl) })?;
-        Ok(if found { Some(unsafe { bytes(v, vl) }) } else { None })
+        let found =
+            check_found(unsafe { sys::rcs_reader_get(self.raw.as_ptr(), k, kl, &mut v, &mut vl) })?;
+        Ok(if found {
+            Some(unsafe { bytes(v, vl) })
+        } else {
+            None
+        })
     }
 
     /// The value of `key` in a numeric table.

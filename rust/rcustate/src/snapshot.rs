@@ -40,7 +40,9 @@ unsafe impl Sync for Snapshot {}
 
 impl Snapshot {
     pub(crate) fn from_raw(raw: *mut sys::rcs_snapshot) -> Snapshot {
-        Snapshot { raw: NonNull::new(raw).expect("rcs_snapshot_open returned RCS_OK and NULL") }
+        Snapshot {
+            raw: NonNull::new(raw).expect("rcs_snapshot_open returned RCS_OK and NULL"),
+        }
     }
 
     /// The version pinned.
@@ -58,7 +60,11 @@ impl Snapshot {
         let found = check_found(unsafe {
             sys::rcs_snapshot_get(self.raw.as_ptr(), table, k, kl, &mut v, &mut vl)
         })?;
-        Ok(if found { Some(unsafe { bytes(v, vl) }) } else { None })
+        Ok(if found {
+            Some(unsafe { bytes(v, vl) })
+        } else {
+            None
+        })
     }
 
     /// The value of `key` in a numeric table.
@@ -82,7 +88,11 @@ impl Snapshot {
     /// Calls `f(key, value)` for every entry of `table`, in unspecified
     /// order, until it returns `false`. `f` may call anything (the walk holds
     /// no read section). A panic in `f` stops the walk and is resumed here.
-    pub fn for_each<'a, F: FnMut(&'a [u8], &'a [u8]) -> bool>(&'a self, table: u32, f: F) -> Result<()> {
+    pub fn for_each<'a, F: FnMut(&'a [u8], &'a [u8]) -> bool>(
+        &'a self,
+        table: u32,
+        f: F,
+    ) -> Result<()> {
         struct Ctx<'a, F> {
             f: F,
             panic: Option<Box<dyn std::any::Any + Send + 'static>>,
@@ -109,11 +119,19 @@ impl Snapshot {
                 }
             }
         }
-        let mut ctx = Ctx { f, panic: None, _values: std::marker::PhantomData };
+        let mut ctx = Ctx {
+            f,
+            panic: None,
+            _values: std::marker::PhantomData,
+        };
         // SAFETY: `call` matches rcs_entry_fn and gets `ctx` back.
         let rc = unsafe {
-            sys::rcs_snapshot_foreach(self.raw.as_ptr(), table, Some(call::<'a, F>),
-                                      &mut ctx as *mut Ctx<'a, F> as *mut c_void)
+            sys::rcs_snapshot_foreach(
+                self.raw.as_ptr(),
+                table,
+                Some(call::<'a, F>),
+                &mut ctx as *mut Ctx<'a, F> as *mut c_void,
+            )
         };
         if let Some(p) = ctx.panic {
             panic::resume_unwind(p);
@@ -121,7 +139,10 @@ impl Snapshot {
         match rc {
             0 | 1 => Ok(()),
             rc if rc < 0 => Err(Error::last(rc)),
-            rc => Err(Error::Internal(format!("rcs_snapshot_foreach: returned {}", rc))),
+            rc => Err(Error::Internal(format!(
+                "rcs_snapshot_foreach: returned {}",
+                rc
+            ))),
         }
     }
 

@@ -14,8 +14,10 @@ use std::sync::Mutex;
 use rcustate_sys as sys;
 
 use crate::error::{check, check_found, Error, Result};
-use crate::{bytes, encode_f64, encode_i64, opt_f64, opt_i64, raw, Batch, Options, ReadSection,
-            Snapshot, TableReader, Writer};
+use crate::{
+    bytes, encode_f64, encode_i64, opt_f64, opt_i64, raw, Batch, Options, ReadSection, Snapshot,
+    TableReader, Writer,
+};
 
 /// A store: its tables, its partitions and their published versions.
 ///
@@ -34,7 +36,9 @@ pub struct Store {
     raw: NonNull<sys::rcs_store>,
     // Every changelog callback ever set: a commit that started before a
     // replacement may still be running the previous one, so they are all
-    // kept until the store is closed.
+    // kept until the store is closed. Boxed twice: the C side holds a thin
+    // pointer to the inner (fat) Box, which must not move when the Vec grows.
+    #[allow(clippy::vec_box)]
     changelogs: Mutex<Vec<Box<Box<ChangelogFn>>>>,
     // Set by `close` once rcs_store_close succeeded: Drop has nothing to do.
     closed: bool,
@@ -169,7 +173,11 @@ impl Store {
         let rc = unsafe {
             sys::rcs_options_init(opts.as_mut_ptr());
             let mut opts = opts.assume_init();
-            opts.tables = if specs.is_empty() { ptr::null() } else { specs.as_ptr() };
+            opts.tables = if specs.is_empty() {
+                ptr::null()
+            } else {
+                specs.as_ptr()
+            };
             opts.num_tables = specs.len();
             opts.memory_budget_bytes = options.memory_budget_bytes;
             opts.max_publish_delay_ns = options.max_publish_delay_ns;
@@ -317,8 +325,16 @@ impl Store {
             // SAFETY: `buf` has room for `capacity` bytes; the library writes
             // only on success, at most that many.
             let rc = unsafe {
-                sys::rcs_get(self.raw.as_ptr(), partition, table, k, klen,
-                             buf.as_mut_ptr() as *mut c_void, buf.capacity(), &mut len)
+                sys::rcs_get(
+                    self.raw.as_ptr(),
+                    partition,
+                    table,
+                    k,
+                    klen,
+                    buf.as_mut_ptr() as *mut c_void,
+                    buf.capacity(),
+                    &mut len,
+                )
             };
             match rc {
                 sys::RCS_OK => {
@@ -375,11 +391,21 @@ impl Store {
             }
         }
         let (k, klen) = raw(key);
-        let mut ctx: Ctx<F, R> = Ctx { f: Some(f), out: None };
+        let mut ctx: Ctx<F, R> = Ctx {
+            f: Some(f),
+            out: None,
+        };
         // SAFETY: `call` matches rcs_value_fn and gets `ctx` back.
         let rc = unsafe {
-            sys::rcs_read(self.raw.as_ptr(), partition, table, k, klen, Some(call::<R, F>),
-                          &mut ctx as *mut Ctx<F, R> as *mut c_void)
+            sys::rcs_read(
+                self.raw.as_ptr(),
+                partition,
+                table,
+                k,
+                klen,
+                Some(call::<R, F>),
+                &mut ctx as *mut Ctx<F, R> as *mut c_void,
+            )
         };
         if !check_found(rc)? {
             return Ok(None);
@@ -387,7 +413,9 @@ impl Store {
         match ctx.out {
             Some(Ok(r)) => Ok(Some(r)),
             Some(Err(p)) => panic::resume_unwind(p),
-            None => Err(Error::Internal("rcs_read: RCS_OK without calling back".to_string())),
+            None => Err(Error::Internal(
+                "rcs_read: RCS_OK without calling back".to_string(),
+            )),
         }
     }
 
@@ -514,15 +542,29 @@ impl Store {
     /// (created if missing): full, or with `incremental` what changed since
     /// the newest checkpoint there. [`Error::Io`], [`Error::State`] inside a
     /// read section.
-    pub fn checkpoint(&self, partition: u32, dir: &Path, incremental: bool) -> Result<CheckpointInfo> {
-        let dir = c_string("Store::checkpoint: the directory", dir.as_os_str().as_bytes())?;
-        let flags = if incremental { sys::RCS_CHECKPOINT_INCREMENTAL } else { sys::RCS_CHECKPOINT_FULL };
+    pub fn checkpoint(
+        &self,
+        partition: u32,
+        dir: &Path,
+        incremental: bool,
+    ) -> Result<CheckpointInfo> {
+        let dir = c_string(
+            "Store::checkpoint: the directory",
+            dir.as_os_str().as_bytes(),
+        )?;
+        let flags = if incremental {
+            sys::RCS_CHECKPOINT_INCREMENTAL
+        } else {
+            sys::RCS_CHECKPOINT_FULL
+        };
         let mut info = sys::rcs_checkpoint_info {
             struct_size: std::mem::size_of::<sys::rcs_checkpoint_info>(),
             ..Default::default()
         };
         // SAFETY: valid handle, NUL-terminated path, info of its struct_size.
-        check(unsafe { sys::rcs_checkpoint(self.raw.as_ptr(), partition, dir.as_ptr(), flags, &mut info) })?;
+        check(unsafe {
+            sys::rcs_checkpoint(self.raw.as_ptr(), partition, dir.as_ptr(), flags, &mut info)
+        })?;
         Ok(CheckpointInfo::from_raw(&info))
     }
 
@@ -559,9 +601,11 @@ impl Store {
         let ctx = &*boxed as *const Box<ChangelogFn> as *mut c_void;
         let mut kept = self.changelogs.lock().unwrap_or_else(|e| e.into_inner());
         kept.reserve(1); // so that keeping it cannot fail once it is set
-        // SAFETY: the callback matches rcs_changelog_fn; ctx stays valid
-        // until the store is closed (it is kept in `changelogs`).
-        check(unsafe { sys::rcs_changelog_set(self.raw.as_ptr(), Some(changelog_trampoline), ctx) })?;
+                         // SAFETY: the callback matches rcs_changelog_fn; ctx stays valid
+                         // until the store is closed (it is kept in `changelogs`).
+        check(unsafe {
+            sys::rcs_changelog_set(self.raw.as_ptr(), Some(changelog_trampoline), ctx)
+        })?;
         kept.push(boxed);
         Ok(())
     }
@@ -607,14 +651,17 @@ impl Drop for Store {
         let rc = unsafe { sys::rcs_store_close(self.raw.as_ptr()) };
         if rc != sys::RCS_OK {
             // The open store may still call its changelog callbacks.
-            let callbacks = std::mem::take(&mut *self.changelogs.lock().unwrap_or_else(|e| e.into_inner()));
+            let callbacks =
+                std::mem::take(&mut *self.changelogs.lock().unwrap_or_else(|e| e.into_inner()));
             std::mem::forget(callbacks);
             // Only inside a read section of this thread (ReadSection borrows
             // its store, so it is another store's section): the store stays
             // open. Leaking it is safe; aborting or panicking in drop is not
             // what a caller expects.
-            eprintln!("rcustate: a Store dropped inside a read section stays open (leaked): {}",
-                      Error::last(rc));
+            eprintln!(
+                "rcustate: a Store dropped inside a read section stays open (leaked): {}",
+                Error::last(rc)
+            );
         }
     }
 }

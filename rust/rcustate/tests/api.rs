@@ -5,7 +5,9 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use rcustate::{decode_f64, decode_i64, encode_i64, in_read_section, Error, MergeOp, Options, Store};
+use rcustate::{
+    decode_f64, decode_i64, encode_i64, in_read_section, Error, MergeOp, Options, Store,
+};
 
 const P: u32 = 0;
 
@@ -33,7 +35,8 @@ const REAL: u32 = 4;
 const LOG: u32 = 5;
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{}", name, std::process::id()));
+    let d =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{}", name, std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }
@@ -55,14 +58,28 @@ fn open_tables_and_its_errors() {
     assert_eq!(e.code(), rcustate::sys::RCS_EINVAL);
     assert_eq!(e.to_string(), e.message());
     assert!(!e.description().is_empty());
-    let dup = Options::new().table("t", MergeOp::None).table("t", MergeOp::AddI64);
+    let dup = Options::new()
+        .table("t", MergeOp::None)
+        .table("t", MergeOp::AddI64);
     assert!(matches!(Store::open(&dup), Err(Error::InvalidArgument(_))));
-    assert!(matches!(Store::open(&Options::new().table("", MergeOp::None)),
-                     Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        Store::open(&Options::new().table("", MergeOp::None)),
+        Err(Error::InvalidArgument(_))
+    ));
     let e = Store::open(&Options::new().table("a\0b", MergeOp::None)).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument(_)) && e.message().contains("NUL"), "{:?}", e);
-    let bad_delay = Options { max_publish_delay_ns: u64::MAX, ..Options::new().table("t", MergeOp::None) };
-    assert!(matches!(Store::open(&bad_delay), Err(Error::InvalidArgument(_))));
+    assert!(
+        matches!(e, Error::InvalidArgument(_)) && e.message().contains("NUL"),
+        "{:?}",
+        e
+    );
+    let bad_delay = Options {
+        max_publish_delay_ns: u64::MAX,
+        ..Options::new().table("t", MergeOp::None)
+    };
+    assert!(matches!(
+        Store::open(&bad_delay),
+        Err(Error::InvalidArgument(_))
+    ));
     // Policies are accepted.
     let group = Options {
         memory_budget_bytes: 1 << 20,
@@ -82,15 +99,32 @@ fn open_tables_and_its_errors() {
 #[test]
 fn error_codes_map_both_ways() {
     use rcustate::sys;
-    for code in [sys::RCS_ENOTFOUND, sys::RCS_EINVAL, sys::RCS_ENOMEM, sys::RCS_ENOPARTITION,
-                 sys::RCS_EEXIST, sys::RCS_ENOTABLE, sys::RCS_ERANGE, sys::RCS_ESTATE,
-                 sys::RCS_EIO, sys::RCS_ECORRUPT, sys::RCS_EINTERNAL, -55] {
+    for code in [
+        sys::RCS_ENOTFOUND,
+        sys::RCS_EINVAL,
+        sys::RCS_ENOMEM,
+        sys::RCS_ENOPARTITION,
+        sys::RCS_EEXIST,
+        sys::RCS_ENOTABLE,
+        sys::RCS_ERANGE,
+        sys::RCS_ESTATE,
+        sys::RCS_EIO,
+        sys::RCS_ECORRUPT,
+        sys::RCS_EINTERNAL,
+        -55,
+    ] {
         let e = Error::new(code, "m".to_string());
         assert_eq!(e.code(), code);
         assert_eq!(e.message(), "m");
     }
-    assert!(matches!(Error::new(-55, String::new()), Error::Other { code: -55, .. }));
-    assert!(matches!(Error::new(sys::RCS_ESTATE, String::new()), Error::State(_)));
+    assert!(matches!(
+        Error::new(-55, String::new()),
+        Error::Other { code: -55, .. }
+    ));
+    assert!(matches!(
+        Error::new(sys::RCS_ESTATE, String::new()),
+        Error::State(_)
+    ));
 }
 
 #[test]
@@ -109,15 +143,25 @@ fn partitions() {
     assert_eq!(s.table_entries(7, SUM).unwrap(), 0);
     assert!(matches!(s.table_entries(7, 99), Err(Error::NoTable(_))));
     let st = s.stats(7).unwrap();
-    assert_eq!((st.version, st.committed_version, st.commits, st.num_tables), (1, 1, 1, 6));
+    assert_eq!(
+        (st.version, st.committed_version, st.commits, st.num_tables),
+        (1, 1, 1, 6)
+    );
     assert!(st.approx_bytes > 0);
     s.drop_partition(7).unwrap();
     assert_eq!(s.partitions().unwrap(), vec![0, 3, 9]);
     let e = s.version(7).unwrap_err();
-    assert!(matches!(e, Error::NoPartition(_)) && e.message().starts_with("rcs_version"), "{:?}", e);
+    assert!(
+        matches!(e, Error::NoPartition(_)) && e.message().starts_with("rcs_version"),
+        "{:?}",
+        e
+    );
     assert!(matches!(s.drop_partition(7), Err(Error::NoPartition(_))));
     assert!(matches!(s.stats(7), Err(Error::NoPartition(_))));
-    assert!(matches!(s.put(7, BYTES, b"k", b"v"), Err(Error::NoPartition(_))));
+    assert!(matches!(
+        s.put(7, BYTES, b"k", b"v"),
+        Err(Error::NoPartition(_))
+    ));
     assert!(matches!(s.get(7, BYTES, b"k"), Err(Error::NoPartition(_))));
     // Many partitions: the list grows past its first guess.
     for p in 100..400 {
@@ -169,8 +213,14 @@ fn writes_commit_and_read_your_writes() {
     // Keys up to MAX_KEY_SIZE.
     let long = vec![b'k'; rcustate::MAX_KEY_SIZE];
     s.put(P, BYTES, &long, b"v").unwrap();
-    let e = s.put(P, BYTES, &vec![b'k'; rcustate::MAX_KEY_SIZE + 1], b"v").unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument(_)) && e.message().starts_with("rcs_put"), "{:?}", e);
+    let e = s
+        .put(P, BYTES, &vec![b'k'; rcustate::MAX_KEY_SIZE + 1], b"v")
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidArgument(_)) && e.message().starts_with("rcs_put"),
+        "{:?}",
+        e
+    );
     // Errors of the write calls.
     assert!(matches!(s.put(P, 99, b"k", b"v"), Err(Error::NoTable(_))));
     assert!(matches!(s.delete(P, 99, b"k"), Err(Error::NoTable(_))));
@@ -212,13 +262,27 @@ fn merge_operators_and_numeric_helpers() {
 
     // Refused: a merge without operator, numeric operands and values of the wrong size.
     let e = s.merge(P, BYTES, b"k", b"x").unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument(_)) && e.message().starts_with("rcs_merge"), "{:?}", e);
-    assert!(matches!(s.merge(P, SUM, b"n", b"1234"), Err(Error::InvalidArgument(_))));
-    assert!(matches!(s.put(P, SUM, b"n", b"1234"), Err(Error::InvalidArgument(_))));
+    assert!(
+        matches!(e, Error::InvalidArgument(_)) && e.message().starts_with("rcs_merge"),
+        "{:?}",
+        e
+    );
+    assert!(matches!(
+        s.merge(P, SUM, b"n", b"1234"),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        s.put(P, SUM, b"n", b"1234"),
+        Err(Error::InvalidArgument(_))
+    ));
     // The helpers refuse values that are not 8 bytes.
     s.put(P, BYTES, b"short", b"123").unwrap();
     let e = s.get_i64(P, BYTES, b"short").unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument(_)) && e.message().contains("3 bytes"), "{:?}", e);
+    assert!(
+        matches!(e, Error::InvalidArgument(_)) && e.message().contains("3 bytes"),
+        "{:?}",
+        e
+    );
     assert!(s.get_f64(P, BYTES, b"short").is_err());
     assert_eq!(decode_i64(&encode_i64(-7)).unwrap(), -7);
     assert_eq!(decode_f64(&rcustate::encode_f64(1.5)).unwrap(), 1.5);
@@ -232,9 +296,15 @@ fn read_with_a_callback() {
     s.commit(P).unwrap();
     assert_eq!(s.read_with(P, BYTES, b"k", |v| v.len()).unwrap(), Some(5));
     assert_eq!(s.read_with(P, BYTES, b"absent", |v| v.len()).unwrap(), None);
-    assert!(matches!(s.read_with(9, BYTES, b"k", |v| v.len()), Err(Error::NoPartition(_))));
+    assert!(matches!(
+        s.read_with(9, BYTES, b"k", |v| v.len()),
+        Err(Error::NoPartition(_))
+    ));
     // The callback runs inside a read section: committing there is refused.
-    let inside = s.read_with(P, BYTES, b"k", |_| (in_read_section(), s.commit(P))).unwrap().unwrap();
+    let inside = s
+        .read_with(P, BYTES, b"k", |_| (in_read_section(), s.commit(P)))
+        .unwrap()
+        .unwrap();
     assert!(inside.0);
     assert!(matches!(inside.1, Err(Error::State(_))));
     // A panic in the callback comes out here, with the section closed.
@@ -263,7 +333,10 @@ fn read_sections_views_and_their_rules() {
         assert_eq!(section.get(P, BYTES, b"zz").unwrap(), None);
         assert_eq!(section.get_i64(P, SUM, b"n").unwrap(), Some(9));
         assert_eq!(section.get_f64(P, REAL, b"x").unwrap(), Some(1.5));
-        assert!(matches!(section.get(5, BYTES, b"a"), Err(Error::NoPartition(_))));
+        assert!(matches!(
+            section.get(5, BYTES, b"a"),
+            Err(Error::NoPartition(_))
+        ));
         assert!(matches!(section.get(P, 77, b"a"), Err(Error::NoTable(_))));
         // Calls that wait for a grace period are refused, and change nothing.
         s.put(P, BYTES, b"a", b"changed").unwrap();
@@ -271,7 +344,11 @@ fn read_sections_views_and_their_rules() {
         assert_eq!(section.get(P, BYTES, b"a").unwrap().unwrap(), b"changed");
         assert_eq!(a, b"1");
         let e = s.commit(P).unwrap_err();
-        assert!(matches!(e, Error::State(_)) && e.message().starts_with("rcs_commit"), "{:?}", e);
+        assert!(
+            matches!(e, Error::State(_)) && e.message().starts_with("rcs_commit"),
+            "{:?}",
+            e
+        );
         assert!(matches!(s.flush(P), Err(Error::State(_))));
         assert!(matches!(s.drop_partition(P), Err(Error::State(_))));
         assert!(matches!(rcustate::thread_detach(), Err(Error::State(_))));
@@ -314,7 +391,11 @@ fn closing_inside_a_read_section_is_refused() {
     other.put(P, BYTES, b"k", b"v").unwrap();
     let section = s.read();
     let (other, e) = other.close().unwrap_err();
-    assert!(matches!(e, Error::State(_)) && e.message().starts_with("rcs_store_close"), "{:?}", e);
+    assert!(
+        matches!(e, Error::State(_)) && e.message().starts_with("rcs_store_close"),
+        "{:?}",
+        e
+    );
     // Still open and usable.
     assert_eq!(other.get(P, BYTES, b"k").unwrap(), Some(b"v".to_vec()));
     // Dropped here it cannot close: it is leaked, nothing else happens.
@@ -362,7 +443,10 @@ fn snapshots() {
     })
     .unwrap();
     assert_eq!(seen, 3);
-    assert!(matches!(snap.for_each(99, |_, _| true), Err(Error::NoTable(_))));
+    assert!(matches!(
+        snap.for_each(99, |_, _| true),
+        Err(Error::NoTable(_))
+    ));
     // The walk holds no read section: committing from the callback works.
     snap.for_each(SUM, |_, _| {
         assert!(!in_read_section());
@@ -412,15 +496,25 @@ fn batches() {
     // Errors leave the batch unchanged.
     b.put(BYTES, b"k", b"v").unwrap();
     assert!(matches!(b.put(99, b"k", b"v"), Err(Error::NoTable(_))));
-    assert!(matches!(b.merge(BYTES, b"k", b"v"), Err(Error::InvalidArgument(_))));
-    assert!(matches!(b.merge(SUM, b"k", b"v"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        b.merge(BYTES, b"k", b"v"),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        b.merge(SUM, b"k", b"v"),
+        Err(Error::InvalidArgument(_))
+    ));
     assert!(matches!(b.clear(99), Err(Error::NoTable(_))));
     assert!(matches!(b.delete(99, b"k"), Err(Error::NoTable(_))));
     assert!(matches!(b.commit(42), Err(Error::NoPartition(_))));
     {
         let _section = s.read();
         let e = b.commit(1).unwrap_err();
-        assert!(matches!(e, Error::State(_)) && e.message().starts_with("rcs_batch_commit"), "{:?}", e);
+        assert!(
+            matches!(e, Error::State(_)) && e.message().starts_with("rcs_batch_commit"),
+            "{:?}",
+            e
+        );
     }
     assert_eq!(b.len(), 1);
     b.clear(BYTES).unwrap();
@@ -444,7 +538,10 @@ fn table_readers_and_writers() {
     w.put_i64(b"p", 10).unwrap();
     w.put_i64(b"gone", 1).unwrap();
     w.delete(b"gone").unwrap();
-    assert!(matches!(w.put(b"n", b"short"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        w.put(b"n", b"short"),
+        Err(Error::InvalidArgument(_))
+    ));
     // The writer writes this thread's delta: read it back, commit as usual.
     assert_eq!(s.get_i64(P, SUM, b"n").unwrap(), Some(4));
     assert_eq!(s.commit(P).unwrap(), 1);
@@ -452,7 +549,10 @@ fn table_readers_and_writers() {
     s.commit(P).unwrap();
     let wb = s.writer(P, BYTES).unwrap();
     wb.put(b"k", b"v").unwrap();
-    assert!(matches!(wb.merge(b"k", b"v"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        wb.merge(b"k", b"v"),
+        Err(Error::InvalidArgument(_))
+    ));
     let wf = s.writer(P, REAL).unwrap();
     wf.merge_f64(b"x", 0.5).unwrap();
     s.commit(P).unwrap();
@@ -490,7 +590,15 @@ fn checkpoint_and_restore() {
     s.merge_i64(P, SUM, b"n", 7).unwrap();
     s.commit(P).unwrap();
     let full = s.checkpoint(P, &dir, false).unwrap();
-    assert_eq!((full.partition, full.version, full.base_version, full.entries), (P, 1, 0, 2));
+    assert_eq!(
+        (
+            full.partition,
+            full.version,
+            full.base_version,
+            full.entries
+        ),
+        (P, 1, 0, 2)
+    );
     assert!(full.bytes > 0);
     s.put(P, BYTES, b"b", b"2").unwrap();
     s.commit(P).unwrap();
@@ -500,17 +608,30 @@ fn checkpoint_and_restore() {
         let _section = s.read();
         assert!(matches!(s.checkpoint(P, &dir, true), Err(Error::State(_))));
     }
-    assert!(matches!(s.checkpoint(42, &dir, false), Err(Error::NoPartition(_))));
+    assert!(matches!(
+        s.checkpoint(42, &dir, false),
+        Err(Error::NoPartition(_))
+    ));
 
     let t = store(); // partition 0 exists there
     assert!(matches!(t.restore(P, &dir), Err(Error::Exists(_))));
     let info = t.restore(5, &dir).unwrap_err();
-    assert!(matches!(info, Error::InvalidArgument(_) | Error::Corrupt(_)), "{:?}", info);
+    assert!(
+        matches!(info, Error::InvalidArgument(_) | Error::Corrupt(_)),
+        "{:?}",
+        info
+    );
     drop(t);
-    let t = Store::open(&Options::new()
-        .table("bytes", MergeOp::None).table("sum", MergeOp::AddI64).table("min", MergeOp::MinI64)
-        .table("max", MergeOp::MaxI64).table("real", MergeOp::AddF64).table("log", MergeOp::Append))
-        .unwrap();
+    let t = Store::open(
+        &Options::new()
+            .table("bytes", MergeOp::None)
+            .table("sum", MergeOp::AddI64)
+            .table("min", MergeOp::MinI64)
+            .table("max", MergeOp::MaxI64)
+            .table("real", MergeOp::AddF64)
+            .table("log", MergeOp::Append),
+    )
+    .unwrap();
     let info = t.restore(P, &dir).unwrap();
     assert_eq!(info.version, 2);
     assert_eq!(t.version(P).unwrap(), 2);
@@ -519,7 +640,11 @@ fn checkpoint_and_restore() {
     let empty = tmp_dir("no-checkpoint");
     std::fs::create_dir_all(&empty).unwrap();
     let e = t.restore(3, &empty).unwrap_err();
-    assert!(matches!(e, Error::Io(_)) && e.message().starts_with("rcs_restore"), "{:?}", e);
+    assert!(
+        matches!(e, Error::Io(_)) && e.message().starts_with("rcs_restore"),
+        "{:?}",
+        e
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&empty);
 }
@@ -528,15 +653,23 @@ fn checkpoint_and_restore() {
 fn library_version_is_the_headers() {
     let (n, s) = rcustate::library_version();
     assert_eq!(n as i32, rcustate::sys::RCS_VERSION_NUMBER);
-    assert_eq!(s, format!("{}.{}.{}", rcustate::sys::RCS_VERSION_MAJOR,
-                          rcustate::sys::RCS_VERSION_MINOR, rcustate::sys::RCS_VERSION_PATCH));
+    assert_eq!(
+        s,
+        format!(
+            "{}.{}.{}",
+            rcustate::sys::RCS_VERSION_MAJOR,
+            rcustate::sys::RCS_VERSION_MINOR,
+            rcustate::sys::RCS_VERSION_PATCH
+        )
+    );
 }
 
 #[test]
 fn changelog_callbacks_and_replay() {
     use std::sync::{Arc, Mutex};
     let s = store();
-    let log: Arc<Mutex<Vec<(u32, u64, Vec<u8>)>>> = Arc::new(Mutex::new(Vec::new()));
+    type Log = Vec<(u32, u64, Vec<u8>)>;
+    let log: Arc<Mutex<Log>> = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     s.set_changelog(move |p, v, record| {
         sink.lock().unwrap().push((p, v, record.to_vec()));
@@ -551,15 +684,23 @@ fn changelog_callbacks_and_replay() {
     b.delete(BYTES, b"a").unwrap();
     b.commit(P).unwrap();
     let records = log.lock().unwrap().clone();
-    assert_eq!(records.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), vec![(P, 1), (P, 2)]);
+    assert_eq!(
+        records.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+        vec![(P, 1), (P, 2)]
+    );
 
     // A callback that refuses (or panics) fails the commit with Io; the delta is kept.
     s.set_changelog(|_, _, _| false).unwrap();
     s.put(P, BYTES, b"refused", b"x").unwrap();
     let e = s.commit(P).unwrap_err();
-    assert!(matches!(e, Error::Io(_)) && e.message().starts_with("rcs_commit"), "{:?}", e);
+    assert!(
+        matches!(e, Error::Io(_)) && e.message().starts_with("rcs_commit"),
+        "{:?}",
+        e
+    );
     assert_eq!(s.version(P).unwrap(), 2);
-    s.set_changelog(|_, _, _| panic!("a panicking changelog")).unwrap();
+    s.set_changelog(|_, _, _| panic!("a panicking changelog"))
+        .unwrap();
     assert!(matches!(s.commit(P), Err(Error::Io(_))));
     assert!(matches!(b.commit(P), Err(Error::Io(_))));
     s.clear_changelog().unwrap();
@@ -577,7 +718,14 @@ fn changelog_callbacks_and_replay() {
     assert_eq!(t.get(P, LOG, b"l").unwrap(), Some(b"xy".to_vec()));
     let u = store();
     let e = u.apply_changelog(P, &records[1].2).unwrap_err(); // version 2 before 1
-    assert!(matches!(e, Error::State(_)) && e.message().starts_with("rcs_changelog_apply"), "{:?}", e);
-    assert!(matches!(u.apply_changelog(P, b"not a record"), Err(Error::Corrupt(_))));
-    assert!(matches!(u.apply_changelog(42, &records[0].2), Err(_)));
+    assert!(
+        matches!(e, Error::State(_)) && e.message().starts_with("rcs_changelog_apply"),
+        "{:?}",
+        e
+    );
+    assert!(matches!(
+        u.apply_changelog(P, b"not a record"),
+        Err(Error::Corrupt(_))
+    ));
+    assert!(u.apply_changelog(42, &records[0].2).is_err()); // another partition's record
 }

@@ -15,7 +15,11 @@ const COUNT: u32 = 1;
 const KEYS: usize = 8;
 
 fn scale() -> u64 {
-    std::env::var("RCUSTATE_STRESS_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1)
+    std::env::var("RCUSTATE_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1)
 }
 
 fn key(i: usize) -> [u8; 2] {
@@ -23,7 +27,12 @@ fn key(i: usize) -> [u8; 2] {
 }
 
 fn open() -> Store {
-    Store::open(&Options::new().table("vals", MergeOp::None).table("count", MergeOp::AddI64)).unwrap()
+    Store::open(
+        &Options::new()
+            .table("vals", MergeOp::None)
+            .table("count", MergeOp::AddI64),
+    )
+    .unwrap()
 }
 
 /// Invariant: commit n (version n) of partition 0 sets every key of "vals"
@@ -31,7 +40,11 @@ fn open() -> Store {
 /// every key equal to its version and the count equal to it too (absent at
 /// version 0), and versions never go back on a thread.
 fn check_version(version: u64, vals: &[Option<i64>], count: Option<i64>, what: &str) {
-    let want = if version == 0 { None } else { Some(version as i64) };
+    let want = if version == 0 {
+        None
+    } else {
+        Some(version as i64)
+    };
     for (i, v) in vals.iter().enumerate() {
         assert_eq!(*v, want, "{}: key {} at version {}", what, i, version);
     }
@@ -49,7 +62,8 @@ fn readers_check_every_read_while_one_thread_commits() {
 
     let mut readers = Vec::new();
     for r in 0..3 {
-        let (store, done, reads, reader) = (store.clone(), done.clone(), reads.clone(), reader.clone());
+        let (store, done, reads, reader) =
+            (store.clone(), done.clone(), reads.clone(), reader.clone());
         readers.push(thread::spawn(move || {
             let (mut last_view, mut last_get, mut last_copy) = (0u64, 0i64, 0i64);
             loop {
@@ -61,10 +75,16 @@ fn readers_check_every_read_while_one_thread_commits() {
                     // A view: one version, whole.
                     let view = section.view(0).unwrap();
                     let v = view.version();
-                    assert!(v >= last_view, "view version went back: {} after {}", v, last_view);
+                    assert!(
+                        v >= last_view,
+                        "view version went back: {} after {}",
+                        v,
+                        last_view
+                    );
                     last_view = v;
-                    let vals: Vec<Option<i64>> =
-                        (0..KEYS).map(|i| view.get_i64(VALS, &key(i)).unwrap()).collect();
+                    let vals: Vec<Option<i64>> = (0..KEYS)
+                        .map(|i| view.get_i64(VALS, &key(i)).unwrap())
+                        .collect();
                     check_version(v, &vals, view.get_i64(COUNT, b"n").unwrap(), "view");
                     // Latest-at-each-call lookups: never going back, never
                     // past what a later view shows.
@@ -73,20 +93,41 @@ fn readers_check_every_read_while_one_thread_commits() {
                         assert!(g >= last_get, "get went back: {} after {}", g, last_get);
                         last_get = g;
                         let t = reader.get_i64(&section, &key(i)).unwrap().unwrap_or(0);
-                        assert!(t >= last_get, "table reader behind get: {} < {}", t, last_get);
+                        assert!(
+                            t >= last_get,
+                            "table reader behind get: {} < {}",
+                            t,
+                            last_get
+                        );
                         last_get = t;
                     }
                     let later = section.view(0).unwrap().version() as i64;
-                    assert!(last_get <= later, "get saw {} past version {}", last_get, later);
+                    assert!(
+                        last_get <= later,
+                        "get saw {} past version {}",
+                        last_get,
+                        later
+                    );
                 }
                 // A pinned snapshot: one version, whole, for as long as kept.
                 let snap = store.snapshot(0).unwrap();
-                let vals: Vec<Option<i64>> =
-                    (0..KEYS).map(|i| snap.get_i64(VALS, &key(i)).unwrap()).collect();
-                check_version(snap.version(), &vals, snap.get_i64(COUNT, b"n").unwrap(), "snapshot");
+                let vals: Vec<Option<i64>> = (0..KEYS)
+                    .map(|i| snap.get_i64(VALS, &key(i)).unwrap())
+                    .collect();
+                check_version(
+                    snap.version(),
+                    &vals,
+                    snap.get_i64(COUNT, b"n").unwrap(),
+                    "snapshot",
+                );
                 // Copying reads, with a thread sharing nothing but the Arc.
                 let c = store.get_i64(0, COUNT, b"n").unwrap().unwrap_or(0);
-                assert!(c >= last_copy, "copied count went back: {} after {}", c, last_copy);
+                assert!(
+                    c >= last_copy,
+                    "copied count went back: {} after {}",
+                    c,
+                    last_copy
+                );
                 last_copy = c;
                 reads.fetch_add(1, Ordering::Relaxed);
                 if finished {
@@ -158,7 +199,10 @@ fn many_threads_write_through_one_arc_store() {
         h.join().unwrap();
     }
     let total = threads as u64 * rounds;
-    assert_eq!(store.get_i64(0, COUNT, b"shared").unwrap(), Some(total as i64));
+    assert_eq!(
+        store.get_i64(0, COUNT, b"shared").unwrap(),
+        Some(total as i64)
+    );
     assert_eq!(store.version(0).unwrap(), total);
     for t in 0..threads {
         assert_eq!(store.version(1 + t).unwrap(), rounds);
