@@ -166,26 +166,28 @@ impl Store {
                 expected_entries: t.expected_entries,
             })
             .collect();
-        let mut opts = std::mem::MaybeUninit::<sys::rcs_options>::uninit();
-        let mut out: *mut sys::rcs_store = ptr::null_mut();
-        // SAFETY: rcs_options_init writes every field; `specs` and `names`
-        // outlive the call, which copies them.
-        let rc = unsafe {
-            sys::rcs_options_init(opts.as_mut_ptr());
-            let mut opts = opts.assume_init();
-            opts.tables = if specs.is_empty() {
+        // Filled here rather than by rcs_options_init, which writes the
+        // loaded library's sizeof(rcs_options): a newer library's struct may
+        // be larger than this crate's. The library accepts the size of any
+        // earlier layout and gives the fields it lacks their defaults.
+        let opts = sys::rcs_options {
+            struct_size: std::mem::size_of::<sys::rcs_options>(),
+            tables: if specs.is_empty() {
                 ptr::null()
             } else {
                 specs.as_ptr()
-            };
-            opts.num_tables = specs.len();
-            opts.memory_budget_bytes = options.memory_budget_bytes;
-            opts.max_publish_delay_ns = options.max_publish_delay_ns;
-            opts.stall_threshold_ns = options.stall_threshold_ns;
-            // read_flavor stays RCS_READ_MEMB: the values a ReadSection lends
-            // are protected by its section, which a QSBR store does not use.
-            sys::rcs_store_open(&opts, &mut out)
+            },
+            num_tables: specs.len(),
+            memory_budget_bytes: options.memory_budget_bytes,
+            max_publish_delay_ns: options.max_publish_delay_ns,
+            // Read sections: the values a ReadSection lends are protected by
+            // its section, which a QSBR store does not use.
+            read_flavor: sys::RCS_READ_MEMB,
+            stall_threshold_ns: options.stall_threshold_ns,
         };
+        let mut out: *mut sys::rcs_store = ptr::null_mut();
+        // SAFETY: `specs` and `names` outlive the call, which copies them.
+        let rc = unsafe { sys::rcs_store_open(&opts, &mut out) };
         check(rc)?;
         Ok(Store {
             raw: NonNull::new(out).expect("rcs_store_open returned RCS_OK and NULL"),
