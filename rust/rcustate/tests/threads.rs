@@ -55,7 +55,7 @@ fn check_version(version: u64, vals: &[Option<i64>], count: Option<i64>, what: &
 fn readers_check_every_read_while_one_thread_commits() {
     let store = Arc::new(open());
     store.create_partition(0).unwrap();
-    let commits = 1500 * scale();
+    let commits = 5000 * scale();
     let done = Arc::new(AtomicBool::new(false));
     let reads = Arc::new(AtomicU64::new(0));
     let reader = Arc::new(store.reader(0, VALS).unwrap());
