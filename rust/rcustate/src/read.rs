@@ -237,7 +237,7 @@ impl TableReader {
     /// value lives as long as both the section and the reader (closing the
     /// reader may free the last version of a dropped partition).
     pub fn get<'a>(&'a self, section: &'a ReadSection<'_>, key: &[u8]) -> Result<Option<&'a [u8]>> {
-        let _ = section;
+        let _ = section; // only its borrow matters: a section is open on this thread
         let (k, kl) = raw(key);
         let (mut v, mut vl): (*const c_void, usize) = (ptr::null(), 0);
         // SAFETY: a section is open on this thread (`section` is !Send and
