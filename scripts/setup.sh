@@ -10,6 +10,8 @@ rcs_packages=(
   clang libclang-rt-14-dev llvm gnuplot-nox binutils python3 python3-pytest
   librdkafka-dev
 )
+# The Rust crates' tests (suite rust) need cargo; a rustup toolchain will do.
+if ! command -v cargo >/dev/null; then rcs_packages+=(cargo); fi
 
 rcs_missing=()
 for p in "${rcs_packages[@]}"; do

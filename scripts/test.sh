@@ -130,7 +130,7 @@ unit_targets() {
 
 for b in $builds; do
   case $b in
-    plain) run_build plain build "unit stress c headers abi examples fuzz bench fault kafka python" "" \
+    plain) run_build plain build "unit stress c headers abi examples fuzz bench fault kafka python rust" "" \
              --buildtype=debugoptimized ;;
     asan)  run_build asan build-asan "unit stress c examples fuzz fault kafka" "" --buildtype=debugoptimized \
              -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled ;;
