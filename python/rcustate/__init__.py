@@ -22,7 +22,7 @@ from ._ffi import MAX_KEY_SIZE
 from ._store import (Batch, CheckpointInfo, Merge, PartitionStats, ReadSection, Snapshot,
                      SnapshotTable, Store, Table, View, lib as _lib, live_handles)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def library_version():

@@ -401,10 +401,25 @@ def test_thread_attach_detach(store):
     assert in_thread(work) == 1
 
 
+def header_version():
+    """The release rcustate.h declares (RCS_VERSION_MAJOR.MINOR.PATCH)."""
+    import re
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "include", "rcustate", "rcustate.h")
+    with open(header) as f:
+        text = f.read()
+    return tuple(int(re.search(r"#define RCS_VERSION_%s (\d+)" % part, text).group(1))
+                 for part in ("MAJOR", "MINOR", "PATCH"))
+
+
+VERSION = "%d.%d.%d" % header_version()
+
+
 def test_library_version_and_path():
-    assert rcustate.library_version() == "0.1.0"
+    major, minor, patch = header_version()
+    assert rcustate.library_version() == VERSION
+    assert rcustate.__version__ == VERSION
     assert rcustate.library_path() == os.environ.get("RCUSTATE_LIBRARY", "librcustate.so.0")
-    assert rcustate._lib.rcs_version_number() == 100
+    assert rcustate._lib.rcs_version_number() == major * 10000 + minor * 100 + patch
 
 
 def test_library_candidates(tmp_path):
@@ -520,13 +535,13 @@ def test_import_finds_the_library_through_pkg_config_then_the_loader(tmp_path):
     fake.chmod(0o755)
     out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == [os.path.join(libdir, "librcustate.so.0"), "0.1.0"]
+    assert out.stdout.split() == [os.path.join(libdir, "librcustate.so.0"), VERSION]
 
     fake.write_text("#!/bin/sh\nexit 1\n")
     env["LD_LIBRARY_PATH"] = libdir
     out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["librcustate.so.0", "0.1.0"]
+    assert out.stdout.split() == ["librcustate.so.0", VERSION]
 
     env["RCUSTATE_LIBRARY"] = str(tmp_path / "nothing.so")
     out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)

@@ -24,7 +24,7 @@ pub use std::os::raw::{c_char, c_int, c_void};
 
 // ---- Version of the header these declarations follow.
 pub const RCS_VERSION_MAJOR: c_int = 0;
-pub const RCS_VERSION_MINOR: c_int = 1;
+pub const RCS_VERSION_MINOR: c_int = 2;
 pub const RCS_VERSION_PATCH: c_int = 0;
 pub const RCS_VERSION_NUMBER: c_int =
     RCS_VERSION_MAJOR * 10000 + RCS_VERSION_MINOR * 100 + RCS_VERSION_PATCH;
