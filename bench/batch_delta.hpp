@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/batch_delta.hpp
 //
 // BatchDelta: the changes of one batch of one partition, as the baselines that

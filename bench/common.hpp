@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/common.hpp
 //
 // The vocabulary every implementation of the harness shares: the table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/config.hpp
 //
 // What one run is asked to do (Config, filled from the flags by flags.cpp) and

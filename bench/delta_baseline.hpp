@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/delta_baseline.hpp
 //
 // DeltaBaseline: the shape of the baselines that record a batch in a

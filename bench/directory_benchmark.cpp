@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/directory_benchmark.cpp
 //
 // rcustate-directory: the partition directory in isolation (Google

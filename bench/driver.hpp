@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/driver.hpp
 //
 // Runs one scenario against one implementation: starts the writer, reader and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/durability_benchmark.cpp
 //
 // rcustate-durability: the one-shot durability figures, each paired with its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/durable_aux.hpp
 //
 // What `rcustate-ckpt` and `rcustate-log` add to the `rcustate` adapter, so

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Reproduces every figure of docs/benchmarks.md (issue 4, "The figures it must
 # show") into results/figures/: one rcustate-bench (or rcustate-readpath)
 # command per figure, each echoed before it runs. Takes ~30-40 minutes on 2

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/flags.cpp
 //
 // The flags of rcustate-bench (see --helpfull) and their validation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/flags.hpp
 //
 // The command line of rcustate-bench, parsed and validated once: Options

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/histogram.hpp
 //
 // A log-linear latency histogram (nanoseconds): exact below 64 ns, then 32

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_base.hpp
 //
 // The interface every implementation adapter (impl_*.hpp) offers the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_copy.hpp
 //
 // `copy`: the card read literally. Each commit copies the partition's whole

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_lfht.hpp
 //
 // `lfht`: liburcu's lock-free RCU hash table (cds_lfht), one per table per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_locked.hpp
 //
 // `locked`: the design rcustate replaces. One std::shared_mutex and one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_lrsync.hpp
 //
 // `lr-sync`: the bare mechanism of design §3 without rcustate's API or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_raw.hpp
 //
 // `raw`: the physical limit. One thread, one plain absl::flat_hash_map per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_rcustate.hpp
 //
 // `rcustate` and `rcustate-gc`: the library, through its public C++ API only

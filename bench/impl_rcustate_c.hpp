@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/impl_rcustate_c.hpp
 //
 // `rcustate-c`: the library through its C ABI only (rcustate/rcustate.h), so

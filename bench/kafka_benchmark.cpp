@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/kafka_benchmark.cpp
 //
 // rcustate-kafka-bench: what a changelog topic costs, against librdkafka's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/main.cpp
 //
 // rcustate-bench: runs stream-shaped scenarios against rcustate and the

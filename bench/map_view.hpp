@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/map_view.hpp
 //
 // MapSetView: the View (see impl_base.hpp) of the implementations that keep a

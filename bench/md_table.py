@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Prints rcustate-bench JSON results as markdown tables (docs/benchmarks.md).
 
   bench/md_table.py results/figures/writes-1e5-uniform-B100.json [more.json ...] [--baseline=lr-sync]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/memory.hpp
 //
 // Process memory as the kernel counts it (/proc/self/status), so that every

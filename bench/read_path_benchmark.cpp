@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/read_path_benchmark.cpp
 //
 // rcustate-readpath: the read path in isolation (Google Benchmark), one

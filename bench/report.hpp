@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/report.hpp
 //
 // Output of the harness: the final table (with a ratio column against a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/report_files.cpp
 //
 // The result files: JSON (every field of every run, and what the run was:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/report_plot.cpp
 //
 // The PNG charts, drawn by gnuplot. The data goes into the script as inline

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/report_table.cpp
 //
 // The table rcustate-bench prints: one line per run, grouped by scenario and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_all.cpp
 #include "bench/run_all.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_all.hpp
 //
 // RunAll: every run the options ask for, in order: for each sweep point, each

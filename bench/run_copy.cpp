@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_copy.cpp
 #include "bench/impl_copy.hpp"
 #include "bench/runners.hpp"

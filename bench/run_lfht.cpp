@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_lfht.cpp
 #include "bench/impl_lfht.hpp"
 #include "bench/runners.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_locked.cpp
 #include "bench/impl_locked.hpp"
 #include "bench/runners.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_lrsync.cpp
 #include "bench/impl_lrsync.hpp"
 #include "bench/runners.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_raw.cpp
 #include "bench/impl_raw.hpp"
 #include "bench/runners.hpp"

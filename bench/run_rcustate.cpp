@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_rcustate.cpp
 #include "bench/impl_rcustate.hpp"
 #include "bench/runners.hpp"

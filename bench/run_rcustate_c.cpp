@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/run_rcustate_c.cpp
 #include "bench/impl_rcustate_c.hpp"
 #include "bench/runners.hpp"

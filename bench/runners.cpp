@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/runners.cpp
 //
 // The list of implementations, in the order the table lists them.

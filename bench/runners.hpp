@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/runners.hpp
 //
 // One entry point per implementation: runs Config::scenario against it. Each

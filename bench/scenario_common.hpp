@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenario_common.hpp
 //
 // What the scenarios (scenario_*.hpp) share: the record values, the marker

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenario_groupby.hpp
 //
 // `groupby`: per record, count (int64 add), sum (double add), min and max of

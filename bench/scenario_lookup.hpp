@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenario_lookup.hpp
 //
 // `lookup`: a stream-table join. Readers look keys up as fast as they can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenario_partitions.hpp
 //
 // `partitions`: groupby on --partitions partitions (64 by default), compared

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenario_pinscan.hpp
 //
 // `pinscan`: groupby plus one more thread that pins a snapshot of a partition

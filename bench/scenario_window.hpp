@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenario_window.hpp
 //
 // `window`: tumbling one-minute windows over a timestamped stream (event time

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/scenarios.hpp
 //
 // RunScenario<Impl>: runs Config::scenario against Impl. Each scenario is a

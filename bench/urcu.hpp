@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/urcu.hpp
 //
 // The RCU baselines talk to liburcu (flavor urcu-memb, the one rcustate uses)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/workload.cpp
 #include "bench/workload.hpp"
 

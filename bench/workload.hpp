@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: bench/workload.hpp
 //
 // The input of a run, generated once before any implementation runs and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The main job of rcustate: build the benchmark/stress harness (release) and
 # run the default comparison — scenarios groupby, window and lookup against
 # every implementation (rcustate under both publication policies, locked,

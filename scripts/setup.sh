@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what building and testing rcustate needs on Debian 12, non-interactively,
 # and only what is missing. Sourced by scripts/test.sh and scripts/bench.sh; may be
 # run on its own.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The whole rcustate test suite: a normal build, an ASan+UBSan build, a TSan
 # build, a clang libFuzzer build and a clang build with thread-safety
 # analysis, each running the suites that make sense for it. Installs missing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/c_api.cpp
 //
 // The C ABI (include/rcustate/rcustate.h) over the C++ core: argument checks,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: tools/rcustate_inspect.cpp
 //
 // rcustate-inspect: look into checkpoint directories, checkpoint files and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: docs/examples/aggregate_merge.c -- group-by aggregates with merge
  * operators (docs/c-api.md, "Aggregate updates with merge").
  *

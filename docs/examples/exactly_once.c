@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: docs/examples/exactly_once.c -- exactly-once processing with
  * checkpoints, a changelog and source offsets kept in the state
  * (docs/durability.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: docs/examples/kafka_groupby.c -- a GROUP BY count over a Kafka topic,
  * run by any number of processes in one consumer group, exactly-once without
  * Kafka transactions (docs/kafka.md).

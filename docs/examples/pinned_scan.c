@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: docs/examples/pinned_scan.c -- a long scan over one version while the
  * writer keeps committing (docs/c-api.md, "A pinned scan").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: docs/examples/qsbr_worker.c -- stream workers reading a QSBR store
  * (docs/c-api.md, "QSBR stores").
  *

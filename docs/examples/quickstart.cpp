@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The README's C++ example: count clicks per user in partition 0, publish,
 // read lock-free. Built and run as a test (suite 'examples').
 #include <cstdio>

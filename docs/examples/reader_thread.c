@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: docs/examples/reader_thread.c -- lock-free readers next to a writer
  * (docs/c-api.md, "A reader thread").
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/abi.hpp
 //
 // The C++ API's binary contract. Its types hold abseil types (absl::Status,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/export.hpp
 //
 // The library is built with hidden symbol visibility; RCUSTATE_EXPORT marks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/inline_read.hpp
 //
 // Opt-in: read sections and quiescent states inlined into the caller.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rcustate/kafka.h -- changelog topics, restore from Kafka, partitions that
  * move between processes (librcustate-kafka, built on librdkafka's C API;
  * pkg-config: rcustate-kafka).

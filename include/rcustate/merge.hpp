@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/merge.hpp
 //
 // Merge operators: a table with a merge operator accepts `Merge(key, operand)`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/options.hpp
 //
 // The plain structs of the C++ API: a table's spec, a store's options and a

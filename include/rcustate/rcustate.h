@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: rcustate/rcustate.h -- the rcustate C ABI.
  *
  * rcustate keeps partitioned keyed state in memory so that any number of

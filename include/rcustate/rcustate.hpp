@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/rcustate.hpp
 //
 // The whole rcustate C++ API. Start with store.hpp.

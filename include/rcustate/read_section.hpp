@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/read_section.hpp
 //
 // Read sections, QSBR reader threads and thread registration.

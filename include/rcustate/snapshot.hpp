@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/snapshot.hpp
 //
 // Views of published partition state.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/status.hpp
 //
 // The one error style of the rcustate C++ API: every fallible call returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/store.hpp
 //
 // The store: one object per process (or per independent state) holding the

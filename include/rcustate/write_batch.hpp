@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/write_batch.hpp
 //
 // An explicit batch of changes, invisible to everybody (including the thread

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: rcustate/write_handle.hpp
 //
 // A write handle on one table of one partition (Store::Writer): the calling

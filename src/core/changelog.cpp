@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/changelog.cpp
 #include "rcustate/abi.hpp"
 #include "src/core/changelog.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/changelog.hpp
 //
 // The changelog on the commit path: the store's listener (swapped while

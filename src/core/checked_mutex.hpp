@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/checked_mutex.hpp
 //
 // absl::Mutex, as the core's locks use it, made visible to ThreadSanitizer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/checkpoint.cpp
 #include "rcustate/abi.hpp"
 #include "src/core/checkpoint.hpp"

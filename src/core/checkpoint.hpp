@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/checkpoint.hpp
 //
 // Checkpoint and restore of one partition: the core's side (a pin and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/commit.hpp
 //
 // Commit orchestration: from Store::Commit / WriteBatch::Commit / Store::Flush

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/commit_policy.hpp
 //
 // The publish-or-seal decision of a commit, as a pure function of the facts

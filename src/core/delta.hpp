@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/delta.hpp
 //
 // A Delta is the changes of one batch, per table: key -> put value / erase /

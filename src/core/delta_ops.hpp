@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/delta_ops.hpp
 //
 // The bodies of Delta's per-key operations for a table id already checked

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/delta_pool.hpp
 //
 // A bounded free list of empty deltas, so that batches reuse the capacity of

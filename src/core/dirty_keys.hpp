@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/dirty_keys.hpp
 //
 // The keys a partition changed since its last checkpoint, per table, plus

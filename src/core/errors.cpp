@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/errors.cpp
 //
 // rcustate errors are absl::Status values whose payload "rcustate.code" holds

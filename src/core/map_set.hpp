@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/map_set.hpp
 //
 // A MapSet is one complete version of a partition: one flat_hash_map per

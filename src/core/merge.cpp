@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/merge.cpp
 //
 // The built-in merge operators. Numeric values are 8-byte little-endian; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/merge_apply.hpp
 //
 // The arithmetic of the built-in merge operators, written once, and how the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/partition.cpp
 //
 // The commit path: Commit -> (DecideCommit) -> PublishCommitLocked ->

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/partition.hpp
 //
 // A partition: the unit of ownership and of atomic publication. It owns two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/partition_directory.hpp
 //
 // The partition directory of a store: partition id -> Partition*, read

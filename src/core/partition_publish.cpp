@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/partition_publish.cpp
 //
 // Partition's publication: prepare the standby (wait for its grace period,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/published_slot.hpp
 //
 // A partition's published map set as readers see it: the one RCU-published

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/publisher.hpp
 //
 // Group commit's publisher: a thread that publishes what partitions have

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/read_own.cpp
 #include "rcustate/abi.hpp"
 #include "src/core/read_own.hpp"

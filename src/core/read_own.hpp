@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/read_own.hpp
 //
 // Read-your-writes: what a thread's own records (its unpublished sealed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/read_section.cpp
 #include "rcustate/abi.hpp"
 #include "rcustate/read_section.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/replay.hpp
 //
 // Store::Apply: a changelog record applied as one commit of its partition,

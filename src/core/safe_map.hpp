@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/safe_map.hpp
 //
 // Growing an absl::flat_hash_map without risking its integrity when an

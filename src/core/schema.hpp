@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/schema.hpp
 //
 // The tables of a store: fixed at Open, shared read-only by everything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/sealed_queue.hpp
 //
 // Group commit's sealed batches: the batches a commit accepted (gave a

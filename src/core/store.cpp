@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/store.cpp
 //
 // The public Store: argument checks and the read path; the work is done by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/store_durable.cpp
 //
 // Store's durability members: checkpoint, restore, the changelog listener

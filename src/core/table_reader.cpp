@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/table_reader.cpp
 //
 // The out-of-line part of TableReader (its lookups are inline in

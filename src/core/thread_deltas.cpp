@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/thread_deltas.cpp
 #include "rcustate/abi.hpp"
 #include "src/core/thread_deltas.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/thread_deltas.hpp
 //
 // A thread's records for the partitions it writes to: for each (store,

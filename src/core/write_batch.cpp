@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/write_batch.cpp
 #include "rcustate/abi.hpp"
 #include "rcustate/write_batch.hpp"

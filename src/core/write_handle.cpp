@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/core/write_handle.cpp
 //
 // WriteHandle: the thread's entry (thread_deltas.hpp) for one partition,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/block_stream.cpp
 #include "rcustate/abi.hpp"
 #include "src/durable/block_stream.hpp"

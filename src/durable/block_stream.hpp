@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/block_stream.hpp
 //
 // Checksummed blocks, the body of a checkpoint file. A block is

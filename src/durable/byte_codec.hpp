@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/byte_codec.hpp
 //
 // Little-endian fixed-width integers and LEB128 varints, the two encodings of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/changelog_record.hpp
 //
 // The changelog record: one commit of one partition, as the resulting values

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/checkpoint_dir.hpp
 //
 // A checkpoint directory (one partition's checkpoints) as chains, found from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/checkpoint_format.hpp
 //
 // The checkpoint file format, version 1: what a checkpoint file holds, byte

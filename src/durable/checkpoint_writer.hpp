@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/checkpoint_writer.hpp
 //
 // Writes one checkpoint file (format: checkpoint_format.hpp) so that a crash

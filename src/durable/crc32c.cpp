@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/crc32c.cpp
 //
 // Hardware path: the SSE4.2 crc32 instruction computes CRC-32C directly (it

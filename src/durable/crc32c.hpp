@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/crc32c.hpp
 //
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/file_io.hpp
 //
 // The POSIX calls durability needs, each turning errno into a kIo status that

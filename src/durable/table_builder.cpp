@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/table_builder.cpp
 #include "rcustate/abi.hpp"
 #include "src/durable/table_builder.hpp"

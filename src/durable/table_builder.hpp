@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/durable/table_builder.hpp
 //
 // Builds one TableMap from a restore's stream of puts, erases and clears so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/kafka/kafka.cpp
 //
 // librcustate-kafka: the store's changelog produced to a topic (one message

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/rcu/rcu.cpp
 #include "rcustate/abi.hpp"
 #include "src/rcu/rcu.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/rcu/rcu.hpp
 //
 // rcustate's contact with liburcu, both flavors it uses: urcu-memb (read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: src/rcu/read_side.c
  *
  * liburcu's inlined read side, compiled as C. liburcu declares its per-thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: src/rcu/read_side.h -- see read_side.c. Internal to the library. */
 #ifndef RCUSTATE_SRC_RCU_READ_SIDE_H_
 #define RCUSTATE_SRC_RCU_READ_SIDE_H_

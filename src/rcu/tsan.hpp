@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: src/rcu/tsan.hpp
 //
 // ThreadSanitizer annotations for the RCU wrapper. liburcu 0.13 is not built

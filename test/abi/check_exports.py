@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Compares the dynamic symbols of librcustate.so with src/version.map and
 include/rcustate/rcustate.h.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The library loads with dlopen() (how Python, Go and Rust bindings load it)
 and works: open a store, commit, read back. Fails, for example, if the library
 needs static TLS that a dlopen() cannot provide."""

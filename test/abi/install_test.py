@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Installs the build into a temporary DESTDIR and uses it the way a user of
 the installed library would: builds docs/examples/*.c (and a small C++
 program) with `pkg-config --cflags --libs rcustate` only, then runs them

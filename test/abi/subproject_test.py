@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """rcustate as a meson subproject: a parent project that takes the library
 gets the libraries and nothing else (no tests, examples, bench, fuzzers or
 tools), unless it asks for them with a subproject option.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: test/c/c_api_test.c -- the C ABI from C: every function, every
  * documented error, NULL arguments, the thread rules, and a reader/writer
  * stress part with invariants checked on every read.

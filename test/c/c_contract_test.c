@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: test/c/c_contract_test.c -- the C ABI's contract as a hostile caller
  * tries it:
  *   messages   every error a C caller can provoke: rcs_last_error() starts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: test/c/c_durable_test.c -- checkpoints, restore and the changelog
  * through the C ABI, from C (C11).
  *

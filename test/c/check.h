@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* File: test/c/check.h -- the assertion macros of the C tests (no framework).
  *
  * CHECK(cond) and CHECK_RC(call, code) print file:line, what failed and

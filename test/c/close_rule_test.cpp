@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/c/close_rule_test.cpp -- the one rule for closing a store inside
 // a read section, on the C++ side (the C side is in c_api_test.c):
 //  - Store::Close() there returns kState and changes nothing: the store stays

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/common/alloc_fault.cpp
 //
 // Replacement global operator new/delete for allocation-failure tests (see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/common/alloc_fault.hpp
 //
 // Allocation-failure injection for tests. A test executable that links

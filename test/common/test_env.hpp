@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/common/test_env.hpp
 //
 // Shared by the tests: stress scaling and the publication policies every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/changelog_record_test.cpp
 //
 // Changelog records: what is encoded decodes to the same ops (NUL bytes,

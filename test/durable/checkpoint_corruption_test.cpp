@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/checkpoint_corruption_test.cpp
 //
 // Nothing damaged is ever loaded: every truncation of a small checkpoint

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/checkpoint_crash_test.cpp
 //
 // Crash safety of the file layer: a child process writes checkpoints in a

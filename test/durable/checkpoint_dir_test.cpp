@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/checkpoint_dir_test.cpp
 //
 // The directory as chains: temporaries and unknown names are ignored, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/checkpoint_fault_test.cpp
 //
 // The failure model under allocation failure: writing a checkpoint, reading

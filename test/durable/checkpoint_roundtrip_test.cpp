@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/checkpoint_roundtrip_test.cpp
 //
 // What is written is what is restored: full checkpoints of every shape of

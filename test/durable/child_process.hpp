@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/child_process.hpp
 //
 // Child processes of the store-level durability tests: the test executable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/crc32c_test.cpp
 //
 // CRC-32C against published check values (the "123456789" check value and

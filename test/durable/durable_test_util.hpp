@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/durable_test_util.hpp
 //
 // Helpers of the durability-layer tests: a scratch directory removed at the

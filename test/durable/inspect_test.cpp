@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/inspect_test.cpp
 //
 // rcustate-inspect on a fixture written by the durability layer: what each

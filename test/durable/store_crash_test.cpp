@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/store_crash_test.cpp
 //
 // Crash safety of checkpoints at the store level. A child process (this

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/store_write_failure_test.cpp
 //
 // A checkpoint that cannot be written, at the store level: a file size

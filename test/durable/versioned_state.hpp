@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/durable/versioned_state.hpp
 //
 // A partition whose every version can be recomputed from its version number

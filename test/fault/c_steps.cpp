@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fault/c_steps.cpp
 //
 // The steps of the sweep through the C ABI (rcustate.h), in scenario order.

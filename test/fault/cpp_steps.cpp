@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fault/cpp_steps.cpp
 //
 // The steps of the sweep through the C++ API, in scenario order: open,

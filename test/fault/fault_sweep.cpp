@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fault/fault_sweep.cpp
 //
 // The fault-injection sweep: a scenario over the C++ API and the C ABI --

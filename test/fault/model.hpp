@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fault/model.hpp
 //
 // The machinery of the fault-injection sweep (fault_sweep.cpp): the model of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fault/sweep.cpp
 //
 // The building blocks of the sweep's steps (sweep.hpp): arming, the checks

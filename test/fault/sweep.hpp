@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fault/sweep.hpp
 //
 // What the steps of the fault-injection sweep share: the scenario's context,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/c_api_fuzzer.cpp
 //
 // Differential fuzzing of the C ABI: the input is decoded into a sequence of

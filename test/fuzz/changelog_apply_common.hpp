@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/changelog_apply_common.hpp
 //
 // Shared by changelog_apply_fuzzer.cpp and make_apply_seeds.cpp: the fixed

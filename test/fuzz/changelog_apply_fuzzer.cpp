@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/changelog_apply_fuzzer.cpp
 //
 // Fuzzing of rcs_changelog_apply against a store with a fixed schema

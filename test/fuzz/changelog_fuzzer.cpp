@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/changelog_fuzzer.cpp
 //
 // Fuzzing of DecodeChangelog (src/durable/changelog_record.hpp): the input,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/checkpoint_reader_fuzzer.cpp
 //
 // Fuzzing of the checkpoint reader (src/durable/): the input, after its

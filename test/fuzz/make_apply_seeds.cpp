@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/make_apply_seeds.cpp
 //
 // Writes the seed corpus of changelog_apply_fuzzer: changelog records of a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the seed corpus of c_api_fuzzer into test/fuzz/corpus/ (or DIR).
 
 The input format is the one c_api_fuzzer.cpp decodes: a header (policy byte,

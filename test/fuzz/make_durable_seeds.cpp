@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/make_durable_seeds.cpp
 //
 // Writes the seed corpora of checkpoint_reader_fuzzer and changelog_fuzzer

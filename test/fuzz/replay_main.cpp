@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/fuzz/replay_main.cpp
 //
 // main() for builds without libFuzzer: runs LLVMFuzzerTestOneInput on every

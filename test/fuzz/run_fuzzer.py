@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs the libFuzzer target for a bounded time over the committed seed
 corpus. New inputs go to a corpus directory in the build tree (the committed
 seeds are only read); crash inputs to fuzz-artifacts/ next to it.

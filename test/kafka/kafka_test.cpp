@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/kafka/kafka_test.cpp
 //
 // librcustate-kafka against librdkafka's in-process mock cluster (brokers on

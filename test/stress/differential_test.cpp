@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/stress/differential_test.cpp
 //
 // Differential test: a long random sequence of operations (puts, erases,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/stress/invariant_stress_test.cpp
 //
 // Concurrency stress tests whose invariants are checked on every read, under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/alloc_fault_test.cpp
 //
 // The allocation-failure hook itself: the Nth allocation of the armed thread

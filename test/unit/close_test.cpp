@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/close_test.cpp
 //
 // Store::Close() frees everything: after a workload that leaves retired map

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/delta_fault_test.cpp
 //
 // Failure atomicity of the write path: an allocation that fails while a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/delta_test.cpp
 //
 // detail::Delta (the changes of one batch) and detail::MapSet (one version

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/lifecycle_test.cpp
 //
 // The life of partitions and stores: the expected_entries bound, a writer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/merge_test.cpp
 //
 // The built-in merge operators, called directly (values, wrap-around,

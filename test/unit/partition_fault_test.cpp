@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/partition_fault_test.cpp
 //
 // Partition under allocation failure and its publication policy:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/qsbr_test.cpp
 //
 // Stores of the QSBR read flavor: who may read them, what a quiescent state

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/rcu_test.cpp
 //
 // The RCU wrapper (src/rcu/): read-section nesting, automatic registration,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/reader_test.cpp
 //
 // rcustate::TableReader and Store::Reader: errors, agreement with Store::Get

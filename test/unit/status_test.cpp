@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/status_test.cpp
 //
 // rcustate::MakeError / ErrorCodeOf: every precise code survives the round

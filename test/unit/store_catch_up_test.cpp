@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_catch_up_test.cpp
 //
 // rcustate::Store through the public API. Standby catch-up by retirement tickets, off the commit

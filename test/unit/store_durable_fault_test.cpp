@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_durable_fault_test.cpp
 //
 // Allocation failure (test/common/alloc_fault.hpp) in every allocation of

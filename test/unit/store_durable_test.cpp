@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_durable_test.cpp
 //
 // Checkpoints, restore, the changelog listener and replay through the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_fault_test.cpp
 //
 // Failure atomicity of the store's own paths (test/common/alloc_fault.hpp):

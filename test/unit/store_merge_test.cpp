@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_merge_test.cpp
 //
 // rcustate::Store through the public API. Every merge operator across commits (so that replay onto

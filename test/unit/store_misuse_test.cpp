@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_misuse_test.cpp
 //
 // rcustate::Store through the public API. Misuse: the read-section rules, unknown tables,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_pin_test.cpp
 //
 // rcustate::Store through the public API. PinnedSnapshot: outliving commits, several pins, close

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_read_your_writes_test.cpp
 //
 // rcustate::Store through the public API. A thread sees its own uncommitted writes, other threads

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_stats_test.cpp
 //
 // rcustate::Store through the public API. PartitionStats fields.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_version_test.cpp
 //
 // rcustate::Store through the public API. Partition versions: where they start and what advances

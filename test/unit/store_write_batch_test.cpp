@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/store_write_batch_test.cpp
 //
 // rcustate::Store through the public API. WriteBatch: invisible until committed, unchanged by a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/unit_util.hpp
 //
 // Helpers shared by the unit tests: status matchers by rcustate error code,

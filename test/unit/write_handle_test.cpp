@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/unit/write_handle_test.cpp
 //
 // rcustate::WriteHandle (Store::Writer): writes through a handle land in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // File: test/kafka/rebalance/rebalance_test.cpp
 //
 // Partitions that move between processes, end to end, with the documented
