@@ -95,6 +95,10 @@ def main():
             else:
                 with open(install_log, "wb") as f:
                     f.write(saved_log)
+        # `ninja uninstall` must still see the user's own install, not ours.
+        now = open(install_log, "rb").read() if os.path.exists(install_log) else None
+        if now != saved_log:
+            sys.exit("FAIL: the DESTDIR install replaced meson-logs/install-log.txt")
         pcs = glob.glob(os.path.join(destdir, "**", "pkgconfig", "rcustate.pc"), recursive=True)
         libs = glob.glob(os.path.join(destdir, "**", "librcustate.so.*"), recursive=True)
         headers = glob.glob(os.path.join(destdir, "**", "rcustate", "rcustate.h"), recursive=True)
