@@ -19,6 +19,7 @@
 #include <exception>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string_view>
 #include <thread>
@@ -176,6 +177,8 @@ constexpr size_t kOptionsSizeV0_1 = offsetof(rcs_options, max_publish_delay_ns) 
 static_assert(kOptionsSizeV0_1 <= sizeof(rcs_options));
 constexpr size_t kStatsSizeV0_1 =
     offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t);
+// rcs_store_stats came with 0.2: its first layout is the current one.
+constexpr size_t kStoreStatsSizeV0_2 = sizeof(struct rcs_store_stats);
 
 // The error of a zero-copy read the calling thread is not protected for.
 int NotReading(const rcs_store* store, const char* fn) noexcept {
@@ -410,6 +413,7 @@ RCS_API int rcs_partition_stats(rcs_store* store, uint32_t partition,
   r.backlog_publications = st->backlog_publications;
   r.stalled_grace_periods = st->stalled_grace_periods;
   r.grace_wait_age_ns = st->grace_wait_age_ns;
+  r.catch_ups = st->catch_ups;
   std::memcpy(out, &r, out->struct_size >= sizeof r ? sizeof r : out->struct_size);
   return RCS_OK;
   RCS_API_END
@@ -493,6 +497,97 @@ RCS_API void rcs_thread_online(void) noexcept { rcustate::ThreadOnline(); }
 RCS_API void rcs_thread_offline(void) noexcept { rcustate::ThreadOffline(); }
 RCS_API int rcs_thread_is_online(void) noexcept { return rcustate::ThreadIsOnline() ? 1 : 0; }
 RCS_API void rcs_quiescent_state(void) noexcept { rcustate::QuiescentState(); }
+
+// ---------------------------------------------------------------- observability
+
+RCS_API int rcs_store_stats(rcs_store* store, struct rcs_store_stats* out) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(out != nullptr, "out is NULL");
+  if (out->struct_size < kStoreStatsSizeV0_2) {
+    return SetErrorf(RCS_EINVAL, "%s: out->struct_size is %zu, at least %zu expected", __func__,
+                     out->struct_size, kStoreStatsSizeV0_2);
+  }
+  auto st = store->store->Stats();
+  if (!st.ok()) return Fail(__func__, st.status());
+  struct rcs_store_stats r;
+  r.struct_size = out->struct_size;
+  r.partitions = st->partitions;
+  r.entries = st->entries;
+  r.approx_bytes = st->approx_bytes;
+  r.pins_alive = st->pins_alive;
+  r.oldest_grace_wait_ns = st->oldest_grace_wait_ns;
+  r.reclamation_callbacks = st->reclamation_callbacks;
+  r.reclamation_bytes = st->reclamation_bytes;
+  r.commits = st->commits;
+  r.publications = st->publications;
+  r.grace_waits = st->grace_waits;
+  r.commit_wait_ns = st->commit_wait_ns;
+  r.standby_copies = st->standby_copies;
+  r.catch_ups = st->catch_ups;
+  r.backlog_publications = st->backlog_publications;
+  r.stalled_grace_periods = st->stalled_grace_periods;
+  r.commit_latency_count = st->commit_latency.count;
+  r.commit_latency_sum_ns = st->commit_latency.sum_ns;
+  r.grace_wait_count = st->grace_wait.count;
+  r.grace_wait_sum_ns = st->grace_wait.sum_ns;
+  std::memcpy(out, &r, sizeof r);  // later versions: only what out->struct_size has room for
+  return RCS_OK;
+  RCS_API_END
+}
+
+RCS_API int rcs_metrics_text(rcs_store* store, char* buf, size_t buf_len,
+                             size_t* out_needed) noexcept {
+  RCS_API_BEGIN
+  RCS_CHECK_ARG(store != nullptr, "store is NULL");
+  RCS_CHECK_ARG(!BadBytes(buf, buf_len), "buf is NULL but buf_len is not 0");
+  RCS_CHECK_ARG(out_needed != nullptr, "out_needed is NULL");
+  auto text = store->store->MetricsText();
+  if (!text.ok()) return Fail(__func__, text.status());
+  *out_needed = text->size() + 1;
+  if (buf_len < text->size() + 1) {
+    return SetErrorf(RCS_ERANGE, "%s: the text needs %zu bytes, buf_len is %zu", __func__,
+                     text->size() + 1, buf_len);
+  }
+  std::memcpy(buf, text->data(), text->size());
+  buf[text->size()] = '\0';
+  return RCS_OK;
+  RCS_API_END
+}
+
+namespace {
+// rcs_set_log_handler's handler and argument; the C++ handler it installs
+// (LogTrampoline) calls them. Both change under the mutex, which also orders
+// the installations.
+std::mutex c_log_mu;
+rcs_log_fn c_log_fn = nullptr;
+void* c_log_arg = nullptr;
+
+void LogTrampoline(void*, rcustate::LogLevel level, const char* message) {
+  rcs_log_fn fn;
+  void* arg;
+  {
+    std::lock_guard<std::mutex> lock(c_log_mu);
+    fn = c_log_fn;
+    arg = c_log_arg;
+  }
+  if (fn != nullptr) {
+    fn(arg, static_cast<int>(level), message);
+  } else {
+    std::fprintf(stderr, "rcustate: %s\n", message);  // replaced while being delivered
+  }
+}
+static_assert(static_cast<int>(rcustate::LogLevel::kWarning) == RCS_LOG_WARNING &&
+              static_cast<int>(rcustate::LogLevel::kError) == RCS_LOG_ERROR &&
+              static_cast<int>(rcustate::LogLevel::kFatal) == RCS_LOG_FATAL);
+}  // namespace
+
+RCS_API void rcs_set_log_handler(rcs_log_fn fn, void* arg) noexcept {
+  std::lock_guard<std::mutex> lock(c_log_mu);
+  c_log_fn = fn;
+  c_log_arg = fn != nullptr ? arg : nullptr;
+  rcustate::SetLogHandler(fn != nullptr ? &LogTrampoline : nullptr, nullptr);
+}
 
 RCS_API int rcs_grace_stalls(rcs_store* store, uint64_t* out_stalled,
                              uint64_t* out_oldest_wait_ns) noexcept {

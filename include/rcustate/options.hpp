@@ -118,6 +118,53 @@ struct GraceStallStats {
   uint64_t oldest_grace_wait_ns = 0;
 };
 
+// A latency histogram (StoreStats): fixed buckets, observations since the
+// store opened.
+struct LatencyHistogram {
+  // Upper bounds of the buckets in nanoseconds, ascending (1 us to 10 s); a
+  // last bucket without a bound follows them.
+  std::vector<uint64_t> upper_bounds_ns;
+  // Observations per bucket, not cumulative: upper_bounds_ns.size() + 1
+  // entries, an observation counted in the first bucket whose bound is at
+  // least its value.
+  std::vector<uint64_t> counts;
+  uint64_t count = 0;   // the sum of counts
+  uint64_t sum_ns = 0;  // the sum of the observations
+};
+
+// Statistics of a whole store (Store::Stats()). Counters run from the
+// store's opening and never decrease: a dropped partition's counts stay in
+// them. Gauges describe the partitions that exist now.
+struct StoreStats {
+  // ---- gauges
+  uint64_t partitions = 0;
+  uint64_t entries = 0;        // over the published snapshots' tables
+  uint64_t approx_bytes = 0;   // the partitions' map sets (as PartitionStats)
+  uint64_t pins_alive = 0;     // pins held on the partitions' snapshots
+  // Age of the oldest wait for a grace period in progress (0: none).
+  uint64_t oldest_grace_wait_ns = 0;
+  // Reclamation backlog: call_rcu callbacks queued and not yet run (retired
+  // snapshots, dropped partitions), and the bytes dropped partitions hold
+  // until theirs has run.
+  uint64_t reclamation_callbacks = 0;
+  uint64_t reclamation_bytes = 0;
+  // ---- counters (PartitionStats' meanings, summed)
+  uint64_t commits = 0;  // commits accepted (Commit, WriteBatch, WriteHandle, Apply)
+  uint64_t publications = 0;
+  uint64_t grace_waits = 0;
+  uint64_t commit_wait_ns = 0;
+  uint64_t standby_copies = 0;
+  uint64_t catch_ups = 0;
+  uint64_t backlog_publications = 0;
+  uint64_t stalled_grace_periods = 0;
+  // ---- histograms
+  // Commit latency: from the call to its return, for every accepted commit.
+  LatencyHistogram commit_latency;
+  // Each wait for a grace period on behalf of a partition (a commit's or
+  // the group-commit publisher's), from its start to its end.
+  LatencyHistogram grace_wait;
+};
+
 // ---- durability (docs/durability.md)
 
 enum class CheckpointKind {

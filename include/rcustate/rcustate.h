@@ -264,6 +264,8 @@ struct rcs_partition_stats {
   uint64_t stalled_grace_periods;
   /* How long the wait in progress for a grace period has lasted (0: none). */
   uint64_t grace_wait_age_ns;
+  /* Added in 0.2: replays onto the standby done off the commit path. */
+  uint64_t catch_ups;
 };
 
 /* Fills *out with the statistics of `partition`. Takes the partition's writer
@@ -647,6 +649,74 @@ RCS_API void rcs_quiescent_state(void) RCS_NOEXCEPT;
  * Errors: RCS_EINVAL (NULL). */
 RCS_API int rcs_grace_stalls(rcs_store *store, uint64_t *out_stalled,
                              uint64_t *out_oldest_wait_ns) RCS_NOEXCEPT;
+
+/* ---- Observability (added in 0.2) */
+
+/* Statistics of a whole store. Counters run from the store's opening and
+ * never decrease (a dropped partition's counts stay in them); gauges describe
+ * the partitions that exist now. Like rcs_partition_stats, the struct shares
+ * its name with its function and has no typedef; the caller sets struct_size
+ * to sizeof(struct rcs_store_stats) of its header. */
+struct rcs_store_stats {
+  size_t struct_size;
+  /* gauges */
+  uint64_t partitions;
+  uint64_t entries;               /* over the published snapshots' tables */
+  uint64_t approx_bytes;          /* the partitions' map sets, keys and values included */
+  uint64_t pins_alive;            /* snapshots pinned on the partitions */
+  uint64_t oldest_grace_wait_ns;  /* age of the oldest wait for a grace period (0: none) */
+  uint64_t reclamation_callbacks; /* reclamation callbacks queued, not yet run */
+  uint64_t reclamation_bytes;     /* bytes dropped partitions hold until their grace period */
+  /* counters (rcs_partition_stats' meanings, summed) */
+  uint64_t commits;               /* commits accepted since the store opened */
+  uint64_t publications;
+  uint64_t grace_waits;
+  uint64_t commit_wait_ns;
+  uint64_t standby_copies;
+  uint64_t catch_ups;
+  uint64_t backlog_publications;
+  uint64_t stalled_grace_periods;
+  /* the histograms' totals (their buckets are in rcs_metrics_text) */
+  uint64_t commit_latency_count;  /* commits timed: every accepted commit */
+  uint64_t commit_latency_sum_ns; /* their latencies, call to return, summed */
+  uint64_t grace_wait_count;      /* waits for a grace period on behalf of a partition */
+  uint64_t grace_wait_sum_ns;     /* their durations summed */
+};
+
+/* Fills *out with the store's statistics. Never waits for a commit or a
+ * grace period. O(partitions). Any thread; allowed inside a read section.
+ * Errors: RCS_EINVAL (NULL; out->struct_size smaller than the 0.2 struct),
+ * RCS_ESTATE (store closed), RCS_ENOMEM. */
+RCS_API int rcs_store_stats(rcs_store *store, struct rcs_store_stats *out) RCS_NOEXCEPT;
+
+/* Writes the store's statistics and every partition's in the Prometheus text
+ * exposition format (version 0.0.4: HELP and TYPE lines, counters ending in
+ * _total, gauges, the commit-latency and grace-wait histograms, per-partition
+ * series labelled partition="<id>"), NUL-terminated, into buf. *out_needed
+ * always receives the bytes the text needs, its NUL included; if buf_len is
+ * smaller the result is RCS_ERANGE and buf is untouched (buf may be NULL when
+ * buf_len is 0: a way to ask for the size). The text may grow between two
+ * calls (new partitions): ask again on RCS_ERANGE. Same rules as
+ * rcs_store_stats. Errors: RCS_ERANGE, RCS_EINVAL, RCS_ESTATE, RCS_ENOMEM. */
+RCS_API int rcs_metrics_text(rcs_store *store, char *buf, size_t buf_len,
+                             size_t *out_needed) RCS_NOEXCEPT;
+
+/* Diagnostics the library emits outside a returned status (today only the
+ * fatal conditions that end the process with abort(): a fork handler that
+ * cannot be installed for want of memory) go to one handler per process; by
+ * default they are written to stderr as "rcustate: <level>: <message>". */
+#define RCS_LOG_WARNING 1
+#define RCS_LOG_ERROR 2
+#define RCS_LOG_FATAL 3 /* abort() follows the handler's return */
+/* `message` is NUL-terminated and valid during the call only. The handler is
+ * called from any thread, perhaps where memory ran out or a lock of the
+ * library is held: it must not call rcustate (rcs_set_log_handler aside) and
+ * should only hand the message to the host's logger. */
+typedef void (*rcs_log_fn)(void *arg, int level, const char *message);
+/* Sets the process' handler and its argument (fn NULL: back to stderr). Any
+ * thread, any time; a message being delivered when it returns may still
+ * reach the previous handler. */
+RCS_API void rcs_set_log_handler(rcs_log_fn fn, void *arg) RCS_NOEXCEPT;
 
 /* ---- Errors and version */
 

@@ -46,6 +46,26 @@ RCUSTATE_EXPORT ErrorCode ErrorCodeOf(const absl::Status& status);
 // implement a MergeOperator may use it too.
 RCUSTATE_EXPORT absl::Status MakeError(ErrorCode code, std::string_view message);
 
+// ---- diagnostics
+//
+// What the library has to say outside a returned status goes to one handler
+// per process: by default stderr ("rcustate: <level>: <message>"). Today
+// that is only the fatal conditions that end the process (a fork handler
+// that cannot be installed for want of memory, a Store destroyed inside a
+// read section); the handler is called first, then abort().
+enum class LogLevel { kWarning = 1, kError = 2, kFatal = 3 };
+
+// `message` is NUL-terminated and valid only during the call. A handler is
+// called from any thread, perhaps where memory ran out or a lock of the
+// library is held: it must not call into rcustate (except SetLogHandler)
+// and should only hand the message to the host's logger.
+using LogHandler = void (*)(void* arg, LogLevel level, const char* message);
+
+// Sets the process' handler (nullptr: back to stderr). Any thread, any time;
+// a message being delivered when it returns may still reach the previous
+// handler.
+RCUSTATE_EXPORT void SetLogHandler(LogHandler fn, void* arg);
+
 }  // namespace rcustate
 
 #endif  // RCUSTATE_STATUS_HPP_

@@ -156,6 +156,17 @@ class RCUSTATE_EXPORT Store {
   // QSBR, it is a quiescent state); GraceStalls() never waits.
   absl::StatusOr<PartitionStats> Stats(uint32_t partition) const;
 
+  // Statistics of the whole store (StoreStats): counters since it opened,
+  // dropped partitions' counts included; gauges over the partitions now;
+  // the commit-latency and grace-wait histograms. Never waits for a commit
+  // or a grace period, so a monitor sees a stall while it lasts. Any thread,
+  // inside a read section too. O(partitions). kState (closed), kNoMemory.
+  absl::StatusOr<StoreStats> Stats() const;
+  // The store's statistics and each partition's in the Prometheus text
+  // exposition format (version 0.0.4; docs/design.md lists the metrics),
+  // ready to be served on a /metrics endpoint. Same rules as Stats().
+  absl::StatusOr<std::string> MetricsText() const;
+
   // ---- read flavor (StoreOptions::read_flavor)
   ReadFlavor read_flavor() const;
   // True if the calling thread may read this store now: inside a

@@ -3,6 +3,7 @@
 #include "rcustate/abi.hpp"
 #include "src/core/commit.hpp"
 
+#include <chrono>
 #include <new>
 
 #include "rcustate/status.hpp"
@@ -14,6 +15,7 @@ namespace RCUSTATE_NAMESPACE::detail {
 absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& store,
                                          uint32_t partition, std::unique_ptr<Delta>* batch,
                                          uint64_t expect_version) {
+  const auto start = std::chrono::steady_clock::now();
   if (store->WaitWouldSelfDeadlock()) return InsideReadSection("Commit");
   rcu::OfflineScope offline(store->flavor());  // QSBR: blocking calls are quiescent
   if (absl::Status s = store->CheckOpen(); !s.ok()) return s;
@@ -33,6 +35,8 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
       if (ErrorCodeOf(r.status()) == ErrorCode::kNoPartition) EraseThreadEntry(*store, partition);
       return r.status();
     }
+    entry.partition()->CountCommit();
+    store->commit_latency.RecordSince(start);
     return r->version;
   } catch (const std::bad_alloc&) {
     return MakeError(ErrorCode::kNoMemory, "Commit: out of memory (nothing was committed)");

@@ -64,7 +64,9 @@ Partition::Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tr
       pool_(schema.tables.size(), 2),
       queue_(schema.tables.size()),
       dirty_(schema.tables.size()) {
-  current_->partition_pins = standby_->partition_pins = std::make_shared<std::atomic<uint32_t>>(0);
+  pins_ = current_->partition_pins = standby_->partition_pins =
+      std::make_shared<std::atomic<uint32_t>>(0);
+  approx_bytes_.store(current_->ApproxBytes() + standby_->ApproxBytes(), std::memory_order_relaxed);
   current.release();  // nothing below throws: the partition owns them now
   standby.release();
   live_.fetch_add(1, std::memory_order_relaxed);
@@ -87,6 +89,7 @@ std::unique_ptr<Partition> Partition::Restored(uint32_t id, const Schema& schema
   p->published_version_.store(version, std::memory_order_relaxed);
   CheckedMutexLock lock(&p->mu_);
   p->published_entries_.store(p->current_->Entries(), std::memory_order_relaxed);
+  p->NoteBytesLocked();
   p->standby_valid_ = false;
   p->dirty_.Start(version, chain_id);
   return p;
@@ -148,7 +151,7 @@ absl::StatusOr<CommitResult> Partition::Commit(const Schema& schema, std::unique
       DecideCommit({/*group_commit=*/true, /*got_mutex=*/true, StandbyReclaimed(), backlog_full()});
   if (dropped) {
   } else if (action != CommitAction::kSeal) {
-    if (action == CommitAction::kPublishWaiting) ++counters_.backlog_publications;
+    if (action == CommitAction::kPublishWaiting) counters_.backlog_publications.Add();
     r = PublishCommitLocked(/*may_wait=*/action == CommitAction::kPublishWaiting, delta,
                             expect_version);
   } else {
@@ -407,16 +410,45 @@ PartitionStats Partition::Stats() {
   s.committed_version = s.commits = queue_.committed();
   for (const TableMap& m : current_->tables) s.entries.push_back(m.size());
   s.approx_bytes = current_->ApproxBytes() + standby_->ApproxBytes();
-  s.publications = counters_.publications;
-  s.commit_wait_ns = counters_.commit_wait_ns;
-  s.grace_waits = counters_.grace_waits;
-  s.standby_copies = counters_.standby_copies;
-  s.catch_ups = counters_.catch_ups;
-  s.backlog_publications = counters_.backlog_publications;
+  s.publications = counters_.publications.Get();
+  s.commit_wait_ns = counters_.commit_wait_ns.Get();
+  s.grace_waits = counters_.grace_waits.Get();
+  s.standby_copies = counters_.standby_copies.Get();
+  s.catch_ups = counters_.catch_ups.Get();
+  s.backlog_publications = counters_.backlog_publications.Get();
   s.stalled_grace_periods = stalled_grace_periods();
   s.grace_wait_age_ns = grace_wait_age_ns();
   s.pins_alive = current_->partition_pins->load(std::memory_order_relaxed);
   return s;
+}
+
+Partition::Sampled Partition::Sample() const noexcept {
+  Sampled s;
+  s.version = published_version_.load(std::memory_order_acquire);
+  s.commits = commits_.load(std::memory_order_relaxed);
+  s.publications = counters_.publications.Get();
+  s.commit_wait_ns = counters_.commit_wait_ns.Get();
+  s.grace_waits = counters_.grace_waits.Get();
+  s.standby_copies = counters_.standby_copies.Get();
+  s.catch_ups = counters_.catch_ups.Get();
+  s.backlog_publications = counters_.backlog_publications.Get();
+  s.stalled_grace_periods = stalled_grace_periods();
+  s.grace_wait_age_ns = grace_wait_age_ns();
+  s.approx_bytes = approx_bytes_.load(std::memory_order_relaxed);
+  s.pins_alive = pins_->load(std::memory_order_relaxed);
+  return s;
+}
+
+void Partition::PublishedEntries(std::vector<size_t>* out) const {
+  const MapSet* set = slot_.Load();
+  if (set == nullptr) return;
+  for (const TableMap& m : set->tables) out->push_back(m.size());
+}
+
+void Partition::NoteBytesLocked() {
+  if (current_ == nullptr) return;
+  approx_bytes_.store(current_->ApproxBytes() + standby_->ApproxBytes(),
+                      std::memory_order_relaxed);
 }
 
 int64_t Partition::NowNs() {
@@ -435,8 +467,10 @@ void Partition::GraceWaitEnd(int slot) {
   const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
   const int64_t started = grace_wait_started_ns_[slot];
-  if (started != 0 && now - started > tracker_->stall_threshold().count()) ++stalled_grace_periods_;
+  if (started == 0) return;
+  if (now - started > tracker_->stall_threshold().count()) ++stalled_grace_periods_;
   grace_wait_started_ns_[slot] = 0;
+  if (grace_recorder_ != nullptr) grace_recorder_->Record(static_cast<uint64_t>(now - started));
 }
 
 uint64_t Partition::stalled_grace_periods() const {

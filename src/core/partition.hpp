@@ -53,6 +53,7 @@
 #include "src/core/changelog.hpp"
 #include "src/core/delta.hpp"
 #include "src/core/dirty_keys.hpp"
+#include "src/core/latency_recorder.hpp"
 #include "src/core/delta_pool.hpp"
 #include "src/core/map_set.hpp"
 #include "src/core/published_slot.hpp"
@@ -179,6 +180,31 @@ class Partition final : private PublishTarget {
   void CheckpointDone(DirtyKeys& taken, bool ok, uint64_t chain_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   PartitionStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
+  // What Sample() reads: PartitionStats without the entries and the
+  // committed version, taken without waiting for anything (a metrics scrape
+  // must not wait behind a commit that waits for a grace period).
+  struct Sampled {
+    uint64_t version = 0;
+    uint64_t commits = 0;  // accepted through this process (CountCommit)
+    uint64_t publications = 0;
+    uint64_t commit_wait_ns = 0;
+    uint64_t grace_waits = 0;
+    uint64_t standby_copies = 0;
+    uint64_t catch_ups = 0;
+    uint64_t backlog_publications = 0;
+    uint64_t stalled_grace_periods = 0;
+    uint64_t grace_wait_age_ns = 0;
+    uint64_t approx_bytes = 0;  // as of the last publication or catch-up
+    uint64_t pins_alive = 0;
+  };
+  Sampled Sample() const noexcept ABSL_LOCKS_EXCLUDED(mu_, stall_mu_);
+  // Counts a commit accepted by the store (the commit path calls it).
+  void CountCommit() noexcept { commits_.fetch_add(1, std::memory_order_relaxed); }
+  // The entries of each table of the published snapshot, appended to *out.
+  // Inside a read section. Throws std::bad_alloc.
+  void PublishedEntries(std::vector<size_t>* out) const;
+  // The store's grace-wait histogram; set before the partition is reachable.
+  void set_grace_recorder(LatencyRecorder* r) { grace_recorder_ = r; }
   // Grace-period stalls: waits on behalf of this partition longer than the
   // store's stall threshold (the one in progress counted once past it), and
   // the age of the wait in progress (0: none). Never block: a monitor must
@@ -201,15 +227,29 @@ class Partition final : private PublishTarget {
   Partition(uint32_t id, const Schema& schema, rcu::CallbackTracker* tracker,
             std::chrono::nanoseconds max_publish_delay, Publisher* publisher,
             std::unique_ptr<MapSet> current, std::unique_ptr<MapSet> standby);
-  // Counters of Stats(), all under mu_.
-  struct Counters {
-    uint64_t publications = 0;
-    uint64_t commit_wait_ns = 0;
-    uint64_t grace_waits = 0;
-    uint64_t standby_copies = 0;
-    uint64_t catch_ups = 0;
-    uint64_t backlog_publications = 0;
+  // A counter changed under mu_ (so without an atomic read-modify-write)
+  // and read anywhere (Sample).
+  class Counter {
+   public:
+    void Add(uint64_t n = 1) {
+      v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
+
+   private:
+    std::atomic<uint64_t> v_{0};
   };
+  // Counters of Stats() and Sample(), changed under mu_.
+  struct Counters {
+    Counter publications;
+    Counter commit_wait_ns;
+    Counter grace_waits;
+    Counter standby_copies;
+    Counter catch_ups;
+    Counter backlog_publications;
+  };
+  // After a publication or a catch-up: approx_bytes_ for Sample().
+  void NoteBytesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool group_commit() const { return max_publish_delay_.count() > 0; }
   // True if the standby's last retirement is known to be past its grace period.
   bool StandbyReclaimed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -317,7 +357,13 @@ class Partition final : private PublishTarget {
   size_t folded_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::unique_ptr<Delta>> folded_out_ ABSL_GUARDED_BY(mu_);
   SealedQueue queue_;  // its mutex: after mu_
-  Counters counters_ ABSL_GUARDED_BY(mu_);
+  Counters counters_;  // changed under mu_
+  std::atomic<uint64_t> commits_{0};       // CountCommit()
+  std::atomic<uint64_t> approx_bytes_{0};  // NoteBytesLocked()
+  // The pin count every map set of the partition shares (MapSet::partition_pins).
+  std::shared_ptr<std::atomic<uint32_t>> pins_;
+  // The store's grace-wait histogram (null: none, e.g. partitions made by tests).
+  LatencyRecorder* grace_recorder_ = nullptr;
   // The store's listener hook (null: none, e.g. partitions made by tests).
   const ChangelogHook* changelog_ = nullptr;
   // Changes since the last checkpoint (off until the first one).

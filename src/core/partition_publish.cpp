@@ -34,10 +34,10 @@ MapSet* Partition::PrepareStandby(bool may_wait) {
     GraceWaitBegin(kLockedWait);
     rcu::Synchronize(tracker_->flavor());
     GraceWaitEnd(kLockedWait);
-    counters_.commit_wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::steady_clock::now() - t0)
-                                    .count();
-    ++counters_.grace_waits;
+    counters_.commit_wait_ns.Add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - t0)
+                                     .count());
+    counters_.grace_waits.Add();
   }
   // A grace period has passed since `set` was last published: no reader can
   // see it and nobody can pin it any more, so `pins` is final. Pinned (left
@@ -50,7 +50,7 @@ MapSet* Partition::PrepareStandby(bool may_wait) {
     standby_valid_ = true;
     for (auto& d : missed_) pool_.Give(std::move(d));
     missed_.clear();
-    ++counters_.standby_copies;
+    counters_.standby_copies.Add();
   }
   return set;
 }
@@ -204,7 +204,8 @@ absl::Status Partition::PublishLocked(bool may_wait, std::unique_ptr<Delta>* bat
     standby_ = previous;
     standby_valid_ = true;
     ++retirements_;
-    ++counters_.publications;
+    counters_.publications.Add();
+    NoteBytesLocked();
     return absl::OkStatus();
   } catch (const std::bad_alloc&) {
     PublishFailedLocked(touched, spare);
@@ -250,7 +251,8 @@ void Partition::CatchUpLocked() {
   }
   for (auto& d : missed_) pool_.Give(std::move(d));
   missed_.clear();
-  ++counters_.catch_ups;
+  counters_.catch_ups.Add();
+  NoteBytesLocked();
 }
 
 }  // namespace rcustate::detail

@@ -5,12 +5,11 @@
 
 #include <pthread.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <new>
 #include <utility>
 
 #include "absl/time/time.h"
+#include "src/common/log.hpp"
 #include "src/rcu/rcu.hpp"
 
 namespace RCUSTATE_NAMESPACE::detail {
@@ -37,8 +36,7 @@ Publisher& Publisher::Default(rcu::Flavor flavor) {
     default_publishers[0] = new Publisher(clock, rcu::Flavor::kMemb);
     default_publishers[1] = new Publisher(clock, rcu::Flavor::kQsbr);
     if (pthread_atfork(&BeforeFork, &AfterForkParent, &AfterForkChild) != 0) {
-      std::fprintf(stderr, "rcustate: fatal: pthread_atfork failed (out of memory)\n");
-      std::abort();
+      detail::Fatal("pthread_atfork failed (out of memory): the publisher's fork handlers not installed");
     }
     return true;
   }();

@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "rcustate/read_section.hpp"
 #include "rcustate/status.hpp"
+#include "src/common/log.hpp"
 #include "src/core/commit.hpp"
+#include "src/core/metrics_text.hpp"
 #include "src/core/read_own.hpp"
 #include "src/core/thread_deltas.hpp"
 #include "src/core/store_state.hpp"
@@ -76,9 +78,8 @@ Store::~Store() {
   // section ends is not possible: report loudly.
   absl::Status s = Close();
   if (!s.ok()) {
-    fprintf(stderr, "rcustate: Store destroyed inside a read section: %s\n",
-            std::string(s.message()).c_str());
-    std::abort();
+    detail::Fatal("Store destroyed inside a read section: %.*s",
+                  static_cast<int>(s.message().size()), s.message().data());
   }
 }
 
@@ -284,6 +285,27 @@ absl::Status Store::Abort(uint32_t partition) {
   }
   if (!HasPartition(partition)) return detail::NoPartition(partition);
   return absl::OkStatus();
+}
+
+absl::StatusOr<StoreStats> Store::Stats() const {
+  try {
+    StoreStats s;
+    if (absl::Status st = state_->Collect(&s, nullptr); !st.ok()) return st;
+    return s;
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("Store::Stats");
+  }
+}
+
+absl::StatusOr<std::string> Store::MetricsText() const {
+  try {
+    StoreStats s;
+    std::vector<detail::StoreState::PartitionMetrics> partitions;
+    if (absl::Status st = state_->Collect(&s, &partitions); !st.ok()) return st;
+    return detail::FormatMetrics(s, partitions, state_->schema);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("Store::MetricsText");
+  }
 }
 
 absl::StatusOr<PartitionStats> Store::Stats(uint32_t partition) const {

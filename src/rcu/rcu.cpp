@@ -5,9 +5,9 @@
 
 #include <pthread.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
+
+#include "src/common/log.hpp"
 
 namespace RCUSTATE_NAMESPACE {
 namespace detail {
@@ -62,8 +62,7 @@ void InstallForkHandlers() {
                        &urcu_memb_call_rcu_after_fork_child) != 0 ||
         pthread_atfork(&urcu_qsbr_call_rcu_before_fork, &urcu_qsbr_call_rcu_after_fork_parent,
                        &urcu_qsbr_call_rcu_after_fork_child) != 0) {
-      std::fprintf(stderr, "rcustate: fatal: pthread_atfork failed (out of memory)\n");
-      std::abort();
+      detail::Fatal("pthread_atfork failed (out of memory): liburcu's fork handlers not installed");
     }
   });
 }
