@@ -62,6 +62,11 @@ pub const RCS_READ_QSBR: c_int = 1;
 pub const RCS_CHECKPOINT_FULL: c_int = 0;
 pub const RCS_CHECKPOINT_INCREMENTAL: c_int = 1;
 
+// ---- Log levels (rcs_log_fn).
+pub const RCS_LOG_WARNING: c_int = 1;
+pub const RCS_LOG_ERROR: c_int = 2;
+pub const RCS_LOG_FATAL: c_int = 3;
+
 // ---- Opaque handles: only ever behind a pointer. Neither Send, Sync nor
 // Unpin: what may cross threads is decided by the safe wrappers.
 macro_rules! opaque {
@@ -121,6 +126,32 @@ pub struct rcs_partition_stats {
     pub backlog_publications: u64,
     pub stalled_grace_periods: u64,
     pub grace_wait_age_ns: u64,
+    pub catch_ups: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct rcs_store_stats {
+    pub struct_size: usize,
+    pub partitions: u64,
+    pub entries: u64,
+    pub approx_bytes: u64,
+    pub pins_alive: u64,
+    pub oldest_grace_wait_ns: u64,
+    pub reclamation_callbacks: u64,
+    pub reclamation_bytes: u64,
+    pub commits: u64,
+    pub publications: u64,
+    pub grace_waits: u64,
+    pub commit_wait_ns: u64,
+    pub standby_copies: u64,
+    pub catch_ups: u64,
+    pub backlog_publications: u64,
+    pub stalled_grace_periods: u64,
+    pub commit_latency_count: u64,
+    pub commit_latency_sum_ns: u64,
+    pub grace_wait_count: u64,
+    pub grace_wait_sum_ns: u64,
 }
 
 #[repr(C)]
@@ -156,6 +187,8 @@ pub type rcs_changelog_fn = Option<
         record_len: usize,
     ) -> c_int,
 >;
+pub type rcs_log_fn =
+    Option<unsafe extern "C" fn(arg: *mut c_void, level: c_int, message: *const c_char)>;
 
 // ---- Functions, in the header's order.
 extern "C" {
@@ -381,6 +414,16 @@ extern "C" {
         out_stalled: *mut u64,
         out_oldest_wait_ns: *mut u64,
     ) -> c_int;
+
+    // Observability.
+    pub fn rcs_store_stats(store: *mut rcs_store, out: *mut rcs_store_stats) -> c_int;
+    pub fn rcs_metrics_text(
+        store: *mut rcs_store,
+        buf: *mut c_char,
+        buf_len: usize,
+        out_needed: *mut usize,
+    ) -> c_int;
+    pub fn rcs_set_log_handler(fn_: rcs_log_fn, arg: *mut c_void);
 
     // Errors and version.
     pub fn rcs_strerror(code: c_int) -> *const c_char;

@@ -101,6 +101,9 @@ fn rust_constants() -> Vec<(&'static str, i128, usize)> {
         RCS_READ_QSBR,
         RCS_CHECKPOINT_FULL,
         RCS_CHECKPOINT_INCREMENTAL,
+        RCS_LOG_WARNING,
+        RCS_LOG_ERROR,
+        RCS_LOG_FATAL,
     ]
 }
 
@@ -114,7 +117,14 @@ fn rust_structs() -> Vec<StructLayout> {
         rcs_partition_stats {
             struct_size, version, committed_version, commits, publications, commit_wait_ns,
             grace_waits, standby_copies, approx_bytes, pins_alive, num_tables,
-            backlog_publications, stalled_grace_periods, grace_wait_age_ns,
+            backlog_publications, stalled_grace_periods, grace_wait_age_ns, catch_ups,
+        }
+        rcs_store_stats {
+            struct_size, partitions, entries, approx_bytes, pins_alive, oldest_grace_wait_ns,
+            reclamation_callbacks, reclamation_bytes, commits, publications, grace_waits,
+            commit_wait_ns, standby_copies, catch_ups, backlog_publications,
+            stalled_grace_periods, commit_latency_count, commit_latency_sum_ns,
+            grace_wait_count, grace_wait_sum_ns,
         }
         rcs_checkpoint_info { struct_size, partition, version, base_version, bytes, entries }
     }
