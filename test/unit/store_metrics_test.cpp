@@ -341,7 +341,7 @@ TEST_P(StoreTest, StoreStatsOfAClosedStoreIsAStateError) {
 TEST_P(StoreTest, StoreCountersNeverDecreaseUnderDrops) {
   std::atomic<bool> stop{false};
   std::thread churn([&] {
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 3000; ++i) {
       const uint32_t p = static_cast<uint32_t>(i % 3);
       (void)s().CreatePartition(p);
       for (int c = 0; c < 3; ++c) {
@@ -359,21 +359,22 @@ TEST_P(StoreTest, StoreCountersNeverDecreaseUnderDrops) {
   while (!stop.load(std::memory_order_acquire) || reads < 10) {
     const StoreStats st = s().Stats().value();
     ++reads;
-    ASSERT_GE(st.commits, last.commits);
-    ASSERT_GE(st.publications, last.publications);
-    ASSERT_GE(st.grace_waits, last.grace_waits);
-    ASSERT_GE(st.commit_wait_ns, last.commit_wait_ns);
-    ASSERT_GE(st.standby_copies, last.standby_copies);
-    ASSERT_GE(st.catch_ups, last.catch_ups);
-    ASSERT_GE(st.backlog_publications, last.backlog_publications);
-    ASSERT_GE(st.commit_latency.count, last.commit_latency.count);
-    ASSERT_LE(st.partitions, 3u);
+    const bool ok = st.commits >= last.commits && st.publications >= last.publications &&
+                    st.grace_waits >= last.grace_waits &&
+                    st.commit_wait_ns >= last.commit_wait_ns &&
+                    st.standby_copies >= last.standby_copies && st.catch_ups >= last.catch_ups &&
+                    st.backlog_publications >= last.backlog_publications &&
+                    st.commit_latency.count >= last.commit_latency.count && st.partitions <= 3;
+    EXPECT_TRUE(ok) << "read " << reads << ": commits " << last.commits << " -> " << st.commits
+                    << ", publications " << last.publications << " -> " << st.publications
+                    << ", partitions " << st.partitions;
+    if (!ok) break;  // the churn thread is joined below
     last = st;
   }
   churn.join();
   const StoreStats end = s().Stats().value();
-  EXPECT_EQ(end.commits, 900u);
-  EXPECT_EQ(end.commit_latency.count, 900u);
+  EXPECT_EQ(end.commits, 9000u);
+  EXPECT_EQ(end.commit_latency.count, 9000u);
 }
 
 // Stats() and MetricsText() never wait behind a commit that waits for a
