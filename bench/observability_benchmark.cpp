@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// File: bench/observability_benchmark.cpp
+//
+// rcustate-observability: what the statistics cost (Google Benchmark).
+//   commit             Put of one key + Commit on a store of one partition (default
+//                      policy): the operation the commit-latency histogram times
+//   commit_timing      what timing a commit adds to it: two steady_clock reads and
+//                      one LatencyRecorder::Record (the library's own class)
+//   stats/N            Store::Stats() over N partitions of 100 keys each
+//   metrics_text/N     Store::MetricsText() over N partitions (a scrape)
+//   partition_stats    Store::Stats(p) of one partition, for comparison
+// The ratio that matters: commit_timing / commit (the histogram's share of a
+// commit), and metrics_text/N per partition (the cost of a scrape).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bench/common.hpp"
+#include "rcustate/rcustate.hpp"
+#include "src/core/latency_recorder.hpp"
+
+namespace rcsbench {
+namespace {
+
+std::unique_ptr<rcustate::Store> OpenWith(int partitions) {
+  rcustate::StoreOptions o;
+  o.tables = {{"t", nullptr, 0}, {"n", rcustate::AddInt64(), 0}};
+  auto store = rcustate::Store::Open(o).value();
+  for (int p = 0; p < partitions; ++p) {
+    if (!store->CreatePartition(p).ok()) Die("CreatePartition");
+    for (int k = 0; k < 100; ++k) {
+      if (!store->Put(p, 0, "key-" + std::to_string(k), "value").ok()) Die("Put");
+    }
+    if (!store->Commit(p).ok()) Die("Commit");
+  }
+  return store;
+}
+
+void BM_commit(benchmark::State& state) {
+  auto store = OpenWith(1);
+  uint64_t i = 0;
+  for (auto _ : state) {
+    if (!store->Put(0, 0, "key-" + std::to_string(i++ % 100), "value").ok()) Die("Put");
+    auto v = store->Commit(0);
+    benchmark::DoNotOptimize(v);
+  }
+  if (!store->Close().ok()) Die("Close");
+}
+BENCHMARK(BM_commit)->Name("commit");
+
+void BM_commit_timing(benchmark::State& state) {
+  static rcustate::detail::LatencyRecorder recorder;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::ClobberMemory();
+    recorder.RecordSince(start);
+  }
+  benchmark::DoNotOptimize(recorder.count());
+}
+BENCHMARK(BM_commit_timing)->Name("commit_timing");
+
+void BM_stats(benchmark::State& state) {
+  auto store = OpenWith(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    auto s = store->Stats();
+    benchmark::DoNotOptimize(s);
+  }
+  if (!store->Close().ok()) Die("Close");
+}
+BENCHMARK(BM_stats)->Name("stats")->Arg(1)->Arg(100)->Arg(1000);
+
+void BM_metrics_text(benchmark::State& state) {
+  auto store = OpenWith(static_cast<int>(state.range(0)));
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto s = store->MetricsText();
+    bytes = s.ok() ? s->size() : 0;
+    benchmark::DoNotOptimize(s);
+  }
+  state.counters["text_bytes"] = static_cast<double>(bytes);
+  if (!store->Close().ok()) Die("Close");
+}
+BENCHMARK(BM_metrics_text)->Name("metrics_text")->Arg(1)->Arg(100)->Arg(1000);
+
+void BM_partition_stats(benchmark::State& state) {
+  auto store = OpenWith(1);
+  for (auto _ : state) {
+    auto s = store->Stats(0);
+    benchmark::DoNotOptimize(s);
+  }
+  if (!store->Close().ok()) Die("Close");
+}
+BENCHMARK(BM_partition_stats)->Name("partition_stats");
+
+}  // namespace
+}  // namespace rcsbench
+
+BENCHMARK_MAIN();
