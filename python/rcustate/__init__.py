@@ -20,7 +20,8 @@ from ._errors import (BufferTooSmallError, ClosedError, CorruptError, Error, Int
                       NotFoundError, OutOfMemoryError, PartitionExistsError, StateError)
 from ._ffi import MAX_KEY_SIZE
 from ._store import (Batch, CheckpointInfo, Merge, PartitionStats, ReadSection, Snapshot,
-                     SnapshotTable, Store, Table, View, lib as _lib, live_handles)
+                     SnapshotTable, Store, StoreStats, Table, View, lib as _lib,
+                     live_handles)
 
 __version__ = "0.2.0"
 
@@ -60,7 +61,7 @@ def detach_thread():
 
 __all__ = [
     "Store", "Table", "Merge", "Batch", "ReadSection", "View", "Snapshot", "SnapshotTable",
-    "PartitionStats", "CheckpointInfo",
+    "PartitionStats", "StoreStats", "CheckpointInfo",
     "encode_i64", "decode_i64", "encode_f64", "decode_f64",
     "Error", "NotFoundError", "InvalidArgumentError", "OutOfMemoryError", "NoPartitionError",
     "PartitionExistsError", "NoTableError", "BufferTooSmallError", "StateError", "ClosedError",

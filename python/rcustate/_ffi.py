@@ -71,7 +71,17 @@ class PartitionStats(Structure):
         ("backlog_publications", c_uint64),
         ("stalled_grace_periods", c_uint64),
         ("grace_wait_age_ns", c_uint64),
+        ("catch_ups", c_uint64),  # since 0.2
     ]
+
+
+class StoreStats(Structure):
+    _fields_ = [("struct_size", c_size_t)] + [(name, c_uint64) for name in (
+        "partitions", "entries", "approx_bytes", "pins_alive", "oldest_grace_wait_ns",
+        "reclamation_callbacks", "reclamation_bytes", "commits", "publications",
+        "grace_waits", "commit_wait_ns", "standby_copies", "catch_ups",
+        "backlog_publications", "stalled_grace_periods", "commit_latency_count",
+        "commit_latency_sum_ns", "grace_wait_count", "grace_wait_sum_ns")]
 
 
 class CheckpointInfo(Structure):
@@ -152,6 +162,8 @@ _SIGNATURES = {
     "rcs_thread_attach": (c_int, []),
     "rcs_thread_detach": (c_int, []),
     "rcs_grace_stalls": (c_int, [_P, _PU64, _PU64]),
+    "rcs_store_stats": (c_int, [_P, POINTER(StoreStats)]),
+    "rcs_metrics_text": (c_int, [_P, c_void_p, _SZ, _PSZ]),
     "rcs_strerror": (c_char_p, [c_int]),
     "rcs_last_error": (c_char_p, []),
     "rcs_version_number": (c_uint32, []),

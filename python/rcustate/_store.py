@@ -64,6 +64,11 @@ PartitionStats = collections.namedtuple("PartitionStats", [
     name for name, _ in _ffi.PartitionStats._fields_ if name != "struct_size"])
 PartitionStats.__doc__ = "Statistics of one partition (struct rcs_partition_stats)."
 
+StoreStats = collections.namedtuple("StoreStats", [
+    name for name, _ in _ffi.StoreStats._fields_ if name != "struct_size"])
+StoreStats.__doc__ = ("Statistics of the whole store (struct rcs_store_stats): counters since "
+                      "it opened, gauges over the partitions now.")
+
 CheckpointInfo = collections.namedtuple("CheckpointInfo", [
     name for name, _ in _ffi.CheckpointInfo._fields_ if name != "struct_size"])
 CheckpointInfo.__doc__ = "What a checkpoint wrote or a restore read (rcs_checkpoint_info)."
@@ -469,6 +474,32 @@ class Store(_Owned):
             out.struct_size = ctypes.sizeof(out)
             _check(lib.rcs_partition_stats(h, p, byref(out)))
             return PartitionStats(*(getattr(out, f) for f in PartitionStats._fields))
+        finally:
+            self._leave()
+
+    def store_stats(self):
+        """A StoreStats for the whole store (never waits for a commit)."""
+        h = self._acquire()
+        try:
+            out = _ffi.StoreStats()
+            out.struct_size = ctypes.sizeof(out)
+            _check(lib.rcs_store_stats(h, byref(out)))
+            return StoreStats(*(getattr(out, f) for f in StoreStats._fields))
+        finally:
+            self._leave()
+
+    def metrics_text(self):
+        """The store's statistics in the Prometheus text format (a str), for a
+        /metrics endpoint."""
+        h = self._acquire()
+        try:
+            needed = c_size_t(0)
+            rc = lib.rcs_metrics_text(h, None, 0, byref(needed))
+            while rc == _ffi.ERANGE:  # the text grows with new partitions: ask again
+                buf = ctypes.create_string_buffer(needed.value)
+                rc = lib.rcs_metrics_text(h, buf, needed.value, byref(needed))
+            _check(rc)
+            return buf.value.decode("utf-8")
         finally:
             self._leave()
 

@@ -547,3 +547,22 @@ def test_import_finds_the_library_through_pkg_config_then_the_loader(tmp_path):
     out = subprocess.run([sys.executable] + probe, env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "ImportError" in out.stderr
     assert "nothing.so" in out.stderr and "RCUSTATE_LIBRARY" in out.stderr
+
+
+def test_store_stats_and_metrics_text(store):
+    store.create_partition(7)
+    for p in (0, 7):
+        store.merge(p, "adds", b"n", rcustate.encode_i64(2))
+        store.commit(p)
+    st = store.store_stats()
+    assert st.partitions == 2 and st.commits == 2 and st.entries == 2
+    assert st.commit_latency_count == 2 and st.commit_latency_sum_ns > 0
+    assert store.stats(0).catch_ups >= 0
+    text = store.metrics_text()
+    assert text.endswith("\n")
+    assert "# TYPE rcustate_commits_total counter\nrcustate_commits_total 2\n" in text
+    assert 'rcustate_partition_entries{partition="7",table="adds"} 1\n' in text
+    assert 'rcustate_commit_latency_seconds_bucket{le="+Inf"} 2\n' in text
+    store.drop_partition(7)
+    assert store.store_stats().commits == 2  # counters keep a dropped partition's counts
+    assert 'partition="7"' not in store.metrics_text()

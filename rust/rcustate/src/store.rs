@@ -111,6 +111,8 @@ pub struct PartitionStats {
     pub stalled_grace_periods: u64,
     /// How long the wait in progress for a grace period has lasted, in ns (0: none).
     pub grace_wait_age_ns: u64,
+    /// Replays onto the standby done off the commit path.
+    pub catch_ups: u64,
 }
 
 /// What a checkpoint wrote or a restore read.
@@ -302,7 +304,39 @@ impl Store {
             backlog_publications: s.backlog_publications,
             stalled_grace_periods: s.stalled_grace_periods,
             grace_wait_age_ns: s.grace_wait_age_ns,
+            catch_ups: s.catch_ups,
         })
+    }
+
+    /// The store's statistics and every partition's in the Prometheus text
+    /// exposition format, for a `/metrics` endpoint. Never waits for a commit.
+    pub fn metrics_text(&self) -> Result<String> {
+        let mut buf: Vec<u8> = Vec::new();
+        loop {
+            let mut needed = 0usize;
+            // SAFETY: valid handle; `buf` has room for `buf.capacity()` bytes
+            // (a null pointer only with length 0).
+            let rc = unsafe {
+                sys::rcs_metrics_text(
+                    self.raw.as_ptr(),
+                    if buf.capacity() == 0 { ptr::null_mut() } else { buf.as_mut_ptr().cast() },
+                    buf.capacity(),
+                    &mut needed,
+                )
+            };
+            match rc {
+                sys::RCS_OK => {
+                    // SAFETY: the library wrote `needed` bytes, the NUL last.
+                    unsafe { buf.set_len(needed - 1) };
+                    return String::from_utf8(buf).map_err(|_| {
+                        Error::Internal("rcs_metrics_text: the text is not UTF-8".into())
+                    });
+                }
+                // The text grows with new partitions: ask again with its size.
+                sys::RCS_ERANGE => buf.reserve_exact(needed),
+                _ => return Err(Error::last(rc)),
+            }
+        }
     }
 
     /// The number of entries of `table` in the published version of `partition`.

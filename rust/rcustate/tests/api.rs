@@ -149,6 +149,10 @@ fn partitions() {
         (1, 1, 1, 6)
     );
     assert!(st.approx_bytes > 0);
+    let text = s.metrics_text().unwrap();
+    assert!(text.contains("# TYPE rcustate_commits_total counter\n"), "{}", text);
+    assert!(text.contains("rcustate_partition_version{partition=\"7\"} 1\n"), "{}", text);
+    assert!(text.ends_with('\n'));
     s.drop_partition(7).unwrap();
     assert_eq!(s.partitions().unwrap(), vec![0, 3, 9]);
     let e = s.version(7).unwrap_err();
