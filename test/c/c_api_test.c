@@ -1098,6 +1098,54 @@ static void test_stats(void) {
   rcs_snapshot_close(snap);
   CHECK_OK(rcs_partition_stats(s, 2, &st));
   CHECK(st.pins_alive == 0);
+  /* The 0.1 layout with its later fields, without 0.2's catch_ups: left. */
+  st.struct_size = offsetof(struct rcs_partition_stats, catch_ups);
+  st.catch_ups = 777;
+  CHECK_OK(rcs_partition_stats(s, 2, &st));
+  CHECK(st.catch_ups == 777 && st.version == 3);
+  st.struct_size = sizeof st;
+  CHECK_OK(rcs_partition_stats(s, 2, &st));
+  CHECK(st.catch_ups != 777);
+
+  /* The whole store. */
+  {
+    struct rcs_store_stats ss;
+    char small[8];
+    char *text;
+    size_t needed = 0, got = 0;
+    memset(&ss, 0, sizeof ss);
+    ss.struct_size = sizeof ss - 1;
+    CHECK_FAILS(rcs_store_stats(s, &ss), RCS_EINVAL);
+    ss.struct_size = sizeof ss;
+    CHECK_FAILS(rcs_store_stats(NULL, &ss), RCS_EINVAL);
+    CHECK_FAILS(rcs_store_stats(s, NULL), RCS_EINVAL);
+    CHECK_OK(rcs_partition_create(s, 5));
+    CHECK_OK(rcs_store_stats(s, &ss));
+    CHECK(ss.struct_size == sizeof ss);
+    CHECK(ss.partitions == 2 && ss.commits == 3 && ss.entries == 1);
+    CHECK(ss.commit_latency_count == 3 && ss.publications == 3 && ss.pins_alive == 0);
+    CHECK_OK(rcs_partition_drop(s, 2));
+    CHECK_OK(rcs_store_stats(s, &ss));
+    CHECK(ss.partitions == 1 && ss.commits == 3 && ss.entries == 0);
+
+    CHECK_FAILS(rcs_metrics_text(NULL, NULL, 0, &needed), RCS_EINVAL);
+    CHECK_FAILS(rcs_metrics_text(s, NULL, 1, &needed), RCS_EINVAL);
+    CHECK_FAILS(rcs_metrics_text(s, small, sizeof small, NULL), RCS_EINVAL);
+    memset(small, 'x', sizeof small);
+    CHECK_FAILS(rcs_metrics_text(s, small, sizeof small, &needed), RCS_ERANGE);
+    CHECK(needed > sizeof small && small[0] == 'x');
+    text = (char *)malloc(needed);
+    CHECK(text != NULL);
+    CHECK_OK(rcs_metrics_text(s, text, needed, &got));
+    CHECK(got == needed && strlen(text) == needed - 1);
+    CHECK(strstr(text, "# TYPE rcustate_commits_total counter\nrcustate_commits_total 3\n"));
+    CHECK(strstr(text, "rcustate_partition_version{partition=\"5\"} 0\n"));
+    CHECK(!strstr(text, "partition=\"2\""));
+    free(text);
+  }
+  /* Setting and resetting the log handler (what reaches it is tested in C++:
+   * the library's only messages are fatal). */
+  rcs_set_log_handler(NULL, NULL);
   CHECK_OK(rcs_store_close(s));
 }
 

@@ -260,6 +260,19 @@ static void test_messages(void) {
     MSG("rcs_grace_stalls", rcs_grace_stalls(NULL, &stalled, &oldest), RCS_EINVAL);
     MSG("rcs_grace_stalls", rcs_grace_stalls(s, NULL, &oldest), RCS_EINVAL);
     MSG("rcs_grace_stalls", rcs_grace_stalls(s, &stalled, NULL), RCS_EINVAL);
+    {
+      struct rcs_store_stats ss;
+      char buf[4];
+      size_t needed;
+      memset(&ss, 0, sizeof ss);
+      MSG("rcs_store_stats", rcs_store_stats(NULL, &ss), RCS_EINVAL);
+      MSG("rcs_store_stats", rcs_store_stats(s, NULL), RCS_EINVAL);
+      MSG("rcs_store_stats", rcs_store_stats(s, &ss), RCS_EINVAL); /* struct_size 0 */
+      MSG("rcs_metrics_text", rcs_metrics_text(NULL, buf, sizeof buf, &needed), RCS_EINVAL);
+      MSG("rcs_metrics_text", rcs_metrics_text(s, NULL, 4, &needed), RCS_EINVAL);
+      MSG("rcs_metrics_text", rcs_metrics_text(s, buf, sizeof buf, NULL), RCS_EINVAL);
+      MSG("rcs_metrics_text", rcs_metrics_text(s, buf, sizeof buf, &needed), RCS_ERANGE);
+    }
   }
   rcs_read_lock();
   MSG("rcs_get_ref", rcs_get_ref(NULL, 0, T_NAMES, "k", 1, &val, &len), RCS_EINVAL);
