@@ -96,6 +96,49 @@ TEST(StoreFault, AcquiringAPartitionNeverLeavesASectionOpen) {
   EXPECT_TRUE(store->Close().ok());
 }
 
+// Store::Stats() and MetricsText() under every allocation failure: kNoMemory
+// (never an exception), no read section or lock left behind (a commit of
+// another thread and a drop, which takes the totals' mutex, complete), and
+// the next call gives the same figures.
+TEST(StoreFault, StatsAndMetricsTextFailCleanly) {
+  std::unique_ptr<Store> store = testing::OpenOrDie(testing::AllKindsOfTables());
+  ASSERT_NE(store, nullptr);
+  for (uint32_t p = 0; p < 40; ++p) {
+    ASSERT_TRUE(store->CreatePartition(p).ok());
+    ASSERT_TRUE(store->Put(p, kPlain, "k", "v").ok());
+    ASSERT_TRUE(store->Commit(p).ok());
+  }
+  const std::string expected = store->MetricsText().value();
+  const StoreStats expected_stats = store->Stats().value();
+  int injected = 0;
+  for (int which = 0; which < 2; ++which) {
+    for (int64_t n = 1;; ++n) {
+      absl::Status s;
+      {
+        AllocFault fault(n);
+        s = which == 0 ? store->Stats().status() : store->MetricsText().status();
+        fault.Disarm();
+        ASSERT_FALSE(ReadSection::Active()) << "allocation " << n;
+        if (!fault.fired()) {
+          ASSERT_TRUE(s.ok()) << s;
+          break;
+        }
+      }
+      ASSERT_EQ(CodeOf(s), ErrorCode::kNoMemory) << "allocation " << n << ": " << s;
+      ++injected;
+    }
+  }
+  EXPECT_GT(injected, 10);
+  // The same series (values such as catch-ups may move on in the background).
+  auto lines = [](const std::string& t) { return std::count(t.begin(), t.end(), '\n'); };
+  EXPECT_EQ(lines(store->MetricsText().value()), lines(expected));
+  EXPECT_EQ(store->Stats().value().commits, expected_stats.commits);
+  ExpectOtherThreadCommits(*store, 0);
+  ASSERT_TRUE(store->DropPartition(39).ok());
+  EXPECT_EQ(store->Stats().value().partitions, 39u);
+  EXPECT_TRUE(store->Close().ok());
+}
+
 void CreateDropCloseBody() {
   std::vector<TableSpec> tables = testing::AllKindsOfTables();
   tables[0].expected_entries = 1000;  // creating reserves: one more allocation to fail
