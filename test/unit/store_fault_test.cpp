@@ -7,6 +7,7 @@
 // nothing; a thread's commit that fails keeps its delta.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -99,7 +100,7 @@ TEST(StoreFault, AcquiringAPartitionNeverLeavesASectionOpen) {
 // Store::Stats() and MetricsText() under every allocation failure: kNoMemory
 // (never an exception), no read section or lock left behind (a commit of
 // another thread and a drop, which takes the totals' mutex, complete), and
-// the next call gives the same figures.
+// the next call gives the same series.
 TEST(StoreFault, StatsAndMetricsTextFailCleanly) {
   std::unique_ptr<Store> store = testing::OpenOrDie(testing::AllKindsOfTables());
   ASSERT_NE(store, nullptr);
