@@ -410,15 +410,16 @@ PartitionStats Partition::Stats() {
   s.committed_version = s.commits = queue_.committed();
   for (const TableMap& m : current_->tables) s.entries.push_back(m.size());
   s.approx_bytes = current_->ApproxBytes() + standby_->ApproxBytes();
-  s.publications = counters_.publications.Get();
-  s.commit_wait_ns = counters_.commit_wait_ns.Get();
-  s.grace_waits = counters_.grace_waits.Get();
-  s.standby_copies = counters_.standby_copies.Get();
-  s.catch_ups = counters_.catch_ups.Get();
-  s.backlog_publications = counters_.backlog_publications.Get();
-  s.stalled_grace_periods = stalled_grace_periods();
-  s.grace_wait_age_ns = grace_wait_age_ns();
-  s.pins_alive = current_->partition_pins->load(std::memory_order_relaxed);
+  const Sampled x = Sample();  // the counters, under mu_: none moves meanwhile
+  s.publications = x.publications;
+  s.commit_wait_ns = x.commit_wait_ns;
+  s.grace_waits = x.grace_waits;
+  s.standby_copies = x.standby_copies;
+  s.catch_ups = x.catch_ups;
+  s.backlog_publications = x.backlog_publications;
+  s.stalled_grace_periods = x.stalled_grace_periods;
+  s.grace_wait_age_ns = x.grace_wait_age_ns;
+  s.pins_alive = static_cast<uint32_t>(x.pins_alive);
   return s;
 }
 

@@ -197,7 +197,7 @@ class Partition final : private PublishTarget {
     uint64_t approx_bytes = 0;  // as of the last publication or catch-up
     uint64_t pins_alive = 0;
   };
-  Sampled Sample() const noexcept ABSL_LOCKS_EXCLUDED(mu_, stall_mu_);
+  Sampled Sample() const noexcept ABSL_LOCKS_EXCLUDED(stall_mu_);
   // Counts a commit accepted by the store (the commit path calls it).
   void CountCommit() noexcept { commits_.fetch_add(1, std::memory_order_relaxed); }
   // The entries of each table of the published snapshot, appended to *out.
