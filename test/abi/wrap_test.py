@@ -25,7 +25,7 @@ SYSTEM_ONLY = {
     "threads",                                     # meson's own
 }
 SKIP_DIRS = {"subprojects", "target", "__pycache__"}
-DEP_CALL = re.compile(r"(?<![\w.])dependency\(\s*'([^']+)'([^)]*)\)", re.S)
+DEP_CALL = re.compile(r"(?<![\w.])dependency\(\s*'([^']+)'", re.S)
 FALLBACK = re.compile(r"fallback\s*:\s*\[\s*'([^']+)'\s*,\s*'([^']+)'\s*\]")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -44,10 +44,24 @@ def project_dependencies(root):
             text = "\n".join(line.split("#")[0] for line in f.read().split("\n"))
         for m in DEP_CALL.finditer(text):
             names.setdefault(m.group(1), []).append(rel)
-            fb = FALLBACK.search(m.group(2))
+            fb = FALLBACK.search(call_arguments(text, m.end()))
             if fb:
                 fallbacks.append((fb.group(1), fb.group(2), rel))
     return names, fallbacks
+
+
+def call_arguments(text, start):
+    """The rest of a call's arguments from text[start:], up to its closing
+    parenthesis (get_option('x') and the like nest)."""
+    depth = 1
+    for i in range(start, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+    return text[start:]
 
 
 def assigned_variables(meson_build):
@@ -122,8 +136,9 @@ def main():
                           % (where, wrap, var, wrap))
     if errors:
         sys.exit("FAIL:\n  " + "\n  ".join(errors))
-    print("ok: %d wraps, %d dependency names asked for, %d provided by a wrap"
-          % (len(wraps), len(names), len([d for d in names if d in provided])))
+    print("ok: %d wraps, %d dependency names asked for, %d provided by a wrap, "
+          "%d explicit fallbacks" % (len(wraps), len(names),
+                                     len([d for d in names if d in provided]), len(fallbacks)))
 
 
 if __name__ == "__main__":
