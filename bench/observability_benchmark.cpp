@@ -20,7 +20,7 @@
 
 #include "bench/common.hpp"
 #include "rcustate/rcustate.hpp"
-#include "src/core/latency_recorder.hpp"
+#include "src/core/store_metrics.hpp"
 
 namespace rcsbench {
 namespace {

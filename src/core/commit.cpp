@@ -36,7 +36,7 @@ absl::StatusOr<uint64_t> CommitForThread(const std::shared_ptr<StoreState>& stor
       return r.status();
     }
     entry.partition()->CountCommit();
-    store->commit_latency.RecordSince(start);
+    store->metrics.commit_latency.RecordSince(start);
     return r->version;
   } catch (const std::bad_alloc&) {
     return MakeError(ErrorCode::kNoMemory, "Commit: out of memory (nothing was committed)");

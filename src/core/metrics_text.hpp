@@ -25,7 +25,8 @@ std::string FormatMetrics(const StoreStats& store,
                           const Schema& schema);
 
 // A label value escaped for the text format (backslash, double quote and
-// line feed). Throws std::bad_alloc.
+// line feed); a byte that is not part of well-formed UTF-8, and NUL, becomes
+// U+FFFD. Throws std::bad_alloc.
 std::string EscapeLabelValue(std::string_view value);
 
 }  // namespace rcustate::detail

@@ -446,6 +446,16 @@ void Partition::PublishedEntries(std::vector<size_t>* out) const {
   for (const TableMap& m : set->tables) out->push_back(m.size());
 }
 
+void Partition::set_store_metrics(StoreMetrics* m) {
+  store_metrics_ = m;
+  counters_.publications.Mirror(&m->publications);
+  counters_.commit_wait_ns.Mirror(&m->commit_wait_ns);
+  counters_.grace_waits.Mirror(&m->grace_waits);
+  counters_.standby_copies.Mirror(&m->standby_copies);
+  counters_.catch_ups.Mirror(&m->catch_ups);
+  counters_.backlog_publications.Mirror(&m->backlog_publications);
+}
+
 void Partition::NoteBytesLocked() {
   if (current_ == nullptr) return;
   approx_bytes_.store(current_->ApproxBytes() + standby_->ApproxBytes(),
@@ -464,19 +474,27 @@ void Partition::GraceWaitBegin(int slot) {
   grace_wait_started_ns_[slot] = now;
 }
 
+// The clock is read under stall_mu_ here and in stalled_grace_periods(): a
+// wait a reader saw past the threshold in progress is past it when it ends,
+// so the partition's count never goes down.
 void Partition::GraceWaitEnd(int slot) {
-  const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
+  const int64_t now = NowNs();
   const int64_t started = grace_wait_started_ns_[slot];
   if (started == 0) return;
   if (now - started > tracker_->stall_threshold().count()) ++stalled_grace_periods_;
   grace_wait_started_ns_[slot] = 0;
-  if (grace_recorder_ != nullptr) grace_recorder_->Record(static_cast<uint64_t>(now - started));
+  if (store_metrics_ != nullptr) {
+    store_metrics_->grace_wait.Record(static_cast<uint64_t>(now - started));
+    if (now - started > tracker_->stall_threshold().count()) {
+      store_metrics_->stalled_grace_periods.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 }
 
 uint64_t Partition::stalled_grace_periods() const {
-  const int64_t now = NowNs();
   CheckedMutexLock lock(&stall_mu_);
+  const int64_t now = NowNs();
   uint64_t n = stalled_grace_periods_;  // ended; plus those in progress past the threshold
   for (int64_t started : grace_wait_started_ns_) {
     if (started != 0 && now - started > tracker_->stall_threshold().count()) ++n;

@@ -53,7 +53,7 @@
 #include "src/core/changelog.hpp"
 #include "src/core/delta.hpp"
 #include "src/core/dirty_keys.hpp"
-#include "src/core/latency_recorder.hpp"
+#include "src/core/store_metrics.hpp"
 #include "src/core/delta_pool.hpp"
 #include "src/core/map_set.hpp"
 #include "src/core/published_slot.hpp"
@@ -203,8 +203,9 @@ class Partition final : private PublishTarget {
   // The entries of each table of the published snapshot, appended to *out.
   // Inside a read section. Throws std::bad_alloc.
   void PublishedEntries(std::vector<size_t>* out) const;
-  // The store's grace-wait histogram; set before the partition is reachable.
-  void set_grace_recorder(LatencyRecorder* r) { grace_recorder_ = r; }
+  // The store's counters and grace-wait histogram, which this partition
+  // adds to; set before the partition is reachable.
+  void set_store_metrics(StoreMetrics* m);
   // Grace-period stalls: waits on behalf of this partition longer than the
   // store's stall threshold (the one in progress counted once past it), and
   // the age of the wait in progress (0: none). Never block: a monitor must
@@ -228,16 +229,20 @@ class Partition final : private PublishTarget {
             std::chrono::nanoseconds max_publish_delay, Publisher* publisher,
             std::unique_ptr<MapSet> current, std::unique_ptr<MapSet> standby);
   // A counter changed under mu_ (so without an atomic read-modify-write)
-  // and read anywhere (Sample).
+  // and read anywhere (Sample); each addition also goes to the store's
+  // counter it mirrors, if any.
   class Counter {
    public:
     void Add(uint64_t n = 1) {
       v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+      if (store_ != nullptr) store_->fetch_add(n, std::memory_order_relaxed);
     }
     uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
+    void Mirror(std::atomic<uint64_t>* store) { store_ = store; }
 
    private:
     std::atomic<uint64_t> v_{0};
+    std::atomic<uint64_t>* store_ = nullptr;
   };
   // Counters of Stats() and Sample(), changed under mu_.
   struct Counters {
@@ -362,8 +367,8 @@ class Partition final : private PublishTarget {
   std::atomic<uint64_t> approx_bytes_{0};  // NoteBytesLocked()
   // The pin count every map set of the partition shares (MapSet::partition_pins).
   std::shared_ptr<std::atomic<uint32_t>> pins_;
-  // The store's grace-wait histogram (null: none, e.g. partitions made by tests).
-  LatencyRecorder* grace_recorder_ = nullptr;
+  // The store's counters (null: none, e.g. partitions made by tests).
+  StoreMetrics* store_metrics_ = nullptr;
   // The store's listener hook (null: none, e.g. partitions made by tests).
   const ChangelogHook* changelog_ = nullptr;
   // Changes since the last checkpoint (off until the first one).

@@ -66,6 +66,34 @@ class PartitionDirectory {
       }
     }
   }
+  // The same for the partitions with an id of at least `first`, stopping
+  // before the (max + 1)-th: returns true if it stopped there, with *next set
+  // to that partition's id (to go on from, in another section), else false.
+  template <typename Fn>
+  bool ForEachFrom(uint32_t first, size_t max, uint32_t* next, Fn&& fn) const {
+    const uint32_t ft = first >> kTopShift, fm = (first >> kLeafBits) & kMidMask;
+    size_t visited = 0;
+    for (uint32_t t = ft; t < (1u << kTopBits); ++t) {
+      const Mid* mid = rcu::Dereference(top_[t]);
+      if (mid == nullptr) continue;
+      for (uint32_t m = t == ft ? fm : 0; m <= kMidMask; ++m) {
+        const Leaf* leaf = rcu::Dereference(mid->leaves[m]);
+        if (leaf == nullptr) continue;
+        for (uint32_t l = t == ft && m == fm ? first & kLeafMask : 0; l <= kLeafMask; ++l) {
+          if (const Partition* p = rcu::Dereference(leaf->slots[l])) {
+            const uint32_t id = (t << kTopShift) | (m << kLeafBits) | l;
+            if (visited == max) {
+              *next = id;
+              return true;
+            }
+            ++visited;
+            fn(id, *p);
+          }
+        }
+      }
+    }
+    return false;
+  }
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     ForEachSlot([&fn](uint32_t, const Partition& p) { fn(p); });

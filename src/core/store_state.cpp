@@ -106,7 +106,7 @@ absl::Status StoreState::Insert(uint32_t partition, Make&& make) {
     }
     std::unique_ptr<Partition> p = make();
     p->set_changelog(&changelog);
-    p->set_grace_recorder(&grace_wait);
+    p->set_store_metrics(&metrics);
     directory_.Set(partition, p.release());  // cannot fail
     return absl::OkStatus();
   } catch (const std::bad_alloc&) {
@@ -147,21 +147,14 @@ absl::Status StoreState::Drop(uint32_t partition) {
     Partition* p = ref->get();
     const size_t bytes = p->ApproxBytes() + rcu::CallbackTracker::kNodeBytes;
     rcu::CallbackTracker::Ticket ticket = PrepareRetire(p, bytes);  // the one allocation
-    Partition::Sampled at_removal;
     {
       CheckedMutexLock lock(&dir_mu_);
       if (absl::Status s = CheckOpen(); !s.ok()) return s;
       // Dropped (and perhaps re-created) by another thread meanwhile.
       if (directory_.Find(partition) != p) return NoPartition(partition);
-      CheckedMutexLock totals(&totals_mu_);
-      at_removal = p->Sample();
-      AddDroppedLocked(at_removal, Partition::Sampled{});
       directory_.Set(partition, nullptr);
     }
     Retire(p, bytes, std::move(ticket));  // the directory's reference goes to the ticket
-    // Marked dropped: its counters are final (`ref` keeps it alive).
-    CheckedMutexLock totals(&totals_mu_);
-    AddDroppedLocked(p->Sample(), at_removal);
     return absl::OkStatus();
   } catch (const std::bad_alloc&) {
     return MakeError(ErrorCode::kNoMemory,
@@ -198,37 +191,34 @@ absl::Status StoreState::Close() {
   return absl::OkStatus();
 }
 
-void StoreState::AddDroppedLocked(const Partition::Sampled& now,
-                                  const Partition::Sampled& since) {
-  auto add = [](uint64_t& total, uint64_t n, uint64_t before) { total += n > before ? n - before : 0; };
-  add(dropped_.publications, now.publications, since.publications);
-  add(dropped_.commit_wait_ns, now.commit_wait_ns, since.commit_wait_ns);
-  add(dropped_.grace_waits, now.grace_waits, since.grace_waits);
-  add(dropped_.standby_copies, now.standby_copies, since.standby_copies);
-  add(dropped_.catch_ups, now.catch_ups, since.catch_ups);
-  add(dropped_.backlog_publications, now.backlog_publications, since.backlog_publications);
-  add(dropped_.stalled_grace_periods, now.stalled_grace_periods, since.stalled_grace_periods);
-}
-
 absl::Status StoreState::Collect(StoreStats* out, std::vector<PartitionMetrics>* partitions) const {
   if (absl::Status s = CheckOpen(); !s.ok()) return s;
   StoreStats st;
-  commit_latency.Read(&st.commit_latency);
-  grace_wait.Read(&st.grace_wait);
+  metrics.commit_latency.Read(&st.commit_latency);
+  metrics.grace_wait.Read(&st.grace_wait);
+  // Every accepted commit is timed: the histogram's count is the commits'.
+  st.commits = st.commit_latency.count;
+  auto load = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  st.publications = load(metrics.publications);
+  st.commit_wait_ns = load(metrics.commit_wait_ns);
+  st.grace_waits = load(metrics.grace_waits);
+  st.standby_copies = load(metrics.standby_copies);
+  st.catch_ups = load(metrics.catch_ups);
+  st.backlog_publications = load(metrics.backlog_publications);
+  st.stalled_grace_periods = load(metrics.stalled_grace_periods);
   st.reclamation_callbacks = static_cast<uint64_t>(std::max<int64_t>(0, tracker_.pending()));
   st.reclamation_bytes = pending_bytes();
+  // The gauges and the partitions' own figures: a bounded number of
+  // partitions per read section, so that a scrape of many partitions never
+  // holds up a grace period (and the commits waiting for it) for long.
+  constexpr size_t kPerSection = 64;
   std::vector<size_t> entries;
-  {
-    CheckedMutexLock lock(&totals_mu_);
-    st.publications = dropped_.publications;
-    st.commit_wait_ns = dropped_.commit_wait_ns;
-    st.grace_waits = dropped_.grace_waits;
-    st.standby_copies = dropped_.standby_copies;
-    st.catch_ups = dropped_.catch_ups;
-    st.backlog_publications = dropped_.backlog_publications;
-    st.stalled_grace_periods = dropped_.stalled_grace_periods;
+  entries.reserve(schema.tables.size());
+  uint32_t next = 0;
+  for (bool more = true; more;) {
+    if (partitions != nullptr) partitions->reserve(partitions->size() + kPerSection);
     rcu::ScopedRead section(flavor());  // closed even if an allocation throws
-    directory_.ForEachSlot([&](uint32_t id, const Partition& p) {
+    more = directory_.ForEachFrom(next, kPerSection, &next, [&](uint32_t id, const Partition& p) {
       const Partition::Sampled s = p.Sample();
       entries.clear();
       p.PublishedEntries(&entries);
@@ -237,20 +227,11 @@ absl::Status StoreState::Collect(StoreStats* out, std::vector<PartitionMetrics>*
       st.approx_bytes += s.approx_bytes;
       st.pins_alive += s.pins_alive;
       st.oldest_grace_wait_ns = std::max(st.oldest_grace_wait_ns, s.grace_wait_age_ns);
-      st.publications += s.publications;
-      st.commit_wait_ns += s.commit_wait_ns;
-      st.grace_waits += s.grace_waits;
-      st.standby_copies += s.standby_copies;
-      st.catch_ups += s.catch_ups;
-      st.backlog_publications += s.backlog_publications;
-      st.stalled_grace_periods += s.stalled_grace_periods;
       if (partitions != nullptr) partitions->push_back(PartitionMetrics{id, s, entries});
     });
   }
-  // Commits are counted by the commit path itself, which times every one:
-  // exact even for a commit that returns while its partition is dropped
-  // (its partition's count may miss it then).
-  st.commits = st.commit_latency.count;
+  // A Close() during the walk took the partitions out: not a store's figures.
+  if (absl::Status s = CheckOpen(); !s.ok()) return s;
   *out = std::move(st);
   return absl::OkStatus();
 }

@@ -18,7 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "src/core/checked_mutex.hpp"
-#include "src/core/latency_recorder.hpp"
+#include "src/core/store_metrics.hpp"
 #include "src/core/partition.hpp"
 #include "src/core/partition_directory.hpp"
 #include "src/core/schema.hpp"
@@ -103,10 +103,9 @@ class StoreState {
   size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
 
   // ---- statistics (Store::Stats, Store::MetricsText)
-  // Every accepted commit's latency (the commit path records it) and every
-  // wait for a grace period on behalf of a partition (the partitions do).
-  LatencyRecorder commit_latency;
-  LatencyRecorder grace_wait;
+  // The store's counters and histograms: the partitions add to them, the
+  // commit path times every accepted commit.
+  StoreMetrics metrics;
   // One partition's part of the statistics, read without waiting.
   struct PartitionMetrics {
     uint32_t id = 0;
@@ -115,9 +114,10 @@ class StoreState {
   };
   // The store-wide statistics and, if `partitions` is not null, each
   // partition's (in increasing id order). Never waits for a commit or a
-  // grace period. kState (closed); throws std::bad_alloc.
-  absl::Status Collect(StoreStats* out, std::vector<PartitionMetrics>* partitions) const
-      ABSL_LOCKS_EXCLUDED(totals_mu_);
+  // grace period, and holds no lock and no read section for long: it walks
+  // the directory a few partitions per read section. kState (closed, also
+  // by a Close() during the walk); throws std::bad_alloc.
+  absl::Status Collect(StoreStats* out, std::vector<PartitionMetrics>* partitions) const;
 
  private:
   // Retires a partition removed from the directory (a call_rcu callback
@@ -129,20 +129,9 @@ class StoreState {
   absl::Status Insert(uint32_t partition, Make&& make) ABSL_LOCKS_EXCLUDED(dir_mu_);
   void Retire(Partition* p, size_t bytes, rcu::CallbackTracker::Ticket ticket) noexcept;
 
-  // Adds a dropped partition's counters to dropped_; `since` is what was
-  // added for it before (subtracted).
-  void AddDroppedLocked(const Partition::Sampled& now, const Partition::Sampled& since)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(totals_mu_);
-
   rcu::CallbackTracker tracker_;
   std::atomic<bool> closed_{false};
-  // The counters of the dropped partitions, so that the store's counters
-  // never decrease. A partition leaves the directory and enters dropped_
-  // in one step under totals_mu_, which Collect() holds: it is counted
-  // once, either way. Its final counts are added when it is marked
-  // dropped (a commit may still have been finishing).
-  mutable CheckedMutex totals_mu_;  // after dir_mu_
-  Partition::Sampled dropped_ ABSL_GUARDED_BY(totals_mu_);
+
   std::atomic<size_t> pending_bytes_{0};
   // Serializes directory writers; readers never take it.
   CheckedMutex dir_mu_;

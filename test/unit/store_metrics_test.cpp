@@ -24,6 +24,7 @@
 
 #include "rcustate/rcustate.h"
 #include "rcustate/rcustate.hpp"
+#include "src/core/metrics_text.hpp"
 #include "unit/unit_util.hpp"
 
 namespace rcustate {
@@ -364,7 +365,8 @@ TEST_P(StoreTest, StoreCountersNeverDecreaseUnderDrops) {
                     st.commit_wait_ns >= last.commit_wait_ns &&
                     st.standby_copies >= last.standby_copies && st.catch_ups >= last.catch_ups &&
                     st.backlog_publications >= last.backlog_publications &&
-                    st.commit_latency.count >= last.commit_latency.count && st.partitions <= 3;
+                    st.commit_latency.count >= last.commit_latency.count &&
+                    st.stalled_grace_periods >= last.stalled_grace_periods && st.partitions <= 3;
     EXPECT_TRUE(ok) << "read " << reads << ": commits " << last.commits << " -> " << st.commits
                     << ", publications " << last.publications << " -> " << st.publications
                     << ", partitions " << st.partitions;
@@ -491,6 +493,56 @@ TEST(MetricsText, TableNamesAreEscaped) {
   EXPECT_EQ(c.Value("rcustate_partition_entries",
                     {{"partition", "0"}, {"table", "quote\"back\\slash\nline"}}),
             1);
+  ASSERT_TRUE(store->Close().ok());
+}
+
+// Table names are the user's bytes; the text is UTF-8 and must stay so, and a
+// C reader must see all of it (no NUL).
+TEST(MetricsText, LabelValuesAreValidUtf8) {
+  using detail::EscapeLabelValue;
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(EscapeLabelValue("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");  // 2, 3 and 4 bytes kept
+  EXPECT_EQ(EscapeLabelValue("caf\xE9"), "caf" + fffd);              // Latin-1
+  EXPECT_EQ(EscapeLabelValue("\xC0\xAF"), fffd + fffd);             // overlong
+  EXPECT_EQ(EscapeLabelValue("\xED\xA0\x80"), fffd + fffd + fffd);  // a surrogate
+  EXPECT_EQ(EscapeLabelValue("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // > U+10FFFF
+  EXPECT_EQ(EscapeLabelValue("\xE2\x82"), fffd + fffd);             // cut short
+  EXPECT_EQ(EscapeLabelValue(std::string("a\0b", 3)), "a" + fffd + "b");
+  EXPECT_EQ(EscapeLabelValue("q\"b\\n\n"), "q\\\"b\\\\n\\n");
+
+  auto store = OpenOrDie({{"caf\xE9", nullptr, 0}, {std::string("x\0y", 3), nullptr, 0}});
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->CreatePartition(0).ok());
+  const std::string text = store->MetricsText().value();
+  EXPECT_EQ(text.find('\0'), std::string::npos);
+  EXPECT_NE(text.find("table=\"caf" + fffd + "\""), std::string::npos);
+  EXPECT_NE(text.find("table=\"x" + fffd + "y\""), std::string::npos);
+  TextChecker c(text);
+  ASSERT_TRUE(store->Close().ok());
+}
+
+// The directory is walked a few partitions per read section: every
+// partition is seen once, across leaf and mid pages and at the last id.
+TEST(MetricsText, EveryPartitionOnceAcrossTheWalk) {
+  auto store = OpenOrDie(AllKindsOfTables());
+  ASSERT_NE(store, nullptr);
+  std::set<uint32_t> ids;
+  for (uint32_t p = 0; p < 150; ++p) ids.insert(p);
+  for (uint32_t p = 1000; p < 1100; ++p) ids.insert(p);               // a leaf boundary (1024)
+  for (uint32_t p = (1u << 21) - 70; p < (1u << 21) + 70; ++p) ids.insert(p);  // a mid boundary
+  ids.insert(0xFFFFFFFFu);
+  for (uint32_t p : ids) ASSERT_TRUE(store->CreatePartition(p).ok());
+  const StoreStats st = store->Stats().value();
+  EXPECT_EQ(st.partitions, ids.size());
+  TextChecker c(store->MetricsText().value());
+  std::set<uint32_t> seen;
+  for (const Sample& x : c.samples()) {
+    if (x.name != "rcustate_partition_version") continue;
+    const uint32_t id = static_cast<uint32_t>(std::stoul(x.labels.at("partition")));
+    EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  EXPECT_EQ(seen, ids);
   ASSERT_TRUE(store->Close().ok());
 }
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// File: src/core/latency_recorder.hpp
+// File: src/core/store_metrics.hpp
 //
-// A lock-free latency histogram with fixed buckets (StoreStats): Record() is
-// a bucket search and two relaxed atomic additions, safe from any thread.
-#ifndef RCUSTATE_SRC_CORE_LATENCY_RECORDER_HPP_
-#define RCUSTATE_SRC_CORE_LATENCY_RECORDER_HPP_
+// What a store counts for StoreStats, written by its partitions and its
+// commit path without a lock: the counters (relaxed atomic additions) and
+// two latency histograms with fixed buckets (LatencyRecorder: a bucket
+// search and two relaxed atomic additions), safe from any thread.
+#ifndef RCUSTATE_SRC_CORE_STORE_METRICS_HPP_
+#define RCUSTATE_SRC_CORE_STORE_METRICS_HPP_
 
 #include "rcustate/abi.hpp"
 #include <algorithm>
@@ -65,6 +67,21 @@ class LatencyRecorder {
   std::atomic<uint64_t> sum_ns_{0};
 };
 
+// The store-wide counters and histograms. Each partition adds to the
+// counters as it adds to its own, so they run from the store's opening and
+// never decrease, whatever partitions come and go.
+struct StoreMetrics {
+  LatencyRecorder commit_latency;  // every accepted commit (the commit path)
+  LatencyRecorder grace_wait;      // every wait for a grace period (the partitions)
+  std::atomic<uint64_t> publications{0};
+  std::atomic<uint64_t> commit_wait_ns{0};
+  std::atomic<uint64_t> grace_waits{0};
+  std::atomic<uint64_t> standby_copies{0};
+  std::atomic<uint64_t> catch_ups{0};
+  std::atomic<uint64_t> backlog_publications{0};
+  std::atomic<uint64_t> stalled_grace_periods{0};  // ended ones
+};
+
 }  // namespace rcustate::detail
 
-#endif  // RCUSTATE_SRC_CORE_LATENCY_RECORDER_HPP_
+#endif  // RCUSTATE_SRC_CORE_STORE_METRICS_HPP_
