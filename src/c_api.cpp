@@ -11,6 +11,8 @@
 // replaced, see Fail()). Only public headers are included.
 #include "rcustate/rcustate.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstddef>
@@ -177,8 +179,10 @@ constexpr size_t kOptionsSizeV0_1 = offsetof(rcs_options, max_publish_delay_ns) 
 static_assert(kOptionsSizeV0_1 <= sizeof(rcs_options));
 constexpr size_t kStatsSizeV0_1 =
     offsetof(struct rcs_partition_stats, num_tables) + sizeof(uint32_t);
-// rcs_store_stats came with 0.2: its first layout is the current one.
-constexpr size_t kStoreStatsSizeV0_2 = sizeof(struct rcs_store_stats);
+// rcs_store_stats came with 0.2: its first layout ends at grace_wait_sum_ns
+// (a later version that appends fields keeps accepting this size).
+constexpr size_t kStoreStatsSizeV0_2 =
+    offsetof(struct rcs_store_stats, grace_wait_sum_ns) + sizeof(uint64_t);
 
 // The error of a zero-copy read the calling thread is not protected for.
 int NotReading(const rcs_store* store, const char* fn) noexcept {
@@ -531,7 +535,7 @@ RCS_API int rcs_store_stats(rcs_store* store, struct rcs_store_stats* out) noexc
   r.commit_latency_sum_ns = st->commit_latency.sum_ns;
   r.grace_wait_count = st->grace_wait.count;
   r.grace_wait_sum_ns = st->grace_wait.sum_ns;
-  std::memcpy(out, &r, sizeof r);  // later versions: only what out->struct_size has room for
+  std::memcpy(out, &r, out->struct_size >= sizeof r ? sizeof r : out->struct_size);
   return RCS_OK;
   RCS_API_END
 }
@@ -562,6 +566,11 @@ namespace {
 std::mutex c_log_mu;
 rcs_log_fn c_log_fn = nullptr;
 void* c_log_arg = nullptr;
+// A child of fork() has only the forking thread: if another thread held the
+// mutex at the fork, the child's copy would stay locked, and the child's
+// next message would hang instead of reaching the handler.
+[[maybe_unused]] const int c_log_fork_handler =
+    pthread_atfork(nullptr, nullptr, [] { new (&c_log_mu) std::mutex; });
 
 void LogTrampoline(void*, rcustate::LogLevel level, const char* message) {
   rcs_log_fn fn;
@@ -574,7 +583,10 @@ void LogTrampoline(void*, rcustate::LogLevel level, const char* message) {
   if (fn != nullptr) {
     fn(arg, static_cast<int>(level), message);
   } else {
-    std::fprintf(stderr, "rcustate: %s\n", message);  // replaced while being delivered
+    // Reset while this message was on its way: the default's format.
+    static const char* const kLevels[] = {"?", "warning", "error", "fatal"};
+    const int l = static_cast<int>(level);
+    std::fprintf(stderr, "rcustate: %s: %s\n", kLevels[l >= 1 && l <= 3 ? l : 0], message);
   }
 }
 static_assert(static_cast<int>(rcustate::LogLevel::kWarning) == RCS_LOG_WARNING &&

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <new>
+
+#include <pthread.h>
 
 namespace RCUSTATE_NAMESPACE {
 namespace {
@@ -17,6 +20,11 @@ namespace {
 std::mutex handler_mu;
 LogHandler handler = nullptr;
 void* handler_arg = nullptr;
+// A child of fork() has only the forking thread: if another thread held the
+// mutex at the fork, the child's copy would stay locked, and the child's
+// next message (a fatal one, say) would hang instead of being delivered.
+[[maybe_unused]] const int fork_handler =
+    pthread_atfork(nullptr, nullptr, [] { new (&handler_mu) std::mutex; });
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -41,7 +49,14 @@ void Deliver(LogLevel level, const char* format, va_list args) {
     arg = handler_arg;
   }
   if (fn != nullptr) {
-    fn(arg, level, message);
+    try {
+      fn(arg, level, message);
+    } catch (...) {
+      // A handler must not throw; the message (and, for a fatal one, the
+      // abort that follows) must not be lost to it.
+      std::fprintf(stderr, "rcustate: %s: %s (the log handler threw)\n", LevelName(level),
+                   message);
+    }
   } else {
     std::fprintf(stderr, "rcustate: %s: %s\n", LevelName(level), message);
   }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -643,6 +644,18 @@ TEST(LogHandlerDeathTest, FatalGoesToTheHandlerThenAborts) {
         DestroyInsideASection();
       },
       "rcustate: fatal: Store destroyed");
+}
+
+// A handler that throws loses neither the message nor the abort.
+TEST(LogHandlerDeathTest, AThrowingHandlerStillAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        SetLogHandler([](void*, LogLevel, const char*) { throw std::runtime_error("oops"); },
+                      nullptr);
+        DestroyInsideASection();
+      },
+      "rcustate: fatal: Store destroyed inside a read section.*the log handler threw");
 }
 
 TEST(LogHandlerDeathTest, TheCHandler) {
