@@ -148,7 +148,8 @@ struct StoreStats {
   // until theirs has run.
   uint64_t reclamation_callbacks = 0;
   uint64_t reclamation_bytes = 0;
-  // ---- counters (PartitionStats' meanings, summed)
+  // ---- counters (PartitionStats' meanings, over every partition the store
+  //      has had)
   uint64_t commits = 0;  // commits accepted (Commit, WriteBatch, WriteHandle, Apply)
   uint64_t publications = 0;
   uint64_t grace_waits = 0;
@@ -156,7 +157,7 @@ struct StoreStats {
   uint64_t standby_copies = 0;
   uint64_t catch_ups = 0;
   uint64_t backlog_publications = 0;
-  uint64_t stalled_grace_periods = 0;
+  uint64_t stalled_grace_periods = 0;  // ended ones (one in progress: oldest_grace_wait_ns)
   // ---- histograms
   // Commit latency: from the call to its return, for every accepted commit.
   LatencyHistogram commit_latency;

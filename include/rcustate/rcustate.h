@@ -269,8 +269,9 @@ struct rcs_partition_stats {
 };
 
 /* Fills *out with the statistics of `partition`. Takes the partition's writer
- * mutex briefly (waits for a commit in progress). Any thread; allowed inside
- * a read section.
+ * mutex, so it waits for a commit in progress, also while that commit waits
+ * for a grace period (rcs_store_stats never waits). Any thread; allowed
+ * inside a read section.
  * Errors: RCS_EINVAL (NULL; out->struct_size smaller than this version's
  * struct), RCS_ENOPARTITION, RCS_ENOMEM. */
 RCS_API int rcs_partition_stats(rcs_store *store, uint32_t partition,
@@ -667,15 +668,16 @@ struct rcs_store_stats {
   uint64_t oldest_grace_wait_ns;  /* age of the oldest wait for a grace period (0: none) */
   uint64_t reclamation_callbacks; /* reclamation callbacks queued, not yet run */
   uint64_t reclamation_bytes;     /* bytes dropped partitions hold until their grace period */
-  /* counters (rcs_partition_stats' meanings, summed) */
-  uint64_t commits;               /* commits accepted since the store opened */
+  /* counters since the store opened (rcs_partition_stats' meanings, over
+   * every partition the store has had) */
+  uint64_t commits;               /* commits accepted (all timed: = commit_latency_count) */
   uint64_t publications;
   uint64_t grace_waits;
   uint64_t commit_wait_ns;
   uint64_t standby_copies;
   uint64_t catch_ups;
   uint64_t backlog_publications;
-  uint64_t stalled_grace_periods;
+  uint64_t stalled_grace_periods; /* ended ones; one in progress: oldest_grace_wait_ns */
   /* the histograms' totals (their buckets are in rcs_metrics_text) */
   uint64_t commit_latency_count;  /* commits timed: every accepted commit */
   uint64_t commit_latency_sum_ns; /* their latencies, call to return, summed */

@@ -208,14 +208,20 @@ def load(environ=None, pkg_config_libdir=_pkg_config_libdir):
         except OSError as e:
             tried.append(f"{source}: {where} ({e})")
             continue
+        # The version first: an older library lacks functions declare() needs.
+        version = getattr(lib, "rcs_version_number", None)
+        if version is not None:
+            version.restype = ctypes.c_uint32
+            version.argtypes = []
+            number = version()
+            if number // 10000 != 0 or number % 10000 < 200:
+                raise ImportError(f"rcustate: {where} is version {number // 10000}."
+                                  f"{number // 100 % 100}.{number % 100}; this binding needs "
+                                  f"0.2 or a later 0.x")
         try:
             declare(lib)
         except AttributeError as e:
             raise ImportError(f"rcustate: {where} is not a usable librcustate: {e}") from None
-        major = lib.rcs_version_number() // 10000
-        if major != 0:
-            raise ImportError(f"rcustate: {where} is version "
-                              f"{lib.rcs_version_string().decode()}; this binding needs 0.x")
         return lib
     raise ImportError("rcustate: cannot load librcustate; tried " + "; ".join(tried) +
                       ". Set RCUSTATE_LIBRARY to the library's path, or install it so that "
