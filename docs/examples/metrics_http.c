@@ -49,20 +49,22 @@ static void *writer(void *arg) {
   return NULL;
 }
 
-/* The metrics text in a malloc'ed buffer (NULL on failure). */
+/* The metrics text, in a buffer kept from one scrape to the next so that a
+ * scrape usually builds the text once (NULL on failure). */
 static char *metrics(size_t *len) {
+  static char *buf;
+  static size_t cap;
   size_t needed = 0;
-  char *buf = NULL;
-  int rc = rcs_metrics_text(store, NULL, 0, &needed);
-  while (rc == RCS_ERANGE) { /* grows if partitions appear meanwhile: ask again */
-    free(buf);
-    buf = malloc(needed);
-    if (buf == NULL) return NULL;
-    rc = rcs_metrics_text(store, buf, needed, &needed);
+  int rc = rcs_metrics_text(store, buf, cap, &needed);
+  while (rc == RCS_ERANGE) { /* too small, or grown with new partitions: ask again */
+    char *bigger = realloc(buf, needed + needed / 4);
+    if (bigger == NULL) return NULL;
+    buf = bigger;
+    cap = needed + needed / 4;
+    rc = rcs_metrics_text(store, buf, cap, &needed);
   }
   if (rc != RCS_OK) {
     fprintf(stderr, "rcs_metrics_text: %s\n", rcs_last_error());
-    free(buf);
     return NULL;
   }
   *len = needed - 1;
@@ -87,7 +89,6 @@ static void respond(int fd) {
   if (write(fd, head, strlen(head)) < 0 || (body != NULL && write(fd, body, len) < 0)) {
     perror("write");
   }
-  free(body);
 }
 
 /* The self-test of the no-argument run: one scrape through a socket. */
