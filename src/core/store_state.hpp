@@ -131,7 +131,6 @@ class StoreState {
 
   rcu::CallbackTracker tracker_;
   std::atomic<bool> closed_{false};
-
   std::atomic<size_t> pending_bytes_{0};
   // Serializes directory writers; readers never take it.
   CheckedMutex dir_mu_;
