@@ -91,6 +91,7 @@ impl Batch {
     /// version and empties the batch. [`crate::Error::State`] inside a read
     /// section or after the store was closed (the batch is kept).
     pub fn commit(&mut self, partition: u32) -> Result<u64> {
+        crate::store::refuse_in_changelog("Batch::commit")?;
         let mut v = 0u64;
         // SAFETY: owned batch, valid out pointer.
         check(unsafe { sys::rcs_batch_commit(self.raw.as_ptr(), partition, &mut v) })?;

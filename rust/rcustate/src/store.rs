@@ -2,6 +2,7 @@
 //! The store: opening, partitions, the calling thread's writes and commits,
 //! copying reads, statistics, checkpoints.
 
+use std::cell::Cell;
 use std::ffi::CString;
 use std::fmt;
 use std::os::raw::{c_int, c_void};
@@ -47,6 +48,23 @@ pub struct Store {
 /// A changelog callback (see [`Store::set_changelog`]).
 type ChangelogFn = dyn Fn(u32, u64, &[u8]) -> bool + Send + Sync;
 
+thread_local! {
+    // Changelog callbacks running on this thread: they hold the committing
+    // partition's locks, so the calls that take them are refused meanwhile.
+    static IN_CHANGELOG: Cell<u32> = const { Cell::new(0) };
+}
+
+/// [`Error::State`] if this thread is inside a changelog callback, where
+/// `what` would deadlock on the locks the callback's commit holds.
+pub(crate) fn refuse_in_changelog(what: &str) -> Result<()> {
+    if IN_CHANGELOG.with(|d| d.get()) > 0 {
+        return Err(Error::State(format!(
+            "{what} is not allowed inside a changelog callback (it holds the commit's locks)"
+        )));
+    }
+    Ok(())
+}
+
 unsafe extern "C" fn changelog_trampoline(
     ctx: *mut c_void,
     partition: u32,
@@ -59,7 +77,10 @@ unsafe extern "C" fn changelog_trampoline(
     let f = &*(ctx as *const Box<ChangelogFn>);
     let record = bytes(record, record_len);
     // No unwinding may cross the C frames: a panic refuses the commit.
-    match panic::catch_unwind(AssertUnwindSafe(|| f(partition, version, record))) {
+    IN_CHANGELOG.with(|d| d.set(d.get() + 1));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(partition, version, record)));
+    IN_CHANGELOG.with(|d| d.set(d.get() - 1));
+    match outcome {
         Ok(true) => 0,
         Ok(false) => 1,
         Err(_) => 2,
@@ -207,6 +228,9 @@ impl Store {
     /// cannot close it: then the store is handed back, still open and usable,
     /// with the [`Error::State`] that says so.
     pub fn close(mut self) -> std::result::Result<(), (Store, Error)> {
+        if let Err(e) = refuse_in_changelog("Store::close") {
+            return Err((self, e));
+        }
         // SAFETY: `self` is owned: no other reference to the store exists.
         let rc = unsafe { sys::rcs_store_close(self.raw.as_ptr()) };
         if rc == sys::RCS_OK {
@@ -247,6 +271,7 @@ impl Store {
     /// it stay valid, every thread's uncommitted writes to it are discarded.
     /// [`Error::NoPartition`]; [`Error::State`] inside a read section.
     pub fn drop_partition(&self, partition: u32) -> Result<()> {
+        refuse_in_changelog("Store::drop_partition")?;
         // SAFETY: valid handle.
         check(unsafe { sys::rcs_partition_drop(self.raw.as_ptr(), partition) })
     }
@@ -284,6 +309,7 @@ impl Store {
 
     /// Statistics of a partition. [`Error::NoPartition`].
     pub fn stats(&self, partition: u32) -> Result<PartitionStats> {
+        refuse_in_changelog("Store::stats")?;
         let mut s = sys::rcs_partition_stats {
             struct_size: std::mem::size_of::<sys::rcs_partition_stats>(),
             ..Default::default()
@@ -517,6 +543,7 @@ impl Store {
     /// (under the default policy; it may wait for a grace period).
     /// [`Error::State`] inside a read section (the delta is kept).
     pub fn commit(&self, partition: u32) -> Result<u64> {
+        refuse_in_changelog("Store::commit")?;
         let mut v = 0u64;
         // SAFETY: valid handle and out pointer.
         check(unsafe { sys::rcs_commit(self.raw.as_ptr(), partition, &mut v) })?;
@@ -526,6 +553,7 @@ impl Store {
     /// Publishes every committed batch of the partition now (group commit)
     /// and returns the published version. [`Error::State`] inside a read section.
     pub fn flush(&self, partition: u32) -> Result<u64> {
+        refuse_in_changelog("Store::flush")?;
         let mut v = 0u64;
         // SAFETY: valid handle and out pointer.
         check(unsafe { sys::rcs_flush(self.raw.as_ptr(), partition, &mut v) })?;
@@ -584,6 +612,7 @@ impl Store {
         dir: &Path,
         incremental: bool,
     ) -> Result<CheckpointInfo> {
+        refuse_in_changelog("Store::checkpoint")?;
         let dir = c_string(
             "Store::checkpoint: the directory",
             dir.as_os_str().as_bytes(),
@@ -608,6 +637,7 @@ impl Store {
     /// at the chain's version. [`Error::Exists`], [`Error::Io`],
     /// [`Error::Corrupt`], [`Error::State`] inside a read section.
     pub fn restore(&self, partition: u32, dir: &Path) -> Result<CheckpointInfo> {
+        refuse_in_changelog("Store::restore")?;
         let dir = c_string("Store::restore: the directory", dir.as_os_str().as_bytes())?;
         let mut info = sys::rcs_checkpoint_info {
             struct_size: std::mem::size_of::<sys::rcs_checkpoint_info>(),
@@ -625,9 +655,11 @@ impl Store {
     /// the call). Return `true` to accept; `false` fails the commit with
     /// [`Error::Io`], nothing published and the delta or batch kept (a panic
     /// in the callback does the same). It runs with the partition's commit
-    /// locks held: it must not commit, flush, checkpoint, restore, apply a
-    /// record, drop a partition or close this store (it would deadlock), and
-    /// should return quickly (appending to a log is the intended use). Applies
+    /// locks held: inside it, commit, flush, checkpoint, restore,
+    /// apply_changelog, drop_partition, stats, `Batch::commit` and close
+    /// return [`Error::State`] (they would deadlock; a store dropped there is
+    /// leaked), and it should return quickly (appending to a log is the
+    /// intended use). Applies
     /// to commits that start after this returns.
     pub fn set_changelog<F>(&self, f: F) -> Result<()>
     where
@@ -659,6 +691,7 @@ impl Store {
     /// a malformed one [`Error::Corrupt`]; a record of another partition or
     /// other tables [`Error::InvalidArgument`].
     pub fn apply_changelog(&self, partition: u32, record: &[u8]) -> Result<u64> {
+        refuse_in_changelog("Store::apply_changelog")?;
         let (r, rl) = raw(record);
         let mut v = 0u64;
         // SAFETY: valid handle, record and out pointer.
@@ -683,20 +716,26 @@ impl Drop for Store {
         if self.closed {
             return;
         }
-        // SAFETY: `self` is being dropped: no other reference exists.
-        let rc = unsafe { sys::rcs_store_close(self.raw.as_ptr()) };
+        // Inside a changelog callback (its last Arc dropped there) a close
+        // would wait for the commit that calls the callback: leak instead.
+        let rc = if refuse_in_changelog("Store::drop").is_err() {
+            sys::RCS_ESTATE
+        } else {
+            // SAFETY: `self` is being dropped: no other reference exists.
+            unsafe { sys::rcs_store_close(self.raw.as_ptr()) }
+        };
         if rc != sys::RCS_OK {
             // The open store may still call its changelog callbacks.
             let callbacks =
                 std::mem::take(&mut *self.changelogs.lock().unwrap_or_else(|e| e.into_inner()));
             std::mem::forget(callbacks);
             // Only inside a read section of this thread (ReadSection borrows
-            // its store, so it is another store's section): the store stays
-            // open. Leaking it is safe; aborting or panicking in drop is not
-            // what a caller expects.
+            // its store, so it is another store's section) or a changelog
+            // callback: the store stays open. Leaking it is safe; aborting or
+            // panicking in drop is not what a caller expects.
             eprintln!(
-                "rcustate: a Store dropped inside a read section stays open (leaked): {}",
-                Error::last(rc)
+                "rcustate: a Store dropped inside a read section or a changelog callback \
+                 stays open (leaked)"
             );
         }
     }

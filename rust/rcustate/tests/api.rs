@@ -734,3 +734,46 @@ fn changelog_callbacks_and_replay() {
     ));
     assert!(u.apply_changelog(42, &records[0].2).is_err()); // another partition's record
 }
+
+// Inside a changelog callback the calls that take the committing partition's
+// locks are refused with State (they would deadlock), on that thread only.
+#[test]
+fn calls_that_would_deadlock_are_refused_inside_a_changelog_callback() {
+    use std::sync::{Arc, Mutex, Weak};
+    let s = Arc::new(store());
+    let weak: Weak<Store> = Arc::downgrade(&s);
+    let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    s.set_changelog(move |p, _, _| {
+        let s = weak.upgrade().unwrap();
+        let mut out = sink.lock().unwrap();
+        let refused = |r: rcustate::Result<()>| match r {
+            Err(Error::State(m)) => m.contains("changelog callback"),
+            _ => false,
+        };
+        out.push(format!("commit {}", refused(s.commit(p).map(|_| ()))));
+        out.push(format!("flush {}", refused(s.flush(p).map(|_| ()))));
+        out.push(format!("stats {}", refused(s.stats(p).map(|_| ()))));
+        out.push(format!("drop {}", refused(s.drop_partition(p))));
+        out.push(format!("apply {}", refused(s.apply_changelog(p, b"").map(|_| ()))));
+        let mut b = s.batch().unwrap();
+        out.push(format!("batch {}", refused(b.commit(p).map(|_| ()))));
+        // Reads and other stores' calls are fine.
+        out.push(format!("version {}", s.version(p).is_ok()));
+        true
+    })
+    .unwrap();
+    s.put(P, BYTES, b"k", b"v").unwrap();
+    assert_eq!(s.commit(P).unwrap(), 1);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            "commit true", "flush true", "stats true", "drop true", "apply true", "batch true",
+            "version true"
+        ]
+    );
+    // Outside the callback, on the same thread, they work again.
+    s.clear_changelog().unwrap();
+    assert_eq!(s.commit(P).unwrap(), 2);
+    assert_eq!(s.stats(P).unwrap().version, 2);
+}
