@@ -583,8 +583,9 @@ RCS_API int rcs_restore(rcs_store *s, uint32_t partition, const char *dir,
  * publication, or under group commit when the batch is sealed) with the
  * partition's commit locks held:
  * it must not call rcs_commit, rcs_batch_commit, rcs_flush, rcs_checkpoint,
- * rcs_restore, rcs_changelog_apply, rcs_partition_drop or rcs_store_close
- * on this store; it should return quickly (appending to a log is the
+ * rcs_restore, rcs_changelog_apply, rcs_partition_drop, rcs_partition_stats
+ * or rcs_store_close on this store (rcs_store_stats is fine); it should
+ * return quickly (appending to a log is the
  * intended use). */
 typedef int (*rcs_changelog_fn)(void *ctx, uint32_t partition, uint64_t version,
                                 const void *record, size_t record_len);

@@ -224,6 +224,23 @@ def _release_snapshot(handle):
     _count("snapshot", -1)
 
 
+# Read sections another thread tried to leave (a generator holding a
+# `with store.read():` finalized on another thread): a section belongs to the
+# thread that entered it, so it stays open until that thread's next call
+# into the binding ends it.
+_orphaned_lock = threading.Lock()
+_orphaned = {}  # thread ident -> [ReadSection]
+
+
+def _end_orphaned_sections():
+    """Ends the calling thread's sections that another thread tried to leave."""
+    with _orphaned_lock:
+        sections = _orphaned.pop(threading.get_ident(), None)
+    for section in sections or ():
+        lib.rcs_read_unlock()
+        section._store._leave()
+
+
 class _Owned:
     """A C handle and the calls in progress on it, so that close() never
     frees it under another thread's call.
@@ -243,6 +260,8 @@ class _Owned:
         self._finalizer = weakref.finalize(self, _finalize, self._kind, release, handle)
 
     def _acquire(self):
+        if _orphaned:
+            _end_orphaned_sections()
         self._calls.append(None)
         handle = self._handle
         if handle is None:
@@ -466,7 +485,9 @@ class Store(_Owned):
             self._leave()
 
     def stats(self, partition):
-        """A PartitionStats for the partition."""
+        """A PartitionStats for the partition (it waits for a commit in
+        progress: not inside a changelog callback)."""
+        _not_in_changelog_callback("stats")
         p = _u32(partition, "partition")
         h = self._acquire()
         try:
@@ -881,6 +902,20 @@ class ReadSection:
         return self
 
     def __exit__(self, *exc):
+        if self._open and threading.get_ident() != self._thread and exc[0] is GeneratorExit:
+            # A generator holding the section, closed or finalized on another
+            # thread: its frame ends here, but only the owner can end the
+            # section. It does at its next call into the binding; until then
+            # its commits are refused and other threads' wait, so say so.
+            self._open = False
+            with _orphaned_lock:
+                _orphaned.setdefault(self._thread, []).append(self)
+            warnings.warn("rcustate: a read section was left by another thread than the one "
+                          "that entered it (a generator finalized elsewhere?); it ends at "
+                          "that thread's next call into rcustate", ResourceWarning,
+                          stacklevel=2)
+            raise StateError("rcustate: a read section is left by the thread that entered "
+                             "it", _ffi.ESTATE)
         if not self._open or threading.get_ident() != self._thread:
             raise StateError("rcustate: a read section is left once, by the thread that "
                              "entered it", _ffi.ESTATE)

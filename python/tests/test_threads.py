@@ -18,6 +18,7 @@ sections to end, which they do only if they can run Python meanwhile.
 """
 import random
 import threading
+import warnings
 
 import pytest
 
@@ -148,3 +149,65 @@ def readers_check_every_read(store):
     assert last_seen == [commits + 1] * READERS
     assert store.version(0) == commits + 1
 
+
+
+def test_a_section_left_by_another_thread_ends_at_its_owners_next_call(store):
+    """A generator holding a read section, finalized on another thread: the
+    section cannot end there (it is the owner's); it ends at the owner's next
+    call, and meanwhile neither the owner nor other threads are stuck for good."""
+    store.put(0, "kv", b"k", b"v")
+    store.commit(0)
+
+    def rows():
+        with store.read() as section:
+            yield section.get(0, "kv", b"k")
+            yield None
+
+    g = rows()
+    assert next(g) == b"v"
+    errors = []
+
+    def finalize():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                g.close()
+            except rcustate.StateError as e:
+                errors.append(e)
+            errors.extend(w.category for w in caught)
+
+    t = threading.Thread(target=finalize)
+    t.start()
+    t.join()
+    assert len(errors) == 2 and isinstance(errors[0], rcustate.StateError)
+    assert errors[1] is ResourceWarning
+    assert rcustate._lib.rcs_in_read_section() == 1  # still open: only this thread can end it
+    # The owner's next call ends it: its commit is allowed again...
+    store.put(0, "kv", b"k", b"w")
+    assert store.commit(0) == 2
+    assert rcustate._lib.rcs_in_read_section() == 0
+    # ...and another thread's commit does not wait for it.
+    done = []
+    other = threading.Thread(target=lambda: (store.put(0, "kv", b"o", b"x"),
+                                              done.append(store.commit(0))))
+    other.start()
+    other.join(timeout=60)
+    assert done == [3]
+
+
+def test_stats_is_refused_inside_a_changelog_callback(store):
+    seen = []
+
+    def callback(partition, version, record):
+        try:
+            store.stats(partition)
+        except rcustate.StateError:
+            seen.append("refused")
+        seen.append(store.version(partition))
+
+    store.set_changelog(callback)
+    store.put(0, "kv", b"k", b"v")
+    assert store.commit(0) == 1
+    assert seen == ["refused", 0]
+    store.set_changelog(None)
+    assert store.stats(0).version == 1
